@@ -1,0 +1,12 @@
+"""memviz: run with `streamlit run app.py`."""
+
+import streamlit as st
+
+st.set_page_config(page_title="memviz", page_icon="🧠", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/playground.py", title="Addressing Playground", icon="🎛️", url_path="playground"),
+]
+
+st.navigation(PAGES).run()

@@ -1,0 +1,59 @@
+"""Shared Streamlit pieces: URL state, notices, figure display.
+
+The only core module that imports streamlit (DESIGN.md section 1). Pages stay
+thin by calling these instead of copying them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import plotly.graph_objects as go
+import streamlit as st
+
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def snapshot_url_params() -> dict[str, str]:
+    """The query parameters as the page was opened, before bound widgets clean them up.
+
+    Call this first thing on a page; pass the result to :func:`warn_ignored_url_params`
+    after the widgets have rendered.
+    """
+    return {k: st.query_params.get(k, "") for k in st.query_params}
+
+
+def _matches(raw: str, value: object) -> bool:
+    """Whether a widget ended up holding the value the URL asked for."""
+    if isinstance(value, bool):
+        return raw.lower() == str(value).lower()
+    if isinstance(value, (int, float)):
+        try:
+            return math.isclose(float(raw), float(value), rel_tol=1e-9, abs_tol=1e-12)
+        except ValueError:
+            return False
+    return raw == str(value)
+
+
+def warn_ignored_url_params(raw: dict[str, str], bound_keys: Iterable[str], extra_keys: Iterable[str] = ()) -> None:
+    """Say which parameters of the opened link were out of range, malformed or unknown.
+
+    Bound widgets silently drop values they cannot take; a teacher pasting a
+    link deserves to know that the view is not quite the one that was shared.
+    """
+    bound = set(bound_keys)
+    known = bound | set(extra_keys)
+    problems = []
+    for key, text in raw.items():
+        if key not in known:
+            problems.append(f"`{key}` is not a setting of this page")
+        elif key in bound and key in st.session_state and not _matches(text, st.session_state[key]):
+            problems.append(f"`{key}={text}` is out of range or malformed, so `{key}` is {st.session_state[key]!r}")
+    if problems:
+        st.warning("Some settings in the link were ignored: " + "; ".join(problems) + ".", icon="🔗")
+
+
+def show_figure(fig: go.Figure | dict, key: str) -> None:
+    """Display a plotly figure full width with memviz's toolbar settings."""
+    st.plotly_chart(fig, key=key, width="stretch", theme=None, config=PLOTLY_CONFIG)

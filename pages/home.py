@@ -1,0 +1,59 @@
+"""Home: what the two models are, the addressing equations, and where to go next."""
+
+import streamlit as st
+
+st.title("memviz")
+st.markdown("#### See how memory-augmented neural networks read and write their memory, one step at a time.")
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Neural Turing Machine (NTM)")
+    st.markdown(
+        "A neural network controller with an external memory matrix **M** of *N* locations × *M* numbers "
+        "(Graves, Wayne & Danihelka 2014). At every timestep each head emits a key and a few knobs and turns "
+        "them into a **weighting** *w* over locations: where to read from or write to. Because every stage "
+        "is differentiable, the whole machine learns algorithms such as *copy* and *associative recall* "
+        "from examples."
+    )
+with right:
+    st.subheader("End-to-End Memory Network (MemN2N)")
+    st.markdown(
+        "A question-answering network that stores every sentence of a story as a memory slot "
+        "(Sukhbaatar et al. 2015). On each **hop** it attends over the sentences with a softmax, adds what it "
+        "read to its internal state, and looks again. Two or three hops let it chain facts: "
+        "*Mary took the apple; Mary went to the kitchen; where is the apple?*"
+    )
+
+st.subheader("NTM addressing in four stages (§3.3)")
+eq = st.columns(2, gap="large")
+with eq[0]:
+    st.markdown("**Content focus** with key strength β")
+    st.latex(
+        r"K(k, M_i) = \frac{k \cdot M_i}{\lVert k\rVert\,\lVert M_i\rVert}, \qquad w^c_i = \frac{\exp(\beta K(k, M_i))}{\sum_j \exp(\beta K(k, M_j))}"
+    )
+    st.markdown("**Interpolation** with gate g")
+    st.latex(r"w^g = g\, w^c + (1 - g)\, w_{t-1}")
+with eq[1]:
+    st.markdown("**Circular shift** with distribution s over offsets −1, 0, +1")
+    st.latex(r"w^s_i = \sum_{j=0}^{N-1} w^g_j\, s\big((i - j) \bmod N\big)")
+    st.markdown("**Sharpening** with γ ≥ 1")
+    st.latex(r"w_i = \frac{(w^s_i)^\gamma}{\sum_j (w^s_j)^\gamma}")
+st.markdown(
+    "Then a read head returns $r = \\sum_i w_i M_i$, and a write head erases and adds: "
+    "$M_i \\leftarrow M_i \\odot (1 - w_i e) + w_i a$."
+)
+
+st.subheader("Pages")
+cards = [
+    (
+        "🎛️ Addressing Playground",
+        "pages/playground.py",
+        "No model needed: build a memory, pick a key, and turn β, g, the shift and γ. Five aligned panels show "
+        "each stage; press Step to watch a location-based head walk the memory.",
+    ),
+]
+for col, (title, path, text) in zip(st.columns(len(cards) + 1), cards, strict=False):
+    with col.container(border=True):
+        st.markdown(f"**{title}**")
+        st.markdown(text)
+        st.page_link(path, label="Open", icon="➡️")
