@@ -1,0 +1,640 @@
+"""Neural Turing Machine with an LSTM controller, a full trace, and interventions.
+
+Graves, Wayne & Danihelka (2014), "Neural Turing Machines": the architecture is
+section 3 (Figure 1), the heads' addressing section 3.3 (built on
+:mod:`memviz.addressing`), the LSTM controller section 3.4. Also the LSTM
+baseline of section 4 (``lstm-copy``), with the same ``run(x)`` API.
+
+Order within a time step ``t`` (the pytorch-ntm order; the UI shows the same)::
+
+    1. controller   h_t = LSTM([x_t, r_{t-1}^0, ..., r_{t-1}^{R-1}], state)
+    2. parameters   every head emits key, beta, g, shift, gamma (write heads
+                    also erase e and add a) from h_t; overrides replace them here
+    3. read heads   address M_{t-1} and read r_t^i = w_t^i . M_{t-1}
+    4. write heads  address M_{t-1}, then write in head order:
+                    M_t = write(... write(M_{t-1}, w^0, e^0, a^0) ..., w^W-1, e^W-1, a^W-1)
+    5. output       y_t = sigmoid(W_o [h_t, r_t^0, ..., r_t^{R-1}])
+
+Activations: key raw (cosine similarity ignores its scale), beta = softplus,
+g = sigmoid, shift = softmax over offsets -R..+R, gamma = 1 + softplus,
+e = sigmoid, a = tanh. Memory starts as the constant ``memory_init`` (1e-6,
+Collier & Beel 2018); the initial read vectors and the heads' initial
+weightings are learned (each weighting starts focused on location 0, since a
+uniform weighting over constant memory could never become focused).
+
+``model.run(x)`` runs one episode and returns an :class:`NTMTrace` of float32
+numpy arrays with time first. ``model.run(x, overrides=[Override(...)])``
+re-runs it with some head parameters fixed; steps before the first override are
+bit-identical to the plain run.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as nnf
+
+from memviz import addressing
+from memviz.pretrained import PretrainedError
+
+PARAMS = ("key", "beta", "g", "shift", "gamma")
+"""The head parameters an :class:`Override` can fix (section 3.3)."""
+
+STAGES = addressing.AddressingTrace.STAGES
+
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class NTMConfig:
+    """Architecture of an NTM (section 3); the defaults are the copy model's."""
+
+    input_width: int = 9
+    output_width: int = 8
+    controller_size: int = 100
+    memory_n: int = 128
+    memory_m: int = 20
+    read_heads: int = 1
+    write_heads: int = 1
+    shift_radius: int = 1
+    memory_init: float = 1e-6
+
+    @property
+    def shift_width(self) -> int:
+        return 2 * self.shift_radius + 1
+
+    @property
+    def read_param_width(self) -> int:
+        """key (M) + beta + g + shift (2R+1) + gamma."""
+        return self.memory_m + self.shift_width + 3
+
+    @property
+    def write_param_width(self) -> int:
+        """The read head's parameters plus erase (M) and add (M)."""
+        return self.read_param_width + 2 * self.memory_m
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    """Architecture of the LSTM baseline (section 4: a stacked LSTM, sigmoid outputs)."""
+
+    input_width: int = 9
+    output_width: int = 8
+    hidden_size: int = 256
+    layers: int = 2
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def parse_head(head: str | tuple[str, int]) -> tuple[str, int]:
+    """``"write0"``, ``"read1"``, ``"write"`` (head 0) or ``("write", 0)`` -> ``(kind, index)``."""
+    if isinstance(head, tuple):
+        kind, index = head
+    else:
+        text = str(head).strip().lower()
+        kind = text.rstrip("0123456789")
+        index = int(text[len(kind) :] or 0)
+    if kind not in ("read", "write") or int(index) < 0:
+        raise ValueError(f"head must look like 'read0', 'write0' or ('write', 0), got {head!r}")
+    return kind, int(index)
+
+
+@dataclass(frozen=True)
+class Override:
+    """Fix some parameters of one head at one step (or every step) of a rollout.
+
+    ``head`` is ``"read0"``, ``"write0"`` (or ``("write", 0)``); ``step`` is a
+    time index, or None for every step. Any of ``beta`` (>= 0), ``g`` (in
+    [0, 1]), ``shift`` (2R+1 non-negative weights for offsets -R..+R, rescaled to
+    sum to 1), ``gamma`` (>= 1) and ``key`` (M numbers) replace what the
+    controller emitted; the ones left as None are kept. Hashable, so it can key
+    a Streamlit cache.
+
+    >>> Override(head="write0", step=5, g=0.0, shift=(0, 0, 1))
+    """
+
+    head: str | tuple[str, int]
+    step: int | None = None
+    beta: float | None = None
+    g: float | None = None
+    shift: tuple[float, ...] | None = None
+    gamma: float | None = None
+    key: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "head", "{}{}".format(*parse_head(self.head)))
+        if self.step is not None and (int(self.step) != self.step or self.step < 0):
+            raise ValueError(f"override step must be a non-negative integer or None, got {self.step!r}")
+        if self.beta is not None and not (np.isfinite(self.beta) and self.beta >= 0):
+            raise ValueError(f"beta must be finite and >= 0, got {self.beta!r}")
+        if self.g is not None and not (0.0 <= self.g <= 1.0):
+            raise ValueError(f"g must lie in [0, 1], got {self.g!r}")
+        if self.gamma is not None and not (np.isfinite(self.gamma) and self.gamma >= 1):
+            raise ValueError(f"gamma must be finite and >= 1, got {self.gamma!r}")
+        if self.shift is not None:
+            object.__setattr__(self, "shift", _normalised_shift(self.shift))
+        if self.key is not None:
+            key = tuple(float(v) for v in np.asarray(self.key, dtype=np.float64).ravel())
+            if not all(np.isfinite(key)):
+                raise ValueError("key must be finite")
+            object.__setattr__(self, "key", key)
+
+    @property
+    def kind_index(self) -> tuple[str, int]:
+        return parse_head(self.head)
+
+    def applies_at(self, t: int) -> bool:
+        return self.step is None or self.step == t
+
+    def values(self) -> dict[str, Any]:
+        """The parameters this override fixes, by name."""
+        return {p: getattr(self, p) for p in PARAMS if getattr(self, p) is not None}
+
+
+def _normalised_shift(shift: Iterable[float]) -> tuple[float, ...]:
+    s = np.asarray(list(shift), dtype=np.float64).ravel()
+    if s.size % 2 == 0 or np.any(~np.isfinite(s)) or np.any(s < 0) or s.sum() <= 0:
+        raise ValueError(f"shift must be an odd number (2R+1) of non-negative weights, not all 0, got {tuple(s)}")
+    return tuple(float(v) for v in s / s.sum())
+
+
+def _as_override_list(overrides: Override | Sequence[Override] | None) -> list[Override]:
+    if overrides is None:
+        return []
+    if isinstance(overrides, Override):
+        return [overrides]
+    result = list(overrides)
+    for o in result:
+        if not isinstance(o, Override):
+            raise TypeError(f"overrides must be Override objects, got {type(o).__name__}")
+    return result
+
+
+# --------------------------------------------------------------------------- trace
+
+
+@dataclass
+class HeadTrace:
+    """One head over an episode; every array is float32 with time first.
+
+    ``key [T, M]``, ``beta [T]``, ``g [T]``, ``shift [T, 2R+1]`` (offsets
+    -R..+R), ``gamma [T]``; the addressing stages ``w_prev``, ``similarity``,
+    ``w_c``, ``w_g``, ``w_s``, ``w``, each ``[T, N]``. Read heads add
+    ``read_vector [T, M]``; write heads add ``erase [T, M]`` and ``add [T, M]``.
+    ``overridden [T]`` is True at the steps an override touched this head.
+    """
+
+    name: str
+    key: np.ndarray
+    beta: np.ndarray
+    g: np.ndarray
+    shift: np.ndarray
+    gamma: np.ndarray
+    w_prev: np.ndarray
+    similarity: np.ndarray
+    w_c: np.ndarray
+    w_g: np.ndarray
+    w_s: np.ndarray
+    w: np.ndarray
+    overridden: np.ndarray
+    read_vector: np.ndarray | None = None
+    erase: np.ndarray | None = None
+    add: np.ndarray | None = None
+
+
+@dataclass
+class NTMTrace:
+    """Everything an NTM computed in one episode (float32 numpy, time first).
+
+    * ``inputs [T, input_width]``, ``outputs [T, output_width]`` (probabilities),
+      ``logits [T, output_width]``
+    * ``controller_output [T, controller_size]`` (the LSTM's h_t)
+    * ``read [R]`` and ``write [W]``: lists of :class:`HeadTrace`
+    * ``read_vectors [T, R, M]``: what the read heads returned at each step
+    * ``memory_before [T, N, M]`` (M_{t-1}) and ``memory_after [T, N, M]`` (M_t)
+    * ``overrides``: the overrides this rollout used
+    """
+
+    inputs: np.ndarray
+    outputs: np.ndarray
+    logits: np.ndarray
+    controller_output: np.ndarray
+    read: list[HeadTrace]
+    write: list[HeadTrace]
+    read_vectors: np.ndarray
+    memory_before: np.ndarray
+    memory_after: np.ndarray
+    overrides: list[Override] = field(default_factory=list)
+
+    @property
+    def steps(self) -> int:
+        return int(self.inputs.shape[0])
+
+    @property
+    def heads(self) -> list[HeadTrace]:
+        """Read heads first, then write heads (the order of section ``Order``)."""
+        return [*self.read, *self.write]
+
+    def head(self, name: str | tuple[str, int]) -> HeadTrace:
+        """A head's trace by name: ``trace.head("write0")``."""
+        kind, index = parse_head(name)
+        heads = self.read if kind == "read" else self.write
+        if index >= len(heads):
+            raise KeyError(f"no head {kind}{index}: this model has {len(heads)} {kind} head(s)")
+        return heads[index]
+
+
+@dataclass
+class LSTMTrace:
+    """An LSTM baseline episode: ``inputs [T, in]``, ``outputs [T, out]``, ``logits``, ``hidden [T, H]``."""
+
+    inputs: np.ndarray
+    outputs: np.ndarray
+    logits: np.ndarray
+    hidden: np.ndarray
+
+    @property
+    def steps(self) -> int:
+        return int(self.inputs.shape[0])
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def check_input(x: np.ndarray | torch.Tensor, input_width: int, memory_n: int | None = None) -> torch.Tensor:
+    """Validate one episode ``[T, input_width]`` with values in [0, 1]; return it as float32.
+
+    Warns (does not fail) when more input steps carry data than memory has
+    locations: the write head's shift wraps around and overwrites earlier rows.
+    """
+    t = torch.as_tensor(np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float32))
+    if t.dim() != 2:
+        raise ValueError(f"input must be [steps, {input_width}] (one episode), got shape {tuple(t.shape)}")
+    if t.shape[0] == 0:
+        raise ValueError("input is an empty sequence: it needs at least one time step")
+    if t.shape[1] != input_width:
+        raise ValueError(f"input width must be {input_width}, got {t.shape[1]} (shape {tuple(t.shape)})")
+    if not torch.isfinite(t).all():
+        raise ValueError("input contains NaN or infinite values")
+    if t.min() < 0 or t.max() > 1:
+        raise ValueError(f"input values must lie in [0, 1], got min {t.min().item():g}, max {t.max().item():g}")
+    if memory_n is not None:
+        data_steps = int((t.abs().sum(dim=1) > 0).sum())
+        if data_steps > memory_n:
+            warnings.warn(
+                f"{data_steps} input steps carry data but memory has only {memory_n} locations: "
+                "the write head's shift wraps around and overwrites the earliest rows",
+                stacklevel=3,
+            )
+    return t
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class _State:
+    memory: torch.Tensor  # [B, N, M]
+    reads: list[torch.Tensor]  # R x [B, M]
+    weights: list[torch.Tensor]  # (R + W) x [B, N], read heads first
+    h: torch.Tensor
+    c: torch.Tensor
+
+
+class NTM(nn.Module):
+    """NTM with an LSTM controller (section 3); see the module docstring for the step order."""
+
+    family = "ntm"
+
+    def __init__(self, config: NTMConfig) -> None:
+        super().__init__()
+        c = config
+        if c.read_heads < 1 or c.write_heads < 1:
+            raise ValueError("an NTM needs at least one read head and one write head")
+        self.config = c
+        self.controller = nn.LSTMCell(c.input_width + c.read_heads * c.memory_m, c.controller_size)
+        self.read_params = nn.Linear(c.controller_size, c.read_heads * c.read_param_width)
+        self.write_params = nn.Linear(c.controller_size, c.write_heads * c.write_param_width)
+        self.output = nn.Linear(c.controller_size + c.read_heads * c.memory_m, c.output_width)
+        self.init_reads = nn.Parameter(torch.randn(c.read_heads, c.memory_m) * 0.01)
+        init_logits = torch.full((c.read_heads + c.write_heads, c.memory_n), -10.0)
+        init_logits[:, 0] = 0.0
+        self.init_weight_logits = nn.Parameter(init_logits)
+        self.card: dict[str, Any] = {}
+
+    # -- one step ------------------------------------------------------------------------
+
+    def initial_state(self, batch: int) -> _State:
+        c = self.config
+        memory = torch.full((batch, c.memory_n, c.memory_m), c.memory_init)
+        reads = [self.init_reads[i].expand(batch, -1) for i in range(c.read_heads)]
+        w0 = torch.softmax(self.init_weight_logits, dim=-1)
+        weights = [w0[i].expand(batch, -1) for i in range(c.read_heads + c.write_heads)]
+        zeros = torch.zeros(batch, c.controller_size)
+        return _State(memory, reads, weights, zeros, zeros)
+
+    def _head_params(self, raw: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Split and activate one head's slice of the controller output (section 3.3)."""
+        m, s = self.config.memory_m, self.config.shift_width
+        key, beta, g, shift, gamma = torch.split(raw[:, : m + s + 3], [m, 1, 1, s, 1], dim=-1)
+        params = {
+            "key": key,
+            "beta": nnf.softplus(beta.squeeze(-1)),
+            "g": torch.sigmoid(g.squeeze(-1)),
+            "shift": torch.softmax(shift, dim=-1),
+            "gamma": 1.0 + nnf.softplus(gamma.squeeze(-1)),
+        }
+        if raw.shape[-1] > m + s + 3:
+            erase, add = torch.split(raw[:, m + s + 3 :], [m, m], dim=-1)
+            params["erase"] = torch.sigmoid(erase)
+            params["add"] = torch.tanh(add)
+        return params
+
+    @staticmethod
+    def _apply_override(params: dict[str, torch.Tensor], values: dict[str, Any]) -> dict[str, torch.Tensor]:
+        out = dict(params)
+        for name, value in values.items():
+            like = params[name]
+            v = torch.as_tensor(value, dtype=like.dtype)
+            out[name] = v.expand_as(like).clone()
+        return out
+
+    def step(
+        self, x_t: torch.Tensor, state: _State, overrides: dict[tuple[str, int], dict[str, Any]] | None = None
+    ) -> tuple[torch.Tensor, _State, dict[str, Any]]:
+        """One time step (the order in the module docstring); returns logits, new state, record."""
+        c = self.config
+        overrides = overrides or {}
+        h, cell = self.controller(torch.cat([x_t, *state.reads], dim=-1), (state.h, state.c))
+        raw_read = self.read_params(h).view(-1, c.read_heads, c.read_param_width)
+        raw_write = self.write_params(h).view(-1, c.write_heads, c.write_param_width)
+        record: dict[str, Any] = {"h": h, "memory_before": state.memory, "heads": []}
+        new_weights, reads = [], []
+        head_specs = [("read", i, raw_read[:, i]) for i in range(c.read_heads)]
+        head_specs += [("write", j, raw_write[:, j]) for j in range(c.write_heads)]
+        writes = []
+        for n, (kind, index, raw) in enumerate(head_specs):
+            params = self._head_params(raw)
+            fixed = overrides.get((kind, index))
+            if fixed:
+                params = self._apply_override(params, fixed)
+            w_prev = state.weights[n]
+            addr = address(state.memory, params, w_prev)
+            new_weights.append(addr.w)
+            head_record = {"params": params, "addr": addr, "w_prev": w_prev, "overridden": bool(fixed)}
+            if kind == "read":
+                r = addressing.read(state.memory, addr.w)
+                reads.append(r)
+                head_record["read_vector"] = r
+            else:
+                writes.append((addr.w, params["erase"], params["add"]))
+            record["heads"].append(head_record)
+        memory = state.memory
+        for w, erase, add in writes:
+            memory = addressing.write(memory, w, erase, add)
+        logits = self.output(torch.cat([h, *reads], dim=-1))
+        record["memory_after"] = memory
+        return logits, _State(memory, reads, new_weights, h, cell), record
+
+    # -- whole episodes --------------------------------------------------------------------
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``[B, T, output_width]`` for a batch ``[B, T, input_width]`` (training path)."""
+        state = self.initial_state(x.shape[0])
+        logits = []
+        for t in range(x.shape[1]):
+            out, state, _ = self.step(x[:, t], state)
+            logits.append(out)
+        return torch.stack(logits, dim=1)
+
+    def predict(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Output probabilities ``[B, T, output_width]`` for a batch, without a trace."""
+        with torch.no_grad():
+            return torch.sigmoid(self(torch.as_tensor(x, dtype=torch.float32))).numpy()
+
+    def run(self, x: np.ndarray | torch.Tensor, overrides: Override | Sequence[Override] | None = None) -> NTMTrace:
+        """Run one episode ``x [T, input_width]`` and record every intermediate (:class:`NTMTrace`).
+
+        ``overrides`` (an :class:`Override` or a list) fix head parameters at
+        chosen steps; later memory, reads and outputs follow from them.
+        """
+        c = self.config
+        xt = check_input(x, c.input_width, c.memory_n)
+        override_list = _as_override_list(overrides)
+        self._check_overrides(override_list, xt.shape[0])
+        records, logits = [], []
+        with torch.no_grad():
+            state = self.initial_state(1)
+            for t in range(xt.shape[0]):
+                fixed = _overrides_at(override_list, t)
+                out, state, rec = self.step(xt[t : t + 1], state, fixed)
+                records.append(rec)
+                logits.append(out[0])
+        return self._build_trace(xt, torch.stack(logits), records, override_list)
+
+    def _check_overrides(self, overrides: list[Override], steps: int) -> None:
+        c = self.config
+        for o in overrides:
+            kind, index = o.kind_index
+            count = c.read_heads if kind == "read" else c.write_heads
+            if index >= count:
+                raise ValueError(f"override names head {o.head} but this model has {count} {kind} head(s)")
+            if o.step is not None and o.step >= steps:
+                raise ValueError(f"override step {o.step} is past the episode's last step {steps - 1}")
+            if o.shift is not None and len(o.shift) != c.shift_width:
+                raise ValueError(f"shift override needs {c.shift_width} weights (offsets -R..+R), got {len(o.shift)}")
+            if o.key is not None and len(o.key) != c.memory_m:
+                raise ValueError(f"key override needs {c.memory_m} numbers (memory width), got {len(o.key)}")
+
+    def _build_trace(
+        self, x: torch.Tensor, logits: torch.Tensor, records: list[dict], overrides: list[Override]
+    ) -> NTMTrace:
+        c = self.config
+
+        def stack(values: list[torch.Tensor]) -> np.ndarray:
+            return torch.stack(values).reshape(len(values), *values[0].shape[1:]).numpy().astype(np.float32)
+
+        heads: list[HeadTrace] = []
+        names = [f"read{i}" for i in range(c.read_heads)] + [f"write{j}" for j in range(c.write_heads)]
+        for n, name in enumerate(names):
+            recs = [r["heads"][n] for r in records]
+            fields = {p: stack([h["params"][p] for h in recs]) for p in PARAMS}
+            fields.update({s: stack([getattr(h["addr"], s) for h in recs]) for s in STAGES})
+            fields["w_prev"] = stack([h["w_prev"] for h in recs])
+            fields["overridden"] = np.array([h["overridden"] for h in recs], dtype=bool)
+            if name.startswith("read"):
+                fields["read_vector"] = stack([h["read_vector"] for h in recs])
+            else:
+                fields["erase"] = stack([h["params"]["erase"] for h in recs])
+                fields["add"] = stack([h["params"]["add"] for h in recs])
+            heads.append(HeadTrace(name=name, **fields))
+        read_heads, write_heads = heads[: c.read_heads], heads[c.read_heads :]
+        return NTMTrace(
+            inputs=x.numpy().astype(np.float32),
+            outputs=torch.sigmoid(logits).numpy().astype(np.float32),
+            logits=logits.numpy().astype(np.float32),
+            controller_output=stack([r["h"] for r in records]),
+            read=read_heads,
+            write=write_heads,
+            read_vectors=np.stack([h.read_vector for h in read_heads], axis=1),
+            memory_before=stack([r["memory_before"] for r in records]),
+            memory_after=stack([r["memory_after"] for r in records]),
+            overrides=overrides,
+        )
+
+
+def address(memory: torch.Tensor, params: dict[str, torch.Tensor], w_prev: torch.Tensor) -> addressing.AddressingTrace:
+    """The four addressing stages of section 3.3 (eqs. 5-9), straight from :mod:`memviz.addressing`.
+
+    Same as :func:`memviz.addressing.address` minus its input clean-up: here
+    ``w_prev`` and ``shift`` are already distributions (softmax outputs, learned
+    initial weightings, or normalised overrides), and skipping the clean-up
+    keeps the training step short.
+    """
+    similarity = addressing.cosine_similarity(memory, params["key"])
+    w_c = addressing.content_focus(similarity, params["beta"])
+    w_g = addressing.interpolate(w_c, w_prev, params["g"])
+    w_s = addressing.circular_shift(w_g, params["shift"])
+    w = addressing.sharpen(w_s, params["gamma"])
+    return addressing.AddressingTrace(similarity=similarity, w_c=w_c, w_g=w_g, w_s=w_s, w=w)
+
+
+def _overrides_at(overrides: list[Override], t: int) -> dict[tuple[str, int], dict[str, Any]]:
+    """The parameters fixed at step ``t``, by head; later overrides win on conflicts."""
+    fixed: dict[tuple[str, int], dict[str, Any]] = {}
+    for o in overrides:
+        if o.applies_at(t):
+            fixed.setdefault(o.kind_index, {}).update(o.values())
+    return fixed
+
+
+class LSTMBaseline(nn.Module):
+    """A stacked LSTM with sigmoid outputs, the baseline of Graves et al. 2014 section 4."""
+
+    family = "lstm"
+
+    def __init__(self, config: LSTMConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.lstm = nn.LSTM(config.input_width, config.hidden_size, num_layers=config.layers, batch_first=True)
+        self.output = nn.Linear(config.hidden_size, config.output_width)
+        self.card: dict[str, Any] = {}
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lstm(x)[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``[B, T, output_width]`` for a batch ``[B, T, input_width]``."""
+        return self.output(self.hidden(x))
+
+    def predict(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Output probabilities ``[B, T, output_width]`` for a batch."""
+        with torch.no_grad():
+            return torch.sigmoid(self(torch.as_tensor(x, dtype=torch.float32))).numpy()
+
+    def run(self, x: np.ndarray | torch.Tensor, overrides: None = None) -> LSTMTrace:
+        """Run one episode ``x [T, input_width]``; an LSTM has no heads, so no overrides."""
+        if overrides:
+            raise ValueError("the LSTM baseline has no memory heads to override")
+        xt = check_input(x, self.config.input_width)
+        with torch.no_grad():
+            hidden = self.hidden(xt[None])[0]
+            logits = self.output(hidden)
+        return LSTMTrace(
+            inputs=xt.numpy(),
+            outputs=torch.sigmoid(logits).numpy().astype(np.float32),
+            logits=logits.numpy().astype(np.float32),
+            hidden=hidden.numpy().astype(np.float32),
+        )
+
+
+# --------------------------------------------------------------------------- building and loading
+
+
+def build_model(family: str, architecture: dict[str, Any]) -> NTM | LSTMBaseline:
+    """A fresh model of a family (``"ntm"`` or ``"lstm"``) from its card's architecture."""
+    if family == "ntm":
+        return NTM(NTMConfig(**architecture))
+    if family == "lstm":
+        return LSTMBaseline(LSTMConfig(**architecture))
+    raise ValueError(f"unknown family {family!r}; expected 'ntm' or 'lstm'")
+
+
+def architecture_of(model: NTM | LSTMBaseline) -> dict[str, Any]:
+    """The architecture dict written into a card."""
+    return asdict(model.config)
+
+
+def load_state(model: nn.Module, weights_path: Path, name: str) -> None:
+    """Load safetensors weights into ``model``, naming the file and the fix on any problem."""
+    from safetensors.torch import load_file
+
+    regenerate = f"regenerate it with `python -m memviz.train {name}`"
+    path = Path(weights_path)
+    if not path.is_file():
+        raise PretrainedError(f"weight file {path} is missing; {regenerate}")
+    try:
+        tensors = load_file(str(path))
+    except Exception as exc:  # safetensors raises its own SafetensorError on a bad header
+        raise PretrainedError(f"weight file {path} is unreadable or truncated ({exc}); {regenerate}") from exc
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise PretrainedError(
+            f"weight file {path} does not match its card: missing {missing}, unexpected {unexpected}; {regenerate}"
+        )
+    for key, tensor in tensors.items():
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            raise PretrainedError(
+                f"weight file {path}: {key} has shape {tuple(tensor.shape)} but the card's architecture "
+                f"needs {tuple(expected[key].shape)}; {regenerate}"
+            )
+    model.load_state_dict({k: v.to(torch.float32) for k, v in tensors.items()})
+
+
+def save_state(model: nn.Module, weights_path: Path, dtype: torch.dtype = torch.float32) -> None:
+    """Write the weights (only) as safetensors, in ``dtype``."""
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().to(dtype).contiguous() for k, v in model.state_dict().items()}
+    Path(weights_path).parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(weights_path))
+
+
+def load_from_card(card: dict[str, Any], weights_path: Path) -> NTM | LSTMBaseline:
+    """Registry loader (memviz.pretrained): build the card's model and load its weights."""
+    name = card.get("name") or Path(weights_path).stem
+    try:
+        model = build_model(card["family"], card["architecture"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PretrainedError(
+            f"card for {name!r} has no usable architecture ({exc}); regenerate it with `python -m memviz.train {name}`"
+        ) from exc
+    load_state(model, Path(weights_path), name)
+    model.eval()
+    model.card = card
+    return model
+
+
+def make_task(spec: dict[str, Any]) -> Any:
+    """The task object a card's ``task`` entry describes (copy, repeat_copy, associative_recall)."""
+    from memviz.tasks.associative_recall import AssociativeRecallTask
+    from memviz.tasks.copy import CopyTask
+    from memviz.tasks.repeat_copy import RepeatCopyTask
+
+    tasks = {cls.name: cls for cls in (CopyTask, RepeatCopyTask, AssociativeRecallTask)}
+    spec = dict(spec)
+    name = spec.pop("name", None)
+    if name not in tasks:
+        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(sorted(tasks))}")
+    return tasks[name](**spec)

@@ -1,0 +1,124 @@
+"""The copy task (Graves, Wayne & Danihelka 2014, section 4.1).
+
+The network sees a sequence of random binary vectors, then a delimiter, and must
+write the sequence back out while its input is blank. Encoding (DESIGN.md
+section 3), for ``L`` vectors of ``bits`` bits:
+
+* input width ``bits + 1``; steps ``0..L-1`` carry the vectors on the first
+  ``bits`` channels; step ``L`` is the delimiter (only the last channel is 1);
+  steps ``L+1..2L`` are blank;
+* output width ``bits``; the copy is read from the outputs at steps ``L+1..2L``
+  (the ``mask``), every other output step is ignored.
+
+The score is bit errors per sequence: outputs are thresholded at 0.5 and
+compared with the target over the masked steps.
+
+This module also holds :class:`Batch` and :func:`bit_errors`, which the other
+tasks share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Batch:
+    """A batch of episodes of one size, as float32 arrays.
+
+    ``x`` is ``[B, T, input_width]``, ``y`` is ``[B, T, output_width]`` and
+    ``mask`` is ``[B, T]`` (1 where the output is scored). ``size`` is the task's
+    difficulty knob for this batch (the length for copy, ``(length, repeats)``
+    for repeat copy, the number of items for associative recall).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray
+    size: int | tuple[int, int]
+
+
+def bit_errors(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Bit errors per sequence: ``[B]`` counts of ``(outputs > 0.5) != y`` on masked steps.
+
+    ``outputs`` are probabilities (or anything thresholded at 0.5); unbatched
+    ``[T, width]`` inputs give a 0-d array.
+    """
+    wrong = (np.asarray(outputs) > 0.5) != (np.asarray(y) > 0.5)
+    return (wrong.sum(axis=-1) * np.asarray(mask)).sum(axis=-1)
+
+
+def random_bits(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Independent fair random bits as float32."""
+    return rng.integers(0, 2, size=shape).astype(np.float32)
+
+
+def check_size(name: str, value: int, low: int = 1) -> int:
+    """A clear error for a size that cannot make an episode."""
+    if int(value) != value or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class CopyTask:
+    """Copy: remember ``L`` random ``bits``-bit vectors and write them back (section 4.1)."""
+
+    bits: int = 8
+    min_length: int = 1
+    max_length: int = 20
+
+    name = "copy"
+
+    @property
+    def input_width(self) -> int:
+        return self.bits + 1
+
+    @property
+    def output_width(self) -> int:
+        return self.bits
+
+    def spec(self) -> dict:
+        """The task as it is written into a model card."""
+        return {"name": self.name, "bits": self.bits, "min_length": self.min_length, "max_length": self.max_length}
+
+    def train_sizes(self) -> list[int]:
+        """The lengths the model is trained on."""
+        return list(range(self.min_length, self.max_length + 1))
+
+    def episode_length(self, length: int) -> int:
+        """Number of time steps of an episode with ``length`` vectors: ``2L + 1``."""
+        return 2 * length + 1
+
+    def encode(self, sequence: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Input, target and mask for one sequence ``[L, bits]`` of 0/1 values."""
+        seq = np.asarray(sequence, dtype=np.float32)
+        if seq.ndim != 2 or seq.shape[1] != self.bits:
+            raise ValueError(f"a copy sequence is [length, {self.bits}], got shape {seq.shape}")
+        x, y, mask = self._encode_batch(seq[None])
+        return x[0], y[0], mask[0]
+
+    def _encode_batch(self, seqs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        b, length, bits = seqs.shape
+        steps = self.episode_length(length)
+        x = np.zeros((b, steps, bits + 1), dtype=np.float32)
+        y = np.zeros((b, steps, bits), dtype=np.float32)
+        mask = np.zeros((b, steps), dtype=np.float32)
+        x[:, :length, :bits] = seqs
+        x[:, length, bits] = 1.0
+        y[:, length + 1 :, :] = seqs
+        mask[:, length + 1 :] = 1.0
+        return x, y, mask
+
+    def sample(self, rng: np.random.Generator, batch: int, size: int | None = None) -> Batch:
+        """``batch`` episodes of length ``size`` (default: uniform over the training range)."""
+        length = int(rng.integers(self.min_length, self.max_length + 1)) if size is None else size
+        check_size("copy length", length)
+        x, y, mask = self._encode_batch(random_bits(rng, (batch, length, self.bits)))
+        return Batch(x, y, mask, length)
+
+    def score(self, outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Bit errors per sequence (see :func:`bit_errors`)."""
+        return bit_errors(outputs, y, mask)
