@@ -208,6 +208,8 @@ def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResul
     best_state = {k: v.clone() for k, v in model.state_dict().items()}
     time_to_target = seq_to_target = None
     stop = ""
+    val_loss, val_bits = validate(model, val)
+    curve.append(_curve_row(0, 0.0, math.nan, math.nan, val_loss, val_bits))
     bar = _progress_bar(recipe.max_sequences, progress)
     while not stop:
         x, y, mask = as_tensors(task.sample(rng, recipe.batch))
@@ -229,16 +231,7 @@ def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResul
             next_check += recipe.check_every
             val_loss, val_bits = validate(model, val)
             elapsed = time.perf_counter() - start
-            curve.append(
-                {
-                    "sequences": seen,
-                    "seconds": round(elapsed, 2),
-                    "train_loss": run_loss / run_n,
-                    "train_bits_per_sequence": run_bits / run_n,
-                    "val_loss": val_loss,
-                    "val_bits_per_sequence": val_bits,
-                }
-            )
+            curve.append(_curve_row(seen, elapsed, run_loss / run_n, run_bits / run_n, val_loss, val_bits))
             run_loss, run_bits, run_n = 0.0, 0.0, 0
             log(
                 f"[{elapsed:7.1f}s] {seen:8d} seqs  train loss {curve[-1]['train_loss']:.4f} "
@@ -275,6 +268,17 @@ def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResul
         best_val_loss=best[1],
         stopped_because=stop,
     )
+
+
+def _curve_row(seen: int, elapsed: float, loss: float, bits: float, val_loss: float, val_bits: float) -> dict:
+    return {
+        "sequences": seen,
+        "seconds": round(elapsed, 2),
+        "train_loss": loss,
+        "train_bits_per_sequence": bits,
+        "val_loss": val_loss,
+        "val_bits_per_sequence": val_bits,
+    }
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:
