@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="memviz", page_icon="🧠", layout="wide")
+st.set_page_config(page_title="memviz", page_icon=":material/memory:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/playground.py", title="Addressing Playground", icon="🎛️", url_path="playground"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/playground.py", title="Addressing Playground", icon=":material/tune:", url_path="playground"),
 ]
 
 st.navigation(PAGES).run()

@@ -12,6 +12,24 @@ from collections.abc import Iterable
 import plotly.graph_objects as go
 import streamlit as st
 
+
+def use_app_navigation() -> None:
+    """Run this page through app.py's ``st.navigation`` even when opened by a deep link.
+
+    Streamlit treats an app with a ``pages/`` folder beside its main script as
+    a legacy multipage app until the first ``st.navigation`` call in the
+    process; until then a link such as ``/playground`` runs the page file on
+    its own (no wide layout, the wrong sidebar). Every page calls this first:
+    it switches the process to ``st.navigation`` mode and reruns, which runs
+    app.py and lands on the same page (pages are keyed by their URL path).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
@@ -51,7 +69,7 @@ def warn_ignored_url_params(raw: dict[str, str], bound_keys: Iterable[str], extr
         elif key in bound and key in st.session_state and not _matches(text, st.session_state[key]):
             problems.append(f"`{key}={text}` is out of range or malformed, so `{key}` is {st.session_state[key]!r}")
     if problems:
-        st.warning("Some settings in the link were ignored: " + "; ".join(problems) + ".", icon="🔗")
+        st.warning("Some settings in the link were ignored: " + "; ".join(problems) + ".", icon=":material/link_off:")
 
 
 def show_figure(fig: go.Figure | dict, key: str) -> None:

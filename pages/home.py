@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from memviz.ui import use_app_navigation
+
+use_app_navigation()
+
 st.title("memviz")
 st.markdown("#### See how memory-augmented neural networks read and write their memory, one step at a time.")
 
@@ -29,7 +33,8 @@ eq = st.columns(2, gap="large")
 with eq[0]:
     st.markdown("**Content focus** with key strength β")
     st.latex(
-        r"K(k, M_i) = \frac{k \cdot M_i}{\lVert k\rVert\,\lVert M_i\rVert}, \qquad w^c_i = \frac{\exp(\beta K(k, M_i))}{\sum_j \exp(\beta K(k, M_j))}"
+        r"K(k, M_i) = \frac{k \cdot M_i}{\lVert k\rVert\,\lVert M_i\rVert}, \qquad "
+        r"w^c_i = \frac{\exp(\beta K(k, M_i))}{\sum_j \exp(\beta K(k, M_j))}"
     )
     st.markdown("**Interpolation** with gate g")
     st.latex(r"w^g = g\, w^c + (1 - g)\, w_{t-1}")
@@ -56,4 +61,4 @@ for col, (title, path, text) in zip(st.columns(len(cards) + 1), cards, strict=Fa
     with col.container(border=True):
         st.markdown(f"**{title}**")
         st.markdown(text)
-        st.page_link(path, label="Open", icon="➡️")
+        st.page_link(path, label="Open", icon=":material/arrow_forward:")

@@ -8,7 +8,9 @@ import streamlit as st
 
 from memviz import playground as pg
 from memviz.figures.addressing import addressing_pipeline_figure, shift_figure, walk_figure
-from memviz.ui import show_figure, snapshot_url_params, warn_ignored_url_params
+from memviz.ui import show_figure, snapshot_url_params, use_app_navigation, warn_ignored_url_params
+
+use_app_navigation()
 
 BETA_OPTIONS = [0, 0.1, 0.2, 0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100]
 GAMMA_OPTIONS = [1, 1.25, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50]
@@ -33,6 +35,13 @@ BOUND_KEYS = [
     *SHIFT_KEYS.values(),
 ]
 URL = {"bind": "query-params"}
+EQUATIONS = [
+    r"K_i = \frac{k \cdot M_i}{\lVert k\rVert\,\lVert M_i\rVert}",
+    r"w^c_i = \frac{e^{\beta K_i}}{\sum_j e^{\beta K_j}}",
+    r"\begin{aligned} w^g = {} & g\, w^c \\ & + (1-g)\, w_{t-1} \end{aligned}",
+    r"w^s_i = \sum_j w^g_j\, s(i-j)",
+    r"w_i = \frac{(w^s_i)^\gamma}{\sum_j (w^s_j)^\gamma}",
+]
 
 raw_url = snapshot_url_params()
 st.title("Addressing Playground")
@@ -43,12 +52,26 @@ st.caption(
 
 # ------------------------------------------------------------------ sidebar
 with st.sidebar:
-    st.header("Memory")
-    n_locations = int(st.number_input("Locations N", 2, 64, 12, key="n", **URL))
-    width = int(st.number_input("Width M", 2, 32, 8, key="m", **URL))
-    preset = st.selectbox("Preset", list(pg.MEMORY_PRESETS), format_func=lambda p: p.capitalize(), key="preset", **URL)
-    st.caption(pg.MEMORY_PRESETS[preset])
-    seed = int(st.number_input("Seed", 0, 99_999, 0, key="seed", **URL))
+    st.header("Head knobs")
+    beta = st.select_slider("Key strength β (stage 2)", BETA_OPTIONS, value=10, key="beta", **URL)
+    gate = st.slider("Gate g (stage 3)", 0.0, 1.0, 1.0, 0.05, key="g", **URL)
+    radius = st.radio(
+        "Shift offsets (stage 4)", [1, 2], format_func=lambda r: f"−{r} … +{r}", key="radius", horizontal=True, **URL
+    )
+    shift_cols = st.columns(2 * radius + 1, gap="small")
+    raw_shift = tuple(
+        col.number_input(
+            f"s({o:+d})" if o else "s(0)", 0.0, 1.0, SHIFT_DEFAULTS[o], 0.1, key=SHIFT_KEYS[o], format="%.1f", **URL
+        )
+        for col, o in zip(shift_cols, range(-radius, radius + 1), strict=True)
+    )
+    gamma = st.select_slider("Sharpening γ (stage 5)", GAMMA_OPTIONS, value=1, key="gamma", **URL)
+
+    st.header("Previous weighting")
+    prev_mode = st.radio(
+        "w_prev", list(pg.PREVIOUS_MODES), format_func=pg.PREVIOUS_MODES.get, key="prev", index=2, **URL
+    )
+    prev_row = int(st.number_input("Start row", 0, 63, 0, key="prev_row", disabled=prev_mode == "uniform", **URL))
 
     st.header("Key")
     key_mode = st.radio("Key", list(pg.KEY_MODES), format_func=pg.KEY_MODES.get, key="key_mode", **URL)
@@ -62,11 +85,12 @@ with st.sidebar:
         **URL,
     )
 
-    st.header("Previous weighting")
-    prev_mode = st.radio(
-        "w_prev", list(pg.PREVIOUS_MODES), format_func=pg.PREVIOUS_MODES.get, key="prev", index=2, **URL
-    )
-    prev_row = int(st.number_input("Start row", 0, 63, 0, key="prev_row", disabled=prev_mode == "uniform", **URL))
+    st.header("Memory")
+    n_locations = int(st.number_input("Locations N", 2, 64, 12, key="n", **URL))
+    width = int(st.number_input("Width M", 2, 32, 8, key="m", **URL))
+    preset = st.selectbox("Preset", list(pg.MEMORY_PRESETS), format_func=lambda p: p.capitalize(), key="preset", **URL)
+    st.caption(pg.MEMORY_PRESETS[preset])
+    seed = int(st.number_input("Seed", 0, 99_999, 0, key="seed", **URL))
 
 
 # ------------------------------------------------------------- the memory
@@ -86,121 +110,123 @@ def current_memory() -> np.ndarray:
     try:
         return pg.decode_memory(text, n_locations, width)
     except pg.PlaygroundInputError as exc:
-        st.warning(f"The memory in the link was not used: {exc}. Showing the preset instead.", icon="🔗")
+        st.warning(
+            f"The memory in the link was not used: {exc}. Showing the preset instead.", icon=":material/link_off:"
+        )
         st.query_params.pop("mem", None)
         return base
 
 
 memory = current_memory()
-with st.expander("Edit memory by hand", icon="✏️"):
-    st.caption("Change any cell; the figures follow. Cells must be finite numbers.")
-    edited = st.data_editor(
-        pd.DataFrame(memory, columns=[f"c{j}" for j in range(width)]),
-        key=f"memory_editor_{preset}_{n_locations}_{width}_{seed}",
-        width="stretch",
-        num_rows="fixed",
-    )
-    try:
-        candidate = pg.check_memory_table(edited.to_numpy(dtype=object))
-    except pg.PlaygroundInputError as exc:
-        st.error(f"{exc}. Keeping the last good memory.", icon="⚠️")
-        candidate = st.session_state.get("last_good_memory", memory)
-        if candidate.shape != memory.shape:
-            candidate = memory
-    if not np.array_equal(candidate, memory):
-        st.query_params["mem"] = pg.encode_memory(candidate)
-    memory = candidate
-    st.session_state["last_good_memory"] = memory
-    if st.button("Reset memory to the preset", key="reset_memory"):
-        st.query_params.pop("mem", None)
-        st.session_state.pop(f"memory_editor_{preset}_{n_locations}_{width}_{seed}", None)
-        st.rerun()
+controls_area, figure_area, details_area = st.container(), st.container(), st.container()
 
-# ---------------------------------------------------------------- the key
-row_in_range = min(key_row, n_locations - 1)
-if key_row >= n_locations:
-    st.info(f"Copy row {key_row} is past the last location; using row {row_in_range}.")
-try:
+
+def memory_editor(memory: np.ndarray) -> np.ndarray:
+    """Hand-edit the memory; a bad cell shows a message and keeps the last good memory."""
+    editor_key = f"memory_editor_{preset}_{n_locations}_{width}_{seed}"
+    with st.expander("Edit memory by hand", icon=":material/edit:"):
+        st.caption(
+            "Change any cell and the figures follow; the edit travels in the link. Cells must be finite numbers."
+        )
+        edited = st.data_editor(
+            pd.DataFrame(memory, columns=[f"c{j}" for j in range(width)]), key=editor_key, width="stretch"
+        )
+        try:
+            candidate = pg.check_memory_table(edited.to_numpy(dtype=object))
+        except pg.PlaygroundInputError as exc:
+            st.error(f"{exc}. Keeping the last good memory.", icon=":material/warning:")
+            candidate = st.session_state.get("last_good_memory", memory)
+            if candidate.shape != memory.shape:
+                candidate = memory
+        if not np.array_equal(candidate, memory):
+            st.query_params["mem"] = pg.encode_memory(candidate)
+        if st.button("Reset memory to the preset", key="reset_memory"):
+            st.query_params.pop("mem", None)
+            st.session_state.pop(editor_key, None)
+            st.rerun()
+    st.session_state["last_good_memory"] = candidate
+    return candidate
+
+
+with details_area:
+    memory = memory_editor(memory)
+
+
+def read_key() -> tuple[np.ndarray, int]:
+    """The key from the sidebar settings; a bad typed key keeps the last good one."""
+    row = min(key_row, n_locations - 1)
+    if key_row >= n_locations:
+        st.info(f"Copy row {key_row} is past the last location; using row {row}.")
     if key_mode == "edited" and not key_text.strip():
-        key = memory[row_in_range].copy()
         st.info("Type a key in the sidebar; until then the key is a copy of the chosen row.")
-    else:
-        key = pg.make_key(memory, key_mode, row_in_range, noise, seed, key_text)
+        return memory[row].copy(), row
+    try:
+        key = pg.make_key(memory, key_mode, row, noise, seed, key_text)
+    except pg.PlaygroundInputError as exc:
+        st.error(f"{exc}. Keeping the last good key.", icon=":material/warning:")
+        key = st.session_state.get("last_good_key", memory[row])
+        if key.shape != (width,):
+            key = memory[row].copy()
     st.session_state["last_good_key"] = key
-except pg.PlaygroundInputError as exc:
-    st.error(f"{exc}. Keeping the last good key.", icon="⚠️")
-    key = st.session_state.get("last_good_key", memory[row_in_range])
-    if key.shape != (width,):
-        key = memory[row_in_range].copy()
+    return key, row
 
-# ------------------------------------------------- stage equations and knobs
-cols = st.columns(5, gap="medium")
-with cols[0]:
-    st.markdown("**1 · Similarity**")
-    st.latex(r"K_i = \frac{k \cdot M_i}{\lVert k\rVert\,\lVert M_i\rVert}")
-    st.caption("The key is set in the sidebar: " + pg.KEY_MODES[key_mode].lower() + ".")
-with cols[1]:
-    st.markdown("**2 · Content focus**")
-    st.latex(r"w^c_i = \frac{e^{\beta K_i}}{\sum_j e^{\beta K_j}}")
-    beta = st.select_slider("Key strength β", BETA_OPTIONS, value=10, key="beta", **URL)
-with cols[2]:
-    st.markdown("**3 · Interpolation**")
-    st.latex(r"w^g = g\,w^c + (1-g)\,w_{t-1}")
-    gate = st.slider("Gate g", 0.0, 1.0, 1.0, 0.05, key="g", **URL)
-with cols[3]:
-    st.markdown("**4 · Circular shift**")
-    st.latex(r"w^s_i = \sum_j w^g_j\, s(i-j)")
-    radius = st.radio("Shift range", [1, 2], format_func=lambda r: f"±{r}", key="radius", horizontal=True, **URL)
-    raw_shift = tuple(
-        st.slider(f"s({o:+d})" if o else "s(0)", 0.0, 1.0, SHIFT_DEFAULTS[o], 0.05, key=SHIFT_KEYS[o], **URL)
-        for o in range(-radius, radius + 1)
-    )
-with cols[4]:
-    st.markdown("**5 · Sharpen**")
-    st.latex(r"w_i = \frac{(w^s_i)^\gamma}{\sum_j (w^s_j)^\gamma}")
-    gamma = st.select_slider("Sharpening γ", GAMMA_OPTIONS, value=1, key="gamma", **URL)
 
-knobs = pg.HeadKnobs(beta=float(beta), gate=float(gate), shift=raw_shift, gamma=float(gamma))
+with controls_area:
+    key, key_row_used = read_key()
 
-# ------------------------------------------------------ stepping the head
-if prev_mode == "carry":
-    step_cols = st.columns([1, 1, 1, 4])
+
+def step_controls() -> int:
+    """Back / Step / Reset buttons and the step count (bound to the URL), in carry mode."""
     if "steps" not in st.session_state:
         st.session_state["steps"] = 0
 
-    def _move(delta: int) -> None:
+    def move(delta: int) -> None:
         st.session_state["steps"] = int(min(max(st.session_state["steps"] + delta, 0), pg.MAX_STEPS))
 
-    step_cols[0].button("◀ Back", key="step_back", on_click=_move, args=(-1,), width="stretch")
-    step_cols[1].button("Step ▶", key="step_next", on_click=_move, args=(1,), type="primary", width="stretch")
-    step_cols[2].button("Reset", key="step_reset", on_click=_move, args=(-pg.MAX_STEPS,), width="stretch")
-    with step_cols[3]:
-        steps = int(st.number_input("Steps taken", 0, pg.MAX_STEPS, key="steps", **URL))
-else:
-    steps = 0
+    cols = st.columns([1, 1, 1, 2, 3], vertical_alignment="bottom")
+    cols[0].button("Back", key="step_back", icon=":material/undo:", on_click=move, args=(-1,), width="stretch")
+    cols[1].button(
+        "Step", key="step_next", icon=":material/redo:", on_click=move, args=(1,), type="primary", width="stretch"
+    )
+    cols[2].button(
+        "Reset", key="step_reset", icon=":material/restart_alt:", on_click=move, args=(-pg.MAX_STEPS,), width="stretch"
+    )
+    with cols[3]:
+        return int(st.number_input("Steps taken", 0, pg.MAX_STEPS, key="steps", **URL))
 
+
+knobs = pg.HeadKnobs(beta=float(beta), gate=float(gate), shift=raw_shift, gamma=float(gamma))
+with controls_area:
+    steps = step_controls() if prev_mode == "carry" else 0
 w_start = pg.previous_weighting("one-hot" if prev_mode == "carry" else prev_mode, n_locations, prev_row)
 result = pg.run_playground(memory, key, knobs, w_start, steps)
 
-shift_text = ", ".join(f"{v:.2f}" for v in result.shift)
-labels = {"w_c": f"β = {beta:g}", "w_g": f"g = {gate:.2f}", "w_s": f"s = [{shift_text}]", "w": f"γ = {gamma:g}"}
-key_row_shown = None if key_mode == "edited" else row_in_range
-if prev_mode == "carry":
-    st.subheader(f"Step {steps + 1}: the head starts from the weighting it ended step {steps} with")
-show_figure(addressing_pipeline_figure(memory, key, result.trace, result.w_prev, labels, key_row_shown), key="pipeline")
-
-info_cols = st.columns([1, 3])
-with info_cols[0]:
-    st.markdown("**Shift distribution s** (normalised)")
-    show_figure(shift_figure(result.shift), key="shift")
-with info_cols[1]:
-    st.markdown(
-        "Grey ticks show what a stage starts from: **w_prev** in panel 3 and **w_s** in panel 5. "
-        "The orange box marks the row the key was copied from. Offset +1 moves the focus from location "
-        "*i* to *i + 1*; the last location wraps round to the first."
-    )
+with figure_area:
     if prev_mode == "carry":
-        st.markdown("**The walk so far**: the weighting after each step (0 is the starting one-hot).")
-        show_figure(walk_figure(result.walk), key="walk")
+        st.markdown(f"#### Step {steps + 1} · the head starts from where step {steps} left it")
+    eq_cols = st.columns([0.2] + [0.16] * 5)
+    for col, equation in zip(eq_cols[1:], EQUATIONS, strict=True):
+        col.latex(equation)
+    shift_text = ", ".join(f"{v:.2f}" for v in result.shift)
+    labels = {"w_c": f"β = {beta:g}", "w_g": f"g = {gate:.2f}", "w_s": f"s = [{shift_text}]", "w": f"γ = {gamma:g}"}
+    key_row_shown = None if key_mode == "edited" else key_row_used
+    show_figure(
+        addressing_pipeline_figure(memory, key, result.trace, result.w_prev, labels, key_row_shown), key="pipeline"
+    )
+
+with details_area:
+    info_cols = st.columns([1, 3], gap="large")
+    with info_cols[0]:
+        st.markdown("**Shift distribution s** (normalised)")
+        show_figure(shift_figure(result.shift), key="shift")
+    with info_cols[1]:
+        st.markdown(
+            "Grey ticks show what a stage starts from: **w_prev** in panel 3 and **w_s** in panel 5. "
+            "The orange box marks the row the key was copied from. Offset +1 moves the focus from location "
+            "*i* to *i + 1*; the last location wraps round to the first."
+        )
+        if prev_mode == "carry":
+            st.markdown("**The walk so far**: the weighting after each step (step 0 is the starting one-hot).")
+            show_figure(walk_figure(result.walk), key="walk")
 
 warn_ignored_url_params(raw_url, BOUND_KEYS, extra_keys=["mem"])

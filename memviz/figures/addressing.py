@@ -24,11 +24,11 @@ from memviz.figures.theme import (
 )
 
 STAGE_TITLES = {
-    "similarity": "1 · Similarity K(k, Mᵢ)",
-    "w_c": "2 · Content focus w_c",
-    "w_g": "3 · Interpolation w_g",
-    "w_s": "4 · Shift w_s",
-    "w": "5 · Sharpen w",
+    "similarity": "1 · similarity K",
+    "w_c": "2 · content w<sub>c</sub>",
+    "w_g": "3 · interpolated w<sub>g</sub>",
+    "w_s": "4 · shifted w<sub>s</sub>",
+    "w": "5 · sharpened w",
 }
 NUMBERS_UP_TO = 24
 """Print each bar's value on it when memory has at most this many locations."""
@@ -36,7 +36,7 @@ NUMBERS_UP_TO = 24
 
 def stage_stats(weighting: np.ndarray) -> str:
     """Entropy and peak of a weighting, as shown under each stage title."""
-    return f"H = {entropy_bits(weighting):.2f} bits · max {float(np.max(weighting)):.2f} @ {int(np.argmax(weighting))}"
+    return f"H {entropy_bits(weighting):.2f} bits · max {float(np.max(weighting)):.2f} @ {int(np.argmax(weighting))}"
 
 
 def _bar_text(values: np.ndarray, show: bool) -> list[str] | None:
@@ -61,14 +61,14 @@ def _stage_bar(values: np.ndarray, rows: np.ndarray, name: str, show_numbers: bo
 
 
 def _ghost(values: np.ndarray, rows: np.ndarray, name: str) -> dict:
-    """The quantity a stage starts from, drawn as grey ticks over the bars."""
+    """The quantity a stage starts from, drawn as grey ticks over the bars (none where it is ~0)."""
     return {
         "type": "scatter",
         "mode": "markers",
-        "x": values.astype(np.float32),
+        "x": [float(v) if v >= 1e-3 else None for v in values],
         "y": rows,
         "name": name,
-        "marker": {"symbol": "line-ns-open", "size": 16, "line": {"width": 3, "color": GHOST_COLOR}},
+        "marker": {"symbol": "line-ns-open", "size": 18, "color": GHOST_COLOR, "line": {"width": 3}},
         "hovertemplate": f"location %{{y}}<br>{name} = %{{x:.4f}}<extra></extra>",
     }
 
@@ -93,12 +93,11 @@ def addressing_pipeline_figure(
     show_numbers = n_locations <= NUMBERS_UP_TO
     knob_labels = knob_labels or {}
 
-    titles = ["Key k", "", "", "", "", ""]
-    titles += [f"Memory M ({n_locations}×{width})"]
+    titles = ["key k", f"memory M ({n_locations}×{width})"]
     for stage, title in STAGE_TITLES.items():
-        knob = f" ({knob_labels[stage]})" if stage in knob_labels else ""
-        stats = "" if stage == "similarity" else f"<br><sup>{stage_stats(stages[stage])}</sup>"
-        titles.append(f"{title}{knob}{stats}")
+        knob = knob_labels.get(stage, "cosine of k and each row" if stage == "similarity" else "")
+        stats = "" if stage == "similarity" else stage_stats(stages[stage])
+        titles.append(f"<b>{title}</b><br><span style='font-size:13px'>{knob}<br>{stats}</span>")
 
     memory_share = min(0.3, max(0.14, 0.018 * width))
     fig = make_subplots(
@@ -111,7 +110,7 @@ def addressing_pipeline_figure(
         vertical_spacing=0.09,
         horizontal_spacing=0.025,
         specs=[[{}, None, None, None, None, None], [{}, {}, {}, {}, {}, {}]],
-        subplot_titles=[t for t in titles if t],
+        subplot_titles=titles,
     )
     limit = float(max(1.0, np.abs(memory).max(), np.abs(key).max()))
     heat = {"type": "heatmap", "colorscale": MEMORY_COLORSCALE, "zmid": 0.0, "zmin": -limit, "zmax": limit}
@@ -133,11 +132,11 @@ def addressing_pipeline_figure(
                 "orientation": "h",
                 "x": (domain[0] + domain[1]) / 2,
                 "xanchor": "center",
-                "y": -0.02,
+                "y": -0.1,
                 "yanchor": "top",
                 "len": domain[1] - domain[0],
-                "thickness": 12,
-                "title": {"text": "value", "side": "right"},
+                "thickness": 10,
+                "tickfont": {"size": 12},
             },
             hovertemplate="location %{y}, column %{x}<br>M = %{z:.2f}<extra></extra>",
             **{k: v for k, v in heat.items() if k != "type"},
@@ -167,16 +166,17 @@ def addressing_pipeline_figure(
             col=1,
         )
 
-    fig.update_layout(**base_layout(height=max(420, 26 * n_locations + 190)), bargap=0.15)
-    fig.update_yaxes(autorange="reversed", dtick=1 if n_locations <= 32 else None, row=2, col=1)
+    fig.update_layout(**base_layout(height=max(440, 26 * n_locations + 230)), bargap=0.15)
+    fig.update_layout(margin={"t": 95, "b": 95})
+    fig.update_yaxes(range=[n_locations - 0.5, -0.5], dtick=1 if n_locations <= 32 else None, row=2, col=1)
     fig.update_yaxes(title_text="location i", row=2, col=1)
     fig.update_yaxes(showticklabels=False, row=1, col=1)
     fig.update_xaxes(showticklabels=False, row=1, col=1)
     fig.update_xaxes(title_text="column", dtick=1 if width <= 16 else None, row=2, col=1)
-    fig.update_xaxes(range=[-1.05, 1.05], title_text="cosine", zeroline=True, row=2, col=2)
+    fig.update_xaxes(range=[-1.45, 1.45], title_text="K", tickvals=[-1, 0, 1], zeroline=True, row=2, col=2)
     for col in range(3, 7):
-        fig.update_xaxes(range=[0, 1.18], title_text="weight", tickvals=[0, 0.5, 1], row=2, col=col)
-    fig.update_annotations(font_size=15)
+        fig.update_xaxes(range=[0, 1.35], title_text="weight", tickvals=[0, 0.5, 1], row=2, col=col)
+    fig.update_annotations(font_size=15, yanchor="bottom")
     return fig
 
 
