@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="memviz", page_icon=":material/memory:", layout="wide")
+st.set_page_config(page_title="memviz", page_icon="assets/favicon.png", layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

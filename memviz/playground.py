@@ -25,11 +25,11 @@ MEMORY_PRESETS = {
     "duplicated": "Rows repeat: row i equals row i + N/2, so content focus is ambiguous",
     "zeros": "All zeros: no content to match, content focus is uniform",
 }
-KEY_MODES = {"copy": "Copy of a memory row", "noisy": "Noisy copy of a memory row", "edited": "Typed by hand"}
+KEY_MODES = {"copy": "a copy of a memory row", "noisy": "a noisy copy of a memory row", "edited": "typed by hand"}
 PREVIOUS_MODES = {
-    "one-hot": "One-hot at a chosen row",
-    "uniform": "Uniform over all rows",
-    "carry": "Carry the last result forward (press Step)",
+    "one-hot": "All weight on the start row.",
+    "uniform": "Equal weight on every row.",
+    "carry": "Starts one-hot at the start row; each Step feeds the last result back in as w_prev.",
 }
 MAX_STEPS = 256
 

@@ -35,6 +35,9 @@ BOUND_KEYS = [
     *SHIFT_KEYS.values(),
 ]
 URL = {"bind": "query-params"}
+# Widgets show (and links carry) these labels; the core uses the mode names.
+KEY_LABELS = {"Copy": "copy", "Noisy copy": "noisy", "Typed": "edited"}
+PREVIOUS_LABELS = {"One-hot": "one-hot", "Uniform": "uniform", "Carry forward": "carry"}
 EQUATIONS = [
     r"K_i = \frac{k \cdot M_i}{\lVert k\rVert\,\lVert M_i\rVert}",
     r"w^c_i = \frac{e^{\beta K_i}}{\sum_j e^{\beta K_j}}",
@@ -42,6 +45,41 @@ EQUATIONS = [
     r"w^s_i = \sum_j w^g_j\, s(i-j)",
     r"w_i = \frac{(w^s_i)^\gamma}{\sum_j (w^s_j)^\gamma}",
 ]
+
+NO_SHIFT = {"radius": 1, "s_m1": 0.0, "s_0": 1.0, "s_p1": 0.0}
+SCENARIOS = {
+    "Content lookup": (
+        "β picks the row most like the key. With a noisy key, lower β and watch the focus spread.",
+        {"preset": "Random", "key_mode": "Noisy copy", "beta": 20, "g": 1.0, **NO_SHIFT, "gamma": 1, "prev": "One-hot"},
+    ),
+    "Ambiguous content": (
+        "Rows i and i + N/2 hold the same numbers, so content alone cannot choose: w_c splits in two.",
+        {"preset": "Duplicated", "key_mode": "Copy", "beta": 20, "g": 1.0, **NO_SHIFT, "gamma": 1, "prev": "One-hot"},
+    ),
+    "Find, then move": (
+        "Content finds the key's row, then the shift moves the focus one row on: how a copy head starts.",
+        {
+            "preset": "Random",
+            "key_mode": "Copy",
+            "beta": 50,
+            "g": 1.0,
+            "radius": 1,
+            "s_m1": 0.0,
+            "s_0": 0.0,
+            "s_p1": 1.0,
+            "gamma": 1,
+            "prev": "One-hot",
+        },
+    ),
+    "Walk by location": (
+        "g = 0 ignores the key and the shift moves the focus one row per Step; it wraps at the end.",
+        {"g": 0.0, "radius": 1, "s_m1": 0.0, "s_0": 0.0, "s_p1": 1.0, "gamma": 1, "prev": "Carry forward", "steps": 0},
+    ),
+    "Blur, then sharpen": (
+        "A soft shift blurs the focus more on every Step. Raise γ to keep it sharp.",
+        {"g": 0.0, "radius": 1, "s_m1": 0.0, "s_0": 0.3, "s_p1": 0.7, "gamma": 1, "prev": "Carry forward", "steps": 4},
+    ),
+}
 
 raw_url = snapshot_url_params()
 st.title("Addressing Playground")
@@ -55,9 +93,7 @@ with st.sidebar:
     st.header("Head knobs")
     beta = st.select_slider("Key strength β (stage 2)", BETA_OPTIONS, value=10, key="beta", **URL)
     gate = st.slider("Gate g (stage 3)", 0.0, 1.0, 1.0, 0.05, key="g", **URL)
-    radius = st.radio(
-        "Shift offsets (stage 4)", [1, 2], format_func=lambda r: f"−{r} … +{r}", key="radius", horizontal=True, **URL
-    )
+    radius = st.radio("Shift range R (offsets −R … +R, stage 4)", [1, 2], key="radius", horizontal=True, **URL)
     shift_cols = st.columns(2 * radius + 1, gap="small")
     raw_shift = tuple(
         col.number_input(
@@ -68,13 +104,12 @@ with st.sidebar:
     gamma = st.select_slider("Sharpening γ (stage 5)", GAMMA_OPTIONS, value=1, key="gamma", **URL)
 
     st.header("Previous weighting")
-    prev_mode = st.radio(
-        "w_prev", list(pg.PREVIOUS_MODES), format_func=pg.PREVIOUS_MODES.get, key="prev", index=2, **URL
-    )
+    prev_mode = PREVIOUS_LABELS[st.radio("w_prev", list(PREVIOUS_LABELS), key="prev", index=2, **URL)]
+    st.caption(pg.PREVIOUS_MODES[prev_mode])
     prev_row = int(st.number_input("Start row", 0, 63, 0, key="prev_row", disabled=prev_mode == "uniform", **URL))
 
     st.header("Key")
-    key_mode = st.radio("Key", list(pg.KEY_MODES), format_func=pg.KEY_MODES.get, key="key_mode", **URL)
+    key_mode = KEY_LABELS[st.radio("Key k", list(KEY_LABELS), key="key_mode", horizontal=True, **URL)]
     key_row = int(st.number_input("Copy row", 0, 63, 3, key="key_row", **URL))
     noise = st.slider("Noise σ", 0.0, 1.0, 0.3, 0.05, key="noise", disabled=key_mode != "noisy", **URL)
     key_text = st.text_input(
@@ -88,7 +123,7 @@ with st.sidebar:
     st.header("Memory")
     n_locations = int(st.number_input("Locations N", 2, 64, 12, key="n", **URL))
     width = int(st.number_input("Width M", 2, 32, 8, key="m", **URL))
-    preset = st.selectbox("Preset", list(pg.MEMORY_PRESETS), format_func=lambda p: p.capitalize(), key="preset", **URL)
+    preset = st.selectbox("Preset", [p.capitalize() for p in pg.MEMORY_PRESETS], key="preset", **URL).lower()
     st.caption(pg.MEMORY_PRESETS[preset])
     seed = int(st.number_input("Seed", 0, 99_999, 0, key="seed", **URL))
 
@@ -171,7 +206,17 @@ def read_key() -> tuple[np.ndarray, int]:
     return key, row
 
 
+def apply_scenario() -> None:
+    """Set every knob a scenario names (the widgets, and so the URL, follow)."""
+    name = st.session_state.get("scenario")
+    if name in SCENARIOS:
+        st.session_state.update(SCENARIOS[name][1])
+
+
 with controls_area:
+    scenario = st.pills("Try a scenario", list(SCENARIOS), key="scenario", on_change=apply_scenario)
+    if scenario:
+        st.info(SCENARIOS[scenario][0], icon=":material/school:")
     key, key_row_used = read_key()
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -27,6 +29,16 @@ def figure(at: AppTest, key: str) -> dict:
         if element.key == key:
             return json.loads(element.proto.spec)
     raise AssertionError(f"no chart with key {key!r}; charts: {[e.key for e in at.get('plotly_chart')]}")
+
+
+def array(value) -> np.ndarray:
+    """A plotly data array as numpy, decoding plotly's typed-array form ``{"dtype", "bdata", "shape"}``."""
+    if isinstance(value, dict) and "bdata" in value:
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if "shape" in value:
+            out = out.reshape([int(d) for d in str(value["shape"]).split(",")])
+        return out.astype(float)
+    return np.asarray([np.nan if v is None else v for v in value] if np.ndim(value) == 1 else value, dtype=float)
 
 
 def trace_named(fig: dict, name: str) -> dict:

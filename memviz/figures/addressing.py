@@ -61,12 +61,13 @@ def _stage_bar(values: np.ndarray, rows: np.ndarray, name: str, show_numbers: bo
 
 
 def _ghost(values: np.ndarray, rows: np.ndarray, name: str) -> dict:
-    """The quantity a stage starts from, drawn as grey ticks over the bars (none where it is ~0)."""
+    """The quantity a stage starts from, drawn as grey ticks over the bars (none below 0.01)."""
+    shown = values >= 0.01
     return {
         "type": "scatter",
         "mode": "markers",
-        "x": [float(v) if v >= 1e-3 else None for v in values],
-        "y": rows,
+        "x": values[shown].astype(np.float32),
+        "y": rows[shown],
         "name": name,
         "marker": {"symbol": "line-ns-open", "size": 18, "color": GHOST_COLOR, "line": {"width": 3}},
         "hovertemplate": f"location %{{y}}<br>{name} = %{{x:.4f}}<extra></extra>",
@@ -167,7 +168,7 @@ def addressing_pipeline_figure(
         )
 
     fig.update_layout(**base_layout(height=max(440, 26 * n_locations + 230)), bargap=0.15)
-    fig.update_layout(margin={"t": 95, "b": 95})
+    fig.update_layout(margin={"t": 40, "b": 95})
     fig.update_yaxes(range=[n_locations - 0.5, -0.5], dtick=1 if n_locations <= 32 else None, row=2, col=1)
     fig.update_yaxes(title_text="location i", row=2, col=1)
     fig.update_yaxes(showticklabels=False, row=1, col=1)

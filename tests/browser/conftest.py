@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -25,6 +26,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# Opened on a deep link such as /playground, Streamlit's frontend first probes
+# /playground/_stcore/health and /playground/_stcore/host-config to discover its
+# base path, gets 404, and then uses /. Those two probes are Streamlit's own and
+# harmless; every other failed request or console error fails the test.
+BASE_PATH_PROBE = re.compile(r"^https?://[^/]+/[^_][^/]*/_stcore/(health|host-config)$")
 
 
 def _free_port() -> int:
@@ -105,13 +113,26 @@ class PageSession:
         self.page = self.context.new_page()
         self.base_url = base_url
         self.errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("response", lambda r: r.status >= 400 and self.errors.append(f"HTTP {r.status} {r.url}"))
+        self.page.on("response", self._on_response)
 
-    def open(self, path: str) -> None:
+    def _on_console(self, message) -> None:
+        if message.type == "error" and not BASE_PATH_PROBE.match(message.location.get("url", "")):
+            self.errors.append(f"console: {message.text} ({message.location.get('url', '')})")
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400 and not BASE_PATH_PROBE.match(response.url):
+            self.errors.append(f"HTTP {response.status} {response.url}")
+
+    def open(self, path: str, charts: int = 0) -> None:
+        """Go to a page and wait until it has run and drawn at least ``charts`` plotly charts."""
         self.page.goto(f"{self.base_url}/{path}", wait_until="domcontentloaded")
         self.wait_idle()
+        if charts:
+            self.page.wait_for_function(
+                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}", timeout=60_000
+            )
 
     def wait_idle(self, timeout: float = 60_000) -> None:
         """Wait until the app is rendered and no script run is in progress."""
