@@ -330,6 +330,7 @@ class NTM(nn.Module):
         init_logits[:, 0] = 0.0
         self.init_weight_logits = nn.Parameter(init_logits)
         self.card: dict[str, Any] = {}
+        self.task: Any = None
 
     # -- one step ------------------------------------------------------------------------
 
@@ -528,6 +529,7 @@ class LSTMBaseline(nn.Module):
         self.lstm = nn.LSTM(config.input_width, config.hidden_size, num_layers=config.layers, batch_first=True)
         self.output = nn.Linear(config.hidden_size, config.output_width)
         self.card: dict[str, Any] = {}
+        self.task: Any = None
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
         return self.lstm(x)[0]
@@ -612,7 +614,11 @@ def save_state(model: nn.Module, weights_path: Path, dtype: torch.dtype = torch.
 
 
 def load_from_card(card: dict[str, Any], weights_path: Path) -> NTM | LSTMBaseline:
-    """Registry loader (memviz.pretrained): build the card's model and load its weights."""
+    """Registry loader (memviz.pretrained): build the card's model and load its weights.
+
+    The model keeps its card (``model.card``) and its task (``model.task``, e.g.
+    a :class:`memviz.tasks.copy.CopyTask` whose ``sample``/``encode`` make inputs).
+    """
     name = card.get("name") or Path(weights_path).stem
     try:
         model = build_model(card["family"], card["architecture"])
@@ -623,6 +629,7 @@ def load_from_card(card: dict[str, Any], weights_path: Path) -> NTM | LSTMBaseli
     load_state(model, Path(weights_path), name)
     model.eval()
     model.card = card
+    model.task = make_task(card["task"]) if "task" in card else None
     return model
 
 

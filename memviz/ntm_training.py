@@ -56,13 +56,14 @@ class Recipe:
     max_sequences: int = 1_000_000
     minutes: float = 20.0
     polish: int = 0
+    lr_after_target: float | None = None
     target_bits: float = 0.1
     check_every: int = 1600
     val_per_size: int = 16
     val_sizes: int = 20
     seed: int = 1
     storage_dtype: str = "float32"
-    eval_sizes: list[Any] = field(default_factory=list)
+    long_val_sizes: list[Any] = field(default_factory=list)
 
 
 COPY = {"name": "copy", "bits": 8, "min_length": 1, "max_length": 20}
@@ -87,7 +88,8 @@ RECIPES: dict[str, Recipe] = {
         batch=16,
         minutes=25.0,
         polish=60_000,
-        eval_sizes=[*range(1, 21), 30, 40, 50, 60, 80, 100, 120],
+        lr_after_target=2e-4,
+        long_val_sizes=[40, 80],
     ),
     "lstm-copy": Recipe(
         family="lstm",
@@ -98,7 +100,7 @@ RECIPES: dict[str, Recipe] = {
         batch=16,
         minutes=20.0,
         storage_dtype="float16",
-        eval_sizes=[*range(1, 21), 30, 40, 50, 60, 80, 100, 120],
+        long_val_sizes=[40, 80],
     ),
     "ntm-repeat-copy": Recipe(
         family="ntm",
@@ -110,7 +112,8 @@ RECIPES: dict[str, Recipe] = {
         minutes=30.0,
         polish=30_000,
         check_every=3200,
-        eval_sizes=[],
+        lr_after_target=2e-4,
+        long_val_sizes=[(15, 10), (10, 15)],
     ),
     "ntm-associative-recall": Recipe(
         family="ntm",
@@ -122,7 +125,8 @@ RECIPES: dict[str, Recipe] = {
         minutes=30.0,
         polish=30_000,
         check_every=3200,
-        eval_sizes=[*range(2, 13)],
+        lr_after_target=2e-4,
+        long_val_sizes=[9, 12],
     ),
 }
 
@@ -208,8 +212,10 @@ def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResul
     best_state = {k: v.clone() for k, v in model.state_dict().items()}
     time_to_target = seq_to_target = None
     stop = ""
+    long_rng = np.random.default_rng(recipe.seed + 20_000)
+    long_val = [task.sample(long_rng, recipe.val_per_size, size) for size in recipe.long_val_sizes]
     val_loss, val_bits = validate(model, val)
-    curve.append(_curve_row(0, 0.0, math.nan, math.nan, val_loss, val_bits))
+    curve.append(_curve_row(0, 0.0, math.nan, math.nan, val_loss, val_bits, _long_bits(model, long_val)))
     bar = _progress_bar(recipe.max_sequences, progress)
     while not stop:
         x, y, mask = as_tensors(task.sample(rng, recipe.batch))
@@ -231,11 +237,13 @@ def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResul
             next_check += recipe.check_every
             val_loss, val_bits = validate(model, val)
             elapsed = time.perf_counter() - start
-            curve.append(_curve_row(seen, elapsed, run_loss / run_n, run_bits / run_n, val_loss, val_bits))
+            long_bits = _long_bits(model, long_val)
+            curve.append(_curve_row(seen, elapsed, run_loss / run_n, run_bits / run_n, val_loss, val_bits, long_bits))
             run_loss, run_bits, run_n = 0.0, 0.0, 0
             log(
                 f"[{elapsed:7.1f}s] {seen:8d} seqs  train loss {curve[-1]['train_loss']:.4f} "
                 f"bits {curve[-1]['train_bits_per_sequence']:.2f}  val loss {val_loss:.4f} bits {val_bits:.3f}"
+                + "".join(f"  {k} {v:.2f}" for k, v in long_bits.items())
             )
             if not math.isfinite(val_loss):
                 stop = "loss became NaN"
@@ -246,6 +254,10 @@ def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResul
             if time_to_target is None and val_bits <= recipe.target_bits:
                 time_to_target, seq_to_target = elapsed, seen
                 log(f"reached {val_bits:.3f} <= {recipe.target_bits} bits/sequence after {seen} sequences")
+                if recipe.lr_after_target:
+                    for group in optimizer.param_groups:
+                        group["lr"] = recipe.lr_after_target
+                    log(f"learning rate now {recipe.lr_after_target} for polishing")
             if seq_to_target is not None and seen >= seq_to_target + recipe.polish:
                 stop = f"target reached, then {recipe.polish} polishing sequences"
         if seen >= recipe.max_sequences:
@@ -270,7 +282,9 @@ def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResul
     )
 
 
-def _curve_row(seen: int, elapsed: float, loss: float, bits: float, val_loss: float, val_bits: float) -> dict:
+def _curve_row(
+    seen: int, elapsed: float, loss: float, bits: float, val_loss: float, val_bits: float, long_bits: dict[str, float]
+) -> dict:
     return {
         "sequences": seen,
         "seconds": round(elapsed, 2),
@@ -278,7 +292,17 @@ def _curve_row(seen: int, elapsed: float, loss: float, bits: float, val_loss: fl
         "train_bits_per_sequence": bits,
         "val_loss": val_loss,
         "val_bits_per_sequence": val_bits,
+        **long_bits,
     }
+
+
+def _long_bits(model: torch.nn.Module, batches: list[Any]) -> dict[str, float]:
+    """Bit errors per sequence on sizes beyond the training range (logged only, never used to pick a checkpoint)."""
+    return {f"bits_at_{_label(b.size)}": validate(model, [b])[1] for b in batches}
+
+
+def _label(size: Any) -> str:
+    return f"{size[0]}x{size[1]}" if isinstance(size, tuple) else str(size)
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:
