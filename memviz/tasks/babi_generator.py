@@ -1,0 +1,514 @@
+"""A seeded generator of bAbI-style stories (this project's own code, written from the format).
+
+It writes stories in the bAbI v1.2 file format with the bAbI vocabulary, so the app has
+example stories (and tests have data) with no dataset on the machine. Each story is
+simulated from a small world state, and every answer is computed from that state, with
+the line IDs of the statements it follows from as supporting facts.
+
+    >>> from memviz.tasks.babi_generator import generate_examples
+    >>> ex = generate_examples(task=1, n=1, seed=0)[0]
+    >>> ex.story, ex.question, ex.answer, ex.supporting_indices   # doctest: +SKIP
+
+``generate_lines(task, n_stories, seed)`` gives file lines (``ID text`` and
+``ID question<TAB>answer<TAB>supporting IDs``); ``generate_examples`` parses them with the
+loader, so the generator is checked by the same code that reads the real files.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from memviz.tasks.babi import BabiExample, parse_babi_lines
+
+PEOPLE = ["Mary", "John", "Daniel", "Sandra"]
+PRONOUN = {"Mary": "she", "Sandra": "she", "John": "he", "Daniel": "he"}
+ROOMS = ["bathroom", "bedroom", "garden", "hallway", "kitchen", "office"]
+OBJECTS = ["apple", "football", "milk"]
+MOVE = ["moved to", "went to", "journeyed to", "travelled to", "went back to"]
+GET = ["got", "took", "picked up", "grabbed"]
+DROP = ["dropped", "left", "discarded", "put down"]
+GIVE = ["gave", "passed", "handed"]
+THEN = ["Then", "After that", "Afterwards", "Following that"]
+NUMBERS = ["none", "one", "two", "three"]
+
+TIME_PEOPLE = ["Bill", "Fred", "Julie", "Mary"]
+TIME_PLACES = ["bedroom", "cinema", "kitchen", "office", "park", "school"]
+TIMES = ["yesterday", "this morning", "this afternoon", "this evening"]
+
+SPECIES = {"mouse": "mice", "cat": "cats", "wolf": "wolves", "sheep": "sheep"}
+DEDUCTION_NAMES = ["Emily", "Gertrude", "Jessica", "Winona"]
+INDUCTION_NAMES = ["Bernhard", "Brian", "Greg", "Julius", "Lily"]
+ANIMALS = ["frog", "lion", "rhino", "swan"]
+COLORS = ["gray", "green", "white", "yellow"]
+DIRECTIONS = {"north": (0, 1), "south": (0, -1), "east": (1, 0), "west": (-1, 0)}
+
+QUESTIONS_PER_STORY = 5
+
+
+@dataclass
+class Story:
+    """Lines being written for one story; ``say`` numbers statements, ``ask`` questions."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def say(self, text: str) -> int:
+        self.lines.append(f"{len(self.lines) + 1} {text}")
+        return len(self.lines)
+
+    def ask(self, question: str, answer: str, support: list[int]) -> None:
+        self.lines.append(f"{len(self.lines) + 1} {question}\t{answer}\t{' '.join(str(s) for s in support)}")
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+# ---------------------------------------------------------------------------- the object world (tasks 1-3, 6-8)
+
+
+@dataclass
+class World:
+    """People moving between rooms and carrying objects, with the line of every fact."""
+
+    rng: random.Random
+    gives: bool = False
+    drop_weight: float = 0.45  # relative weight of a drop per carried object (a move weighs 1 per person)
+    where: dict[str, str] = field(default_factory=dict)  # person -> room
+    moved_at: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # person -> [(line, room)]
+    holder: dict[str, str | None] = field(default_factory=dict)  # object -> person or None
+    object_room: dict[str, str] = field(default_factory=dict)  # object -> room (hidden until touched)
+    object_events: dict[str, list[int]] = field(default_factory=dict)  # object -> lines
+    person_events: dict[str, list[int]] = field(default_factory=dict)  # person -> object lines
+    carrying: dict[str, list[str]] = field(default_factory=dict)  # person -> objects, in order taken
+    trail: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)  # object -> (room, event, move)
+
+    def __post_init__(self) -> None:
+        for o in OBJECTS:
+            self.holder[o] = None
+            self.object_room[o] = self.rng.choice(ROOMS)
+            self.object_events[o] = []
+            self.trail[o] = []
+        for p in PEOPLE:
+            self.moved_at[p] = []
+            self.person_events[p] = []
+            self.carrying[p] = []
+
+    def actions(self, objects: bool) -> list[tuple[float, Callable[[Story], None]]]:
+        """Possible next statements with weights (moves dominate, as in the real tasks)."""
+        acts: list[tuple[float, Callable[[Story], None]]] = []
+        for p in PEOPLE:
+            acts.append((1.0, lambda s, p=p: self.move(s, p)))
+            if not objects or p not in self.where:
+                continue
+            for o in OBJECTS:
+                if self.holder[o] is None and self.object_room[o] == self.where[p]:
+                    acts.append((1.6, lambda s, p=p, o=o: self.get(s, p, o)))
+            for o in self.carrying[p]:
+                acts.append((self.drop_weight, lambda s, p=p, o=o: self.drop(s, p, o)))
+                if self.gives:
+                    for q in PEOPLE:
+                        if q != p and self.where.get(q) == self.where[p]:
+                            acts.append((0.6, lambda s, p=p, o=o, q=q: self.give(s, p, o, q)))
+        return acts
+
+    def step(self, story: Story, objects: bool) -> None:
+        acts = self.actions(objects)
+        weights = [w for w, _ in acts]
+        self.rng.choices([a for _, a in acts], weights=weights)[0](story)
+
+    def move(self, story: Story, p: str) -> None:
+        room = self.rng.choice([r for r in ROOMS if r != self.where.get(p)])
+        line = story.say(f"{p} {self.rng.choice(MOVE)} the {room}.")
+        self.where[p] = room
+        self.moved_at[p].append((line, room))
+        for o in self.carrying[p]:
+            self.object_room[o] = room
+            self.trail[o].append((room, self.object_events[o][-1], line))
+
+    def _there(self) -> str:
+        return " there" if self.rng.random() < 0.5 else ""
+
+    def get(self, story: Story, p: str, o: str) -> None:
+        line = story.say(f"{p} {self.rng.choice(GET)} the {o}{self._there()}.")
+        self.holder[o] = p
+        self.carrying[p].append(o)
+        self._touch(o, p, line)
+        if not self.trail[o] or self.trail[o][-1][0] != self.where[p]:
+            self.trail[o].append((self.where[p], line, self.moved_at[p][-1][0]))
+
+    def drop(self, story: Story, p: str, o: str) -> None:
+        there = " there" if self.rng.random() < 0.2 else ""
+        line = story.say(f"{p} {self.rng.choice(DROP)} the {o}{there}.")
+        self.holder[o] = None
+        self.carrying[p].remove(o)
+        self._touch(o, p, line)
+
+    def give(self, story: Story, p: str, o: str, q: str) -> None:
+        line = story.say(f"{p} {self.rng.choice(GIVE)} the {o} to {q}.")
+        self.holder[o] = q
+        self.carrying[p].remove(o)
+        self.carrying[q].append(o)
+        self._touch(o, p, line)
+        self.person_events[q].append(line)
+
+    def _touch(self, o: str, p: str, line: int) -> None:
+        self.object_events[o].append(line)
+        self.person_events[p].append(line)
+
+    def last_move_before(self, p: str, line: int) -> int:
+        return max(m for m, _ in self.moved_at[p] if m < line)
+
+
+# ---------------------------------------------------------------------------- question makers
+
+
+Question = tuple[str, str, list[int]]
+
+
+def _where_is_person(w: World) -> Question | None:
+    known = [p for p in PEOPLE if p in w.where]
+    if not known:
+        return None
+    p = w.rng.choice(known)
+    return f"Where is {p}?", w.where[p], [w.moved_at[p][-1][0]]
+
+
+def _where_is_object(w: World) -> Question | None:
+    o = w.rng.choice(OBJECTS)
+    if not w.object_events[o]:
+        return None
+    event = w.object_events[o][-1]
+    holder = w.holder[o]
+    if holder is not None:  # carried: where its holder is now
+        return f"Where is the {o}?", w.where[holder], [event, w.moved_at[holder][-1][0]]
+    dropper = next(p for p in PEOPLE if event in w.person_events[p])
+    move = w.last_move_before(dropper, event)
+    return f"Where is the {o}?", w.object_room[o], [event, move]
+
+
+def _where_was_object(w: World) -> Question | None:
+    o = w.rng.choice(OBJECTS)
+    trail = w.trail[o]
+    if len(trail) < 2 or trail[-1][0] != w.object_room[o]:
+        return None  # "before the L" means before its latest arrival at its current room L
+    (before, _, move_before), (now, _, move_now) = w.trail[o][-2], w.trail[o][-1]
+    return f"Where was the {o} before the {now}?", before, [w.object_events[o][-1], move_now, move_before]
+
+
+def _is_person_in(w: World) -> Question | None:
+    known = [p for p in PEOPLE if p in w.where]
+    if not known:
+        return None
+    p = w.rng.choice(known)
+    room = w.where[p] if w.rng.random() < 0.5 else w.rng.choice([r for r in ROOMS if r != w.where[p]])
+    return f"Is {p} in the {room}?", "yes" if room == w.where[p] else "no", [w.moved_at[p][-1][0]]
+
+
+def _count_carried(w: World) -> Question | None:
+    active = [p for p in PEOPLE if w.person_events[p]]
+    if not active:
+        return None
+    p = w.rng.choice(active)
+    return f"How many objects is {p} carrying?", NUMBERS[len(w.carrying[p])], list(w.person_events[p])
+
+
+def _list_carried(w: World) -> Question | None:
+    active = [p for p in PEOPLE if w.person_events[p]]
+    if not active:
+        return None
+    p = w.rng.choice(active)
+    answer = ",".join(w.carrying[p]) or "nothing"
+    return f"What is {p} carrying?", answer, list(w.person_events[p])
+
+
+def _world_story(
+    rng: random.Random,
+    ask: Callable[[World], Question | None],
+    objects: bool,
+    gives: bool,
+    drop_weight: float = 0.45,
+    ask_rate: float = 1.0,
+) -> Story:
+    """Two statements, then (with probability ``ask_rate``) a question if one can be answered; five a story."""
+    story, world = Story(), World(rng, gives=gives, drop_weight=drop_weight)
+    asked = 0
+    while asked < QUESTIONS_PER_STORY:
+        world.step(story, objects)
+        world.step(story, objects)
+        question = ask(world) if rng.random() < ask_rate else None
+        if question is not None:
+            story.ask(*question)
+            asked += 1
+    return story
+
+
+# ---------------------------------------------------------------------------- tasks 11-13 (people only)
+
+
+def _coreference_story(rng: random.Random, compound: bool) -> Story:
+    """Task 11 (he/she) or 13 (they): a named sentence, then a pronoun sentence about the same subject."""
+    story = Story()
+    where: dict[str, tuple[str, list[int]]] = {}
+    for _ in range(QUESTIONS_PER_STORY):
+        group = rng.sample(PEOPLE, 2) if compound else [rng.choice(PEOPLE)]
+        first = rng.choice(ROOMS)
+        subject = " and ".join(group)
+        a = story.say(f"{subject} {rng.choice(MOVE)} the {first}.")
+        second = rng.choice([r for r in ROOMS if r != first])
+        pronoun = "they" if compound else PRONOUN[group[0]]
+        b = story.say(f"{rng.choice(THEN)} {pronoun} {rng.choice(MOVE)} the {second}.")
+        for p in group:
+            where[p] = (second, [a, b])
+        p = rng.choice(sorted(where))
+        story.ask(f"Where is {p}?", where[p][0], where[p][1])
+    return story
+
+
+def _conjunction_story(rng: random.Random) -> Story:
+    """Task 12: two people move together; where is one of them?"""
+    story = Story()
+    where: dict[str, tuple[str, int]] = {}
+    for _ in range(QUESTIONS_PER_STORY):
+        for _ in range(2):
+            pair = rng.sample(PEOPLE, 2)
+            room = rng.choice(ROOMS)
+            line = story.say(f"{pair[0]} and {pair[1]} {rng.choice(MOVE)} the {room}.")
+            for p in pair:
+                where[p] = (room, line)
+        p = rng.choice(sorted(where))
+        story.ask(f"Where is {p}?", where[p][0], [where[p][1]])
+    return story
+
+
+# ---------------------------------------------------------------------------- task 14 (time)
+
+
+def _time_sentence(rng: random.Random, person: str, slot: int, place: str) -> str:
+    verb = rng.choice(MOVE)
+    when = TIMES[slot]
+    if rng.random() < 0.5:
+        return f"{_capital(when)} {person} {verb} the {place}."
+    return f"{person} {verb} the {place} {when}."
+
+
+def _time_story(rng: random.Random) -> Story:
+    """Task 14: each person's places over four times of day, told out of order; 'where before L?'."""
+    story = Story()
+    plans: dict[str, list[str]] = {}
+    for p in TIME_PEOPLE:
+        plan = [rng.choice(TIME_PLACES)]
+        for _ in range(3):
+            plan.append(rng.choice([x for x in TIME_PLACES if x != plan[-1]]))
+        plans[p] = plan
+    # Statements come person by person in a loosely shuffled order: earlier times tend to come first.
+    pending = [(p, t) for p in TIME_PEOPLE for t in range(4)]
+    rng.shuffle(pending)
+    pending.sort(key=lambda pt: pt[1] + rng.random() * 2.5)
+    seen: dict[tuple[str, int], int] = {}
+    asked = 0
+    while asked < QUESTIONS_PER_STORY and pending:
+        for _ in range(2):
+            if pending:
+                p, t = pending.pop(0)
+                seen[(p, t)] = story.say(_time_sentence(rng, p, t, plans[p][t]))
+        options = []
+        for p in TIME_PEOPLE:
+            known = [t for t in range(1, 4) if (p, t) in seen and (p, t - 1) in seen]
+            for t in known:
+                place = plans[p][t]
+                later_same = [u for u in range(t + 1, 4) if (p, u) in seen and plans[p][u] == place]
+                earlier_same = [u for u in range(t) if plans[p][u] == place]
+                if not later_same and not earlier_same:
+                    options.append((p, t))
+        if options:
+            p, t = rng.choice(options)
+            story.ask(f"Where was {p} before the {plans[p][t]}?", plans[p][t - 1], [seen[(p, t)], seen[(p, t - 1)]])
+            asked += 1
+    return story
+
+
+# ---------------------------------------------------------------------------- tasks 15, 16 (deduction, induction)
+
+
+def _deduction_story(rng: random.Random) -> Story:
+    """Task 15: 'Xs are afraid of Ys', 'N is an X'; what is N afraid of?"""
+    story = Story()
+    species = list(SPECIES)
+    facts = [("fear", s, rng.choice([t for t in species if t != s])) for s in species]
+    facts += [("is", n, rng.choice(species)) for n in DEDUCTION_NAMES]
+    rng.shuffle(facts)
+    fear_line, is_line, fears, kind = {}, {}, {}, {}
+    for fact, a, b in facts:
+        if fact == "fear":
+            fear_line[a] = story.say(f"{_capital(SPECIES[a])} are afraid of {SPECIES[b]}.")
+            fears[a] = b
+        else:
+            is_line[a] = story.say(f"{a} is a {b}.")
+            kind[a] = b
+    for _ in range(4):
+        n = rng.choice(DEDUCTION_NAMES)
+        story.ask(f"What is {n.lower()} afraid of?", fears[kind[n]], [is_line[n], fear_line[kind[n]]])
+    return story
+
+
+def _induction_story(rng: random.Random) -> Story:
+    """Task 16: 'N is a swan', 'N is white'; what color is another swan?"""
+    story = Story()
+    names = rng.sample(INDUCTION_NAMES, 5)
+    query, others = names[-1], names[:-1]
+    kinds = {n: rng.choice(ANIMALS) for n in others}
+    witness = rng.choice(others)
+    kinds[query] = kinds[witness]
+    color_of = {a: rng.choice(COLORS) for a in ANIMALS}  # one color per kind: the answer is never ambiguous
+    facts = [("kind", n) for n in names] + [("color", n) for n in others]
+    rng.shuffle(facts)
+    lines: dict[tuple[str, str], int] = {}
+    for fact, n in facts:
+        text = f"{n} is a {kinds[n]}." if fact == "kind" else f"{n} is {color_of[kinds[n]]}."
+        lines[(fact, n)] = story.say(text)
+    story.ask(
+        f"What color is {query}?",
+        color_of[kinds[query]],
+        [lines[("kind", query)], lines[("kind", witness)], lines[("color", witness)]],
+    )
+    return story
+
+
+# ---------------------------------------------------------------------------- task 19 (path finding)
+
+
+def _path_story(rng: random.Random) -> Story:
+    """Task 19: six rooms on a grid joined by five 'X is north of Y' facts; a two-step route."""
+    while True:
+        places = rng.sample(ROOMS, 6)
+        pos = {places[0]: (0, 0)}
+        edges: list[tuple[str, str, str]] = []  # (a, direction from b to a, b): "a is dir of b"
+        for room in places[1:]:
+            anchors = list(pos)
+            rng.shuffle(anchors)
+            for anchor in anchors:
+                free = [
+                    d
+                    for d, (dx, dy) in DIRECTIONS.items()
+                    if (pos[anchor][0] + dx, pos[anchor][1] + dy) not in pos.values()
+                ]
+                if free:
+                    d = rng.choice(free)
+                    dx, dy = DIRECTIONS[d]
+                    pos[room] = (pos[anchor][0] + dx, pos[anchor][1] + dy)
+                    edges.append((room, d, anchor))
+                    break
+        if len(edges) != 5:
+            continue
+        step = {}
+        for a, d, b in edges:
+            step[(b, a)] = (d[0], a, (a, d, b))
+            opposite = {"north": "south", "south": "north", "east": "west", "west": "east"}[d]
+            step[(a, b)] = (opposite[0], b, (a, d, b))
+        routes = [(x, z, y) for (x, y) in step for (y2, z) in step if y2 == y and z != x and (x, z) not in step]
+        if routes:
+            break
+    story = Story()
+    rng.shuffle(edges)
+    line_of = {}
+    for a, d, b in edges:
+        if rng.random() < 0.5:
+            line_of[(a, d, b)] = story.say(f"The {a} is {d} of the {b}.")
+        else:
+            opposite = {"north": "south", "south": "north", "east": "west", "west": "east"}[d]
+            line_of[(a, d, b)] = story.say(f"The {b} is {opposite} of the {a}.")
+    x, z, y = rng.choice(routes)
+    d1, _, e1 = step[(x, y)]
+    d2, _, e2 = step[(y, z)]
+    story.ask(f"How do you go from the {x} to the {z}?", f"{d1},{d2}", [line_of[e1], line_of[e2]])
+    return story
+
+
+# ---------------------------------------------------------------------------- registry
+
+GENERATORS: dict[int, tuple[str, str, Callable[[random.Random], Story]]] = {
+    1: (
+        "single-supporting-fact",
+        "Where is a person? One move answers it.",
+        lambda r: _world_story(r, _where_is_person, objects=False, gives=False),
+    ),
+    2: (
+        "two-supporting-facts",
+        "Where is an object? Who last touched it, and where that person went.",
+        lambda r: _world_story(r, _where_is_object, objects=True, gives=False),
+    ),
+    3: (
+        "three-supporting-facts",
+        "Where was an object before its current room? Three facts chain.",
+        lambda r: _world_story(r, _where_was_object, objects=True, gives=False, ask_rate=0.4),
+    ),
+    6: (
+        "yes-no-questions",
+        "Is a person in a room? yes/no from their last move.",
+        lambda r: _world_story(r, _is_person_in, objects=True, gives=False),
+    ),
+    7: (
+        "counting",
+        "How many objects is a person carrying? none..three, with gives.",
+        lambda r: _world_story(r, _count_carried, objects=True, gives=True, drop_weight=2.5),
+    ),
+    8: (
+        "lists-sets",
+        "What is a person carrying? A comma list in the order taken, or nothing.",
+        lambda r: _world_story(r, _list_carried, objects=True, gives=False, drop_weight=1.2),
+    ),
+    11: (
+        "basic-coreference",
+        "he/she refers to the previous sentence's subject.",
+        lambda r: _coreference_story(r, compound=False),
+    ),
+    12: ("conjunction", "Two people move together; where is one of them?", _conjunction_story),
+    13: (
+        "compound-coreference",
+        "'they' refers to the pair in the previous sentence.",
+        lambda r: _coreference_story(r, compound=True),
+    ),
+    14: ("time-reasoning", "Where was a person before a place, from yesterday..this evening.", _time_story),
+    15: ("basic-deduction", "Sheep are afraid of wolves; Emily is a sheep: what is Emily afraid of?", _deduction_story),
+    16: ("basic-induction", "Lily is a swan, Lily is white, Greg is a swan: what color is Greg?", _induction_story),
+    19: ("path-finding", "Two-step route between rooms on a grid, e.g. 's,e'.", _path_story),
+}
+"""task -> (name, one-line description, story maker)."""
+
+GENERATED_TASKS: tuple[int, ...] = tuple(sorted(GENERATORS))
+
+
+def generate_lines(task: int, n_stories: int = 1, seed: int = 0) -> list[str]:
+    """``n_stories`` stories of ``task`` as v1.2 file lines; the same seed gives the same lines."""
+    if task not in GENERATORS:
+        raise ValueError(f"no generator for task {task}; generated tasks: {list(GENERATED_TASKS)}")
+    rng = random.Random(f"babi-{task}-{seed}")
+    lines: list[str] = []
+    for _ in range(n_stories):
+        lines.extend(GENERATORS[task][2](rng).lines)
+    return lines
+
+
+def generate_examples(task: int, n: int = 1, seed: int = 0) -> list[BabiExample]:
+    """At least ``n`` questions (whole stories) of ``task``, parsed by the bAbI loader; the first ``n`` are returned."""
+    examples: list[BabiExample] = []
+    stories = 0
+    while len(examples) < n:
+        stories += max(1, -(-(n - len(examples)) // QUESTIONS_PER_STORY))
+        lines = generate_lines(task, stories, seed)
+        examples = parse_babi_lines(lines, f"<generated task {task} seed {seed}>", task)
+    return examples[:n]
+
+
+def generate_example(task: int, seed: int = 0) -> BabiExample:
+    """One story, question, answer and supporting facts for ``task`` and ``seed`` (the app's example)."""
+    return generate_examples(task, 1, seed)[0]
+
+
+def write_task_file(path, task: int, n_stories: int, seed: int = 0) -> None:
+    """Write generated stories as a bAbI file (e.g. ``qa1_single-supporting-fact_train.txt``)."""
+    from pathlib import Path
+
+    Path(path).write_text("\n".join(generate_lines(task, n_stories, seed)) + "\n")
