@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from memviz import playground as pg
-from memviz.figures.addressing import addressing_pipeline_figure, shift_figure, walk_figure
+from memviz.figures.addressing import addressing_pipeline_figure, walk_figure
 from memviz.ui import show_figure, snapshot_url_params, use_app_navigation, warn_ignored_url_params
 
 use_app_navigation()
@@ -27,7 +27,6 @@ BOUND_KEYS = [
     "key_text",
     "prev",
     "prev_row",
-    "steps",
     "beta",
     "g",
     "radius",
@@ -94,31 +93,28 @@ with st.sidebar:
     beta = st.select_slider("Key strength β (stage 2)", BETA_OPTIONS, value=10, key="beta", **URL)
     gate = st.slider("Gate g (stage 3)", 0.0, 1.0, 1.0, 0.05, key="g", **URL)
     radius = st.radio("Shift range R (offsets −R … +R, stage 4)", [1, 2], key="radius", horizontal=True, **URL)
-    shift_cols = st.columns(2 * radius + 1, gap="small")
     raw_shift = tuple(
-        col.number_input(
-            f"s({o:+d})" if o else "s(0)", 0.0, 1.0, SHIFT_DEFAULTS[o], 0.1, key=SHIFT_KEYS[o], format="%.1f", **URL
-        )
-        for col, o in zip(shift_cols, range(-radius, radius + 1), strict=True)
+        st.slider(f"s({o:+d})" if o else "s(0)", 0.0, 1.0, SHIFT_DEFAULTS[o], 0.05, key=SHIFT_KEYS[o], **URL)
+        for o in range(-radius, radius + 1)
     )
     gamma = st.select_slider("Sharpening γ (stage 5)", GAMMA_OPTIONS, value=1, key="gamma", **URL)
 
     st.header("Previous weighting")
     prev_mode = PREVIOUS_LABELS[st.radio("w_prev", list(PREVIOUS_LABELS), key="prev", index=2, **URL)]
     st.caption(pg.PREVIOUS_MODES[prev_mode])
-    prev_row = int(st.number_input("Start row", 0, 63, 0, key="prev_row", disabled=prev_mode == "uniform", **URL))
+    prev_row = 0 if prev_mode == "uniform" else int(st.number_input("Start row", 0, 63, 0, key="prev_row", **URL))
 
     st.header("Key")
     key_mode = KEY_LABELS[st.radio("Key k", list(KEY_LABELS), key="key_mode", horizontal=True, **URL)]
-    key_row = int(st.number_input("Copy row", 0, 63, 3, key="key_row", **URL))
-    noise = st.slider("Noise σ", 0.0, 1.0, 0.3, 0.05, key="noise", disabled=key_mode != "noisy", **URL)
-    key_text = st.text_input(
-        "Typed key (comma-separated, M numbers)",
-        key="key_text",
-        disabled=key_mode != "edited",
-        placeholder="e.g. 1, 0, -0.5, ...",
-        **URL,
-    )
+    key_row, noise, key_text = 3, 0.0, ""
+    if key_mode == "edited":
+        key_text = st.text_input(
+            "Typed key (comma-separated, M numbers)", key="key_text", placeholder="e.g. 1, 0, -0.5, ...", **URL
+        )
+    else:
+        key_row = int(st.number_input("Copy row", 0, 63, 3, key="key_row", **URL))
+    if key_mode == "noisy":
+        noise = st.slider("Noise σ", 0.0, 1.0, 0.3, 0.05, key="noise", **URL)
 
     st.header("Memory")
     n_locations = int(st.number_input("Locations N", 2, 64, 12, key="n", **URL))
@@ -159,7 +155,10 @@ controls_area, figure_area, details_area = st.container(), st.container(), st.co
 def memory_editor(memory: np.ndarray) -> np.ndarray:
     """Hand-edit the memory; a bad cell shows a message and keeps the last good memory."""
     editor_key = f"memory_editor_{preset}_{n_locations}_{width}_{seed}"
-    with st.expander("Edit memory by hand", icon=":material/edit:"):
+    if not st.toggle("Edit memory by hand", key="edit_memory"):
+        st.session_state["last_good_memory"] = memory
+        return memory
+    with st.container(border=True):
         st.caption(
             "Change any cell and the figures follow; the edit travels in the link. Cells must be finite numbers."
         )
@@ -220,15 +219,21 @@ with controls_area:
     key, key_row_used = read_key()
 
 
+def steps_from_link() -> int:
+    """The step count carried in the link (``steps``), 0 when absent or malformed."""
+    text = st.query_params.get("steps", "0")
+    return int(text) if text.isdigit() and int(text) <= pg.MAX_STEPS else 0
+
+
 def step_controls() -> int:
-    """Back / Step / Reset buttons and the step count (bound to the URL), in carry mode."""
+    """Back / Step / Reset buttons in carry mode; the step count travels in the link."""
     if "steps" not in st.session_state:
-        st.session_state["steps"] = 0
+        st.session_state["steps"] = steps_from_link()
 
     def move(delta: int) -> None:
         st.session_state["steps"] = int(min(max(st.session_state["steps"] + delta, 0), pg.MAX_STEPS))
 
-    cols = st.columns([1, 1, 1, 2, 3], vertical_alignment="bottom")
+    cols = st.columns([1, 1, 1, 5], vertical_alignment="bottom")
     cols[0].button("Back", key="step_back", icon=":material/undo:", on_click=move, args=(-1,), width="stretch")
     cols[1].button(
         "Step", key="step_next", icon=":material/redo:", on_click=move, args=(1,), type="primary", width="stretch"
@@ -236,8 +241,12 @@ def step_controls() -> int:
     cols[2].button(
         "Reset", key="step_reset", icon=":material/restart_alt:", on_click=move, args=(-pg.MAX_STEPS,), width="stretch"
     )
-    with cols[3]:
-        return int(st.number_input("Steps taken", 0, pg.MAX_STEPS, key="steps", **URL))
+    steps = st.session_state["steps"]
+    if steps:
+        st.query_params["steps"] = str(steps)
+    else:
+        st.query_params.pop("steps", None)
+    return steps
 
 
 knobs = pg.HeadKnobs(beta=float(beta), gate=float(gate), shift=raw_shift, gamma=float(gamma))
@@ -248,7 +257,7 @@ result = pg.run_playground(memory, key, knobs, w_start, steps)
 
 with figure_area:
     if prev_mode == "carry":
-        st.markdown(f"#### Step {steps + 1} · the head starts from where step {steps} left it")
+        st.markdown(f"#### Step {steps + 1} · the head starts from where step {steps} left it ({steps} steps taken)")
     eq_cols = st.columns([0.2] + [0.16] * 5)
     for col, equation in zip(eq_cols[1:], EQUATIONS, strict=True):
         col.latex(equation)
@@ -256,22 +265,20 @@ with figure_area:
     labels = {"w_c": f"β = {beta:g}", "w_g": f"g = {gate:.2f}", "w_s": f"s = [{shift_text}]", "w": f"γ = {gamma:g}"}
     key_row_shown = None if key_mode == "edited" else key_row_used
     show_figure(
-        addressing_pipeline_figure(memory, key, result.trace, result.w_prev, labels, key_row_shown), key="pipeline"
+        addressing_pipeline_figure(memory, key, result.trace, result.w_prev, result.shift, labels, key_row_shown),
+        key="pipeline",
     )
 
 with details_area:
-    info_cols = st.columns([1, 3], gap="large")
-    with info_cols[0]:
-        st.markdown("**Shift distribution s** (normalised)")
-        show_figure(shift_figure(result.shift), key="shift")
-    with info_cols[1]:
-        st.markdown(
-            "Grey ticks show what a stage starts from: **w_prev** in panel 3 and **w_s** in panel 5. "
-            "The orange box marks the row the key was copied from. Offset +1 moves the focus from location "
-            "*i* to *i + 1*; the last location wraps round to the first."
-        )
-        if prev_mode == "carry":
-            st.markdown("**The walk so far**: the weighting after each step (step 0 is the starting one-hot).")
-            show_figure(walk_figure(result.walk), key="walk")
+    st.markdown(
+        "Grey ticks show what a stage starts from: **w_prev** in panel 3 and **w_s** in panel 5. "
+        "The orange box marks the row the key was copied from. Offset +1 moves the focus from location "
+        "*i* to *i + 1*; the last location wraps round to the first."
+    )
+    if prev_mode == "carry":
+        st.markdown("**The walk so far**: the weighting after each step (step 0 is the starting one-hot).")
+        show_figure(walk_figure(result.walk), key="walk")
 
-warn_ignored_url_params(raw_url, BOUND_KEYS, extra_keys=["mem"])
+if "steps" in raw_url and str(steps_from_link()) != raw_url["steps"]:
+    st.warning(f"The link's `steps={raw_url['steps']}` is not a step count from 0 to {pg.MAX_STEPS}.")
+warn_ignored_url_params(raw_url, BOUND_KEYS, extra_keys=["mem", "steps"])

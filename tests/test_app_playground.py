@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import array, figure, no_exception, open_page, trace_named
+from apptest_helpers import array, figure, no_exception, open_page, trace_named
 
 
 def bars(at, name: str) -> np.ndarray:
@@ -52,8 +52,8 @@ def test_gate_mixes_in_previous_weighting():
 
 def test_shift_moves_focus_one_location_down():
     at = open_page("playground", {"prev": "One-hot", "key_row": "4", "beta": "100"})
-    at.number_input(key="s_0").set_value(0.0).run()
-    at.number_input(key="s_p1").set_value(1.0).run()
+    at.slider(key="s_0").set_value(0.0).run()
+    at.slider(key="s_p1").set_value(1.0).run()
     no_exception(at)
     assert int(np.argmax(bars(at, "w_s"))) == 5
 
@@ -70,9 +70,8 @@ def test_gamma_sharpens_a_blurred_weighting():
 def test_wide_shift_range_shows_five_offsets():
     at = open_page("playground", {"radius": "2"})
     for key in ("s_m2", "s_m1", "s_0", "s_p1", "s_p2"):
-        assert at.number_input(key=key) is not None
-    shift = figure(at, "shift")
-    assert shift["data"][0]["x"] == ["-2", "-1", "0", "+1", "+2"]
+        assert at.slider(key=key) is not None
+    assert trace_named(figure(at, "pipeline"), "s")["x"] == ["-2", "-1", "0", "+1", "+2"]
 
 
 def test_step_button_walks_a_location_based_head():
@@ -80,12 +79,13 @@ def test_step_button_walks_a_location_based_head():
     at.button(key="step_next").click().run()
     at.button(key="step_next").click().run()
     no_exception(at)
-    assert at.number_input(key="steps").value == 2
+    assert any("2 steps taken" in m.value for m in at.markdown)
     walk = array(figure(at, "walk")["data"][0]["z"])  # locations x steps
     assert [int(np.argmax(walk[:, s])) for s in range(walk.shape[1])] == [0, 1, 2]
     assert int(np.argmax(bars(at, "w"))) == 3  # the step on screen moves one further
     at.button(key="step_back").click().run()
-    assert at.number_input(key="steps").value == 1
+    assert any("1 steps taken" in m.value for m in at.markdown)
+    assert at.query_params["steps"] in ("1", ["1"])
 
 
 def test_link_restores_the_view():
@@ -141,7 +141,7 @@ def test_edited_memory_in_link_is_used():
     at = open_page("playground", {"n": "3", "m": "2", "mem": "1,0;0,1;-1,0", "key_row": "2", "beta": "100"})
     no_exception(at)
     assert int(np.argmax(bars(at, "w_c"))) == 2
-    assert array(figure(at, "pipeline")["data"][1]["z"])[2].tolist() == [-1.0, 0.0]
+    assert array(trace_named(figure(at, "pipeline"), "M")["z"])[2].tolist() == [-1.0, 0.0]
 
 
 def test_extreme_knobs_never_show_nan():
@@ -168,7 +168,33 @@ def test_scenario_sets_the_knobs_and_explains_itself():
     at.pills(key="scenario").set_value("Walk by location").run()
     no_exception(at)
     assert at.slider(key="g").value == 0.0
-    assert at.number_input(key="s_p1").value == 1.0
+    assert at.slider(key="s_p1").value == 1.0
     assert "Step" in at.info[0].value
     at.button(key="step_next").click().run()
     assert int(np.argmax(bars(at, "w"))) == 2  # start row 0, one step taken, the next step lands on 2
+
+
+def test_shift_distribution_is_drawn_normalised_above_the_shift_panel():
+    at = open_page("playground", {"s_m1": "0.5", "s_0": "0.5", "s_p1": "1"})
+    np.testing.assert_allclose(array(trace_named(figure(at, "pipeline"), "s")["y"]), [0.25, 0.25, 0.5], atol=1e-6)
+
+
+def test_memory_editor_shows_the_memory_on_screen():
+    at = open_page("playground", {"n": "3", "m": "2", "mem": "1,0;0,1;-1,0"})
+    assert not at.data_editor
+    at.toggle(key="edit_memory").set_value(True).run()
+    no_exception(at)
+    assert at.data_editor[0].value.to_numpy().tolist() == [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]
+
+
+def test_step_count_in_link_is_restored():
+    at = open_page("playground", {"prev": "Carry forward", "g": "0", "s_0": "0", "s_p1": "1", "steps": "5"})
+    assert any("5 steps taken" in m.value for m in at.markdown)
+    assert int(np.argmax(bars(at, "w"))) == 6
+
+
+def test_malformed_step_count_in_link_gives_a_notice():
+    at = open_page("playground", {"prev": "Carry forward", "steps": "lots"})
+    no_exception(at)
+    assert any("steps=lots" in w.value for w in at.warning)
+    assert any("0 steps taken" in m.value for m in at.markdown)

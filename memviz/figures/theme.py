@@ -9,6 +9,12 @@
 
 from __future__ import annotations
 
+import base64
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
 WEIGHT_COLORSCALE = "Viridis"
 MEMORY_COLORSCALE = "RdBu_r"
 BAR_COLOR = "#2c5f8a"
@@ -31,3 +37,47 @@ def base_layout(height: int) -> dict:
         "showlegend": False,
         "hoverlabel": {"font_size": 14},
     }
+
+
+def figure_spec(data: list[dict], layout: dict) -> dict:
+    """A plotly figure as a plain dict (numpy arrays allowed), built without plotly objects.
+
+    Building ``go.Figure`` objects validates every property and costs 10-100 ms
+    per figure, more than a whole page rerun may take. memviz's figure
+    functions return these specs instead; ``go.Figure(spec)`` turns one into a
+    full figure (the tests do that for every figure function, which checks the
+    spec), and :func:`encode_arrays` makes it JSON-ready.
+    """
+    return {"data": data, "layout": layout}
+
+
+def _typed_array(array: np.ndarray) -> dict | list:
+    """plotly.js's typed-array form: compact base64 instead of a JSON list of numbers."""
+    if array.dtype.kind == "f":
+        array = array.astype(np.float32)
+    elif array.dtype.kind in "iub":
+        array = array.astype(np.int32)
+    else:
+        return array.tolist()
+    spec = {"dtype": "f4" if array.dtype.kind == "f" else "i4", "bdata": base64.b64encode(array.tobytes()).decode()}
+    if array.ndim > 1:
+        spec["shape"] = ", ".join(str(d) for d in array.shape)
+    return spec
+
+
+def encode_arrays(value: Any) -> Any:
+    """Replace every numpy array inside a figure spec by plotly.js's typed-array form."""
+    if isinstance(value, np.ndarray):
+        return _typed_array(np.ascontiguousarray(value))
+    if isinstance(value, dict):
+        return {k: encode_arrays(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode_arrays(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def to_plotly(spec: dict) -> go.Figure:
+    """A full, validated ``go.Figure`` from a spec (for HTML/image export and checks)."""
+    return go.Figure(spec)

@@ -1,0 +1,50 @@
+"""Helpers for the AppTest tests: run pages through the real navigation, read their figures."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 60) -> AppTest:
+    """Run ``app.py`` and switch to ``pages/<page>.py``, as a user clicking in the sidebar would."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    return at
+
+
+def figure(at: AppTest, key: str) -> dict:
+    """The plotly figure spec a chart with this key sent to the browser."""
+    for element in at.get("plotly_chart"):
+        if element.key == key:
+            return json.loads(element.proto.spec)
+    raise AssertionError(f"no chart with key {key!r}; charts: {[e.key for e in at.get('plotly_chart')]}")
+
+
+def array(value) -> np.ndarray:
+    """A plotly data array as numpy, decoding plotly's typed-array form ``{"dtype", "bdata", "shape"}``."""
+    if isinstance(value, dict) and "bdata" in value:
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if "shape" in value:
+            out = out.reshape([int(d) for d in str(value["shape"]).split(",")])
+        return out.astype(float)
+    return np.asarray([np.nan if v is None else v for v in value] if np.ndim(value) == 1 else value, dtype=float)
+
+
+def trace_named(fig: dict, name: str) -> dict:
+    matches = [t for t in fig["data"] if t.get("name") == name]
+    assert matches, f"no trace named {name!r} in {[t.get('name') for t in fig['data']]}"
+    return matches[0]
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
