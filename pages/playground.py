@@ -257,7 +257,9 @@ result = pg.run_playground(memory, key, knobs, w_start, steps)
 
 with figure_area:
     if prev_mode == "carry":
-        st.markdown(f"#### Step {steps + 1} · the head starts from where step {steps} left it ({steps} steps taken)")
+        start = "the one-hot start" if steps == 0 else f"the weighting step {steps} produced"
+        st.markdown(f"#### Step {steps + 1}: w_prev is {start}")
+        st.caption(f"{steps} steps taken · press Step to feed this result back in as the next w_prev")
     eq_cols = st.columns([0.2] + [0.16] * 5)
     for col, equation in zip(eq_cols[1:], EQUATIONS, strict=True):
         col.latex(equation)

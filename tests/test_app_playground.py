@@ -79,12 +79,12 @@ def test_step_button_walks_a_location_based_head():
     at.button(key="step_next").click().run()
     at.button(key="step_next").click().run()
     no_exception(at)
-    assert any("2 steps taken" in m.value for m in at.markdown)
+    assert any("2 steps taken" in c.value for c in at.caption)
     walk = array(figure(at, "walk")["data"][0]["z"])  # locations x steps
     assert [int(np.argmax(walk[:, s])) for s in range(walk.shape[1])] == [0, 1, 2]
     assert int(np.argmax(bars(at, "w"))) == 3  # the step on screen moves one further
     at.button(key="step_back").click().run()
-    assert any("1 steps taken" in m.value for m in at.markdown)
+    assert any("1 steps taken" in c.value for c in at.caption)
     assert at.query_params["steps"] in ("1", ["1"])
 
 
@@ -189,7 +189,7 @@ def test_memory_editor_shows_the_memory_on_screen():
 
 def test_step_count_in_link_is_restored():
     at = open_page("playground", {"prev": "Carry forward", "g": "0", "s_0": "0", "s_p1": "1", "steps": "5"})
-    assert any("5 steps taken" in m.value for m in at.markdown)
+    assert any("5 steps taken" in c.value for c in at.caption)
     assert int(np.argmax(bars(at, "w"))) == 6
 
 
@@ -197,4 +197,4 @@ def test_malformed_step_count_in_link_gives_a_notice():
     at = open_page("playground", {"prev": "Carry forward", "steps": "lots"})
     no_exception(at)
     assert any("steps=lots" in w.value for w in at.warning)
-    assert any("0 steps taken" in m.value for m in at.markdown)
+    assert any("0 steps taken" in c.value for c in at.caption)

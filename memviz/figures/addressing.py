@@ -101,8 +101,8 @@ def _pipeline_skeleton(n_locations: int, width: int, shift_width: int) -> tuple[
         cols=6,
         shared_yaxes="rows",
         column_widths=[memory_share] + [(1 - memory_share) / 5] * 5,
-        row_heights=[0.12, 0.88],
-        vertical_spacing=0.1,
+        row_heights=[0.13, 0.87],
+        vertical_spacing=0.14,
         horizontal_spacing=0.025,
         specs=[[{}, None, None, None, {}, None], [{}, {}, {}, {}, {}, {}]],
         subplot_titles=["title"] * len(_CELLS),
@@ -113,8 +113,11 @@ def _pipeline_skeleton(n_locations: int, width: int, shift_width: int) -> tuple[
     fig.update_yaxes(range=[n_locations - 0.5, -0.5], dtick=1 if n_locations <= 32 else None, row=2, col=1)
     fig.update_yaxes(title_text="location i", row=2, col=1)
     fig.update_yaxes(showticklabels=False, showgrid=False, row=1, col=1)
-    fig.update_xaxes(showticklabels=False, range=column_range, row=1, col=1)
-    fig.update_xaxes(title_text="column", range=column_range, dtick=1 if width <= 16 else None, row=2, col=1)
+    fig.update_xaxes(showticklabels=False, showgrid=False, range=column_range, row=1, col=1)
+    fig.update_xaxes(
+        title_text="column", showgrid=False, range=column_range, dtick=1 if width <= 16 else None, row=2, col=1
+    )
+    fig.update_yaxes(showgrid=False, row=2, col=1)
     fig.update_xaxes(range=[-1.45, 1.45], title_text="K", tickvals=[-1, 0, 1], zeroline=True, row=2, col=2)
     for col in range(3, 7):
         fig.update_xaxes(range=[0, 1.35], title_text="weight", tickvals=[0, 0.5, 1], row=2, col=col)
@@ -122,7 +125,7 @@ def _pipeline_skeleton(n_locations: int, width: int, shift_width: int) -> tuple[
     fig.update_xaxes(
         type="category",
         categoryarray=[f"{o:+d}" if o else "0" for o in range(-radius, radius + 1)],
-        tickfont={"size": 12},
+        showticklabels=False,
         row=1,
         col=5,
     )
@@ -144,7 +147,9 @@ def _shift_kernel(shift: np.ndarray) -> dict:
         "y": shift.astype(np.float32),
         "name": "s",
         "marker": {"color": BAR_COLOR},
-        "text": [f"{v:.2f}" if v >= 0.005 else "" for v in shift],
+        "text": [
+            f"{o:+d}: {v:.2f}" if o else f"0: {v:.2f}" for o, v in zip(range(-radius, radius + 1), shift, strict=True)
+        ],
         "textposition": "outside",
         "cliponaxis": False,
         "textfont": {"size": 12},
@@ -176,7 +181,8 @@ def addressing_pipeline_figure(
     layout_json, refs = _pipeline_skeleton(n_locations, width, len(shift))
     layout = json.loads(layout_json)
 
-    titles = ["key k", "shift distribution s", f"memory M ({n_locations}×{width})"]
+    offsets = ", ".join(f"{o:+d}" if o else "0" for o in range(-(len(shift) // 2), len(shift) // 2 + 1))
+    titles = ["key k", f"shift s over offsets {offsets}", f"memory M ({n_locations}×{width})"]
     for stage, title in STAGE_TITLES.items():
         knob = knob_labels.get(stage, "cosine of k and each row" if stage == "similarity" else "")
         stats = "" if stage == "similarity" else stage_stats(stages[stage])
@@ -218,11 +224,11 @@ def addressing_pipeline_figure(
         (MEMORY, memory_trace),
         (SIMILARITY, _stage_bar(similarity, rows, "K", show_numbers, sim_colors)),
         (W_C, _stage_bar(stages["w_c"], rows, "w_c", show_numbers)),
+        (W_G, _ghost(w_prev, rows, "w_prev")),  # ghosts first, so bar labels stay on top
         (W_G, _stage_bar(stages["w_g"], rows, "w_g", show_numbers)),
-        (W_G, _ghost(w_prev, rows, "w_prev")),
         (W_S, _stage_bar(stages["w_s"], rows, "w_s", show_numbers)),
-        (W, _stage_bar(stages["w"], rows, "w", show_numbers)),
         (W, _ghost(stages["w_s"], rows, "w_s")),
+        (W, _stage_bar(stages["w"], rows, "w", show_numbers)),
     ]
     data = [{**trace, "xaxis": refs[cell][0], "yaxis": refs[cell][1]} for cell, trace in panels]
 

@@ -13,10 +13,12 @@ import base64
 from typing import Any
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 
-WEIGHT_COLORSCALE = "Viridis"
-MEMORY_COLORSCALE = "RdBu_r"
+# Explicit [position, colour] lists: plotly.js itself does not know the "_r" names.
+WEIGHT_COLORSCALE = plotly.colors.get_colorscale("Viridis")
+MEMORY_COLORSCALE = plotly.colors.get_colorscale("RdBu_r")
 BAR_COLOR = "#2c5f8a"
 NEGATIVE_COLOR = "#2166ac"
 POSITIVE_COLOR = "#b2182b"
