@@ -7,7 +7,7 @@ thin by calling these instead of copying them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
@@ -94,3 +94,86 @@ class _ReadyFigure(BaseFigure):
 def show_figure(spec: dict, key: str) -> None:
     """Display a figure spec (from ``memviz.figures``) full width with memviz's toolbar settings."""
     st.plotly_chart(_ReadyFigure(spec), key=key, width="stretch", theme=None, config=PLOTLY_CONFIG)
+
+
+def _clamp_step(key: str, count: int) -> int:
+    value = st.session_state.get(key, 0)
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        value = 0
+    return min(max(value, 0), max(count - 1, 0))
+
+
+def step_player(
+    key: str,
+    count: int,
+    render: Callable[[int], None],
+    *,
+    unit: str = "step",
+    labels: Sequence[str] | None = None,
+    speeds: Sequence[float] = (0.5, 1, 2, 4),
+) -> None:
+    """Step through ``count`` frames: play/pause and speed, then ⏮ ◀ ▶ ⏭ and a scrub slider, then ``render(i)``.
+
+    The step lives in ``st.session_state[key]`` and in the URL (``?key=i``).
+    The buttons, the slider and ``render`` run inside an ``st.fragment``, so a
+    step change reruns only what depends on the step; while playing, the
+    fragment reruns itself every ``1 / speed`` seconds (``run_every``) and
+    advances one frame, stopping at the last. ``labels[i]`` names frame ``i``
+    (e.g. the phase of a timestep) under the slider.
+    """
+    if count <= 0:
+        st.info(f"Nothing to step through: this episode has no {unit}s.")
+        return
+    play_key, speed_key = f"{key}_play", f"{key}_speed"
+    controls = st.columns([1.3, 1.7, 7], vertical_alignment="bottom")
+    playing = controls[0].toggle("Play", key=play_key)
+    speed = controls[1].select_slider(
+        f"{unit}s per second", options=list(speeds), value=speeds[1] if len(speeds) > 1 else speeds[0], key=speed_key
+    )
+
+    def move(to: int | str) -> None:
+        current = _clamp_step(key, count)
+        target = {"first": 0, "prev": current - 1, "next": current + 1, "last": count - 1}.get(to, to)
+        st.session_state[key] = min(max(int(target), 0), count - 1)
+
+    @st.fragment(run_every=1.0 / float(speed) if playing else None)
+    def frame() -> None:
+        if key not in st.session_state:
+            st.session_state[key] = 0
+        st.session_state[key] = _clamp_step(key, count)
+        if st.session_state.get(play_key) and st.session_state.get(f"{key}_ticked"):
+            if st.session_state[key] >= count - 1:
+                st.session_state[play_key] = False
+            else:
+                st.session_state[key] += 1
+        st.session_state[f"{key}_ticked"] = bool(st.session_state.get(play_key))
+        buttons = st.columns([1, 1, 1, 1, 8], vertical_alignment="center")
+        for col, (target, icon, text) in zip(
+            buttons,
+            [
+                ("first", ":material/first_page:", f"First {unit}"),
+                ("prev", ":material/chevron_left:", f"Previous {unit}"),
+                ("next", ":material/chevron_right:", f"Next {unit}"),
+                ("last", ":material/last_page:", f"Last {unit}"),
+            ],
+            strict=False,
+        ):
+            col.button("", icon=icon, help=text, key=f"{key}_{target}", on_click=move, args=(target,), width="stretch")
+        with buttons[4]:
+            step = st.slider(
+                unit.capitalize(),
+                0,
+                max(count - 1, 1),
+                key=key,
+                bind="query-params",
+                disabled=count == 1,
+                label_visibility="collapsed",
+            )
+        step = min(int(step), count - 1)
+        name = f" · {labels[step]}" if labels is not None and step < len(labels) else ""
+        st.markdown(f"**{unit.capitalize()} {step} of {count - 1}**{name}")
+        render(step)
+
+    frame()
