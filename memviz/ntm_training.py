@@ -57,6 +57,7 @@ class Recipe:
     minutes: float = 20.0
     polish: int = 0
     lr_after_target: float | None = None
+    zero_share: float = 0.0
     target_bits: float = 0.1
     check_every: int = 1600
     val_per_size: int = 16
@@ -89,6 +90,7 @@ RECIPES: dict[str, Recipe] = {
         minutes=25.0,
         polish=60_000,
         lr_after_target=2e-4,
+        zero_share=0.05,
         long_val_sizes=[40, 80],
     ),
     "lstm-copy": Recipe(
@@ -113,6 +115,7 @@ RECIPES: dict[str, Recipe] = {
         polish=30_000,
         check_every=3200,
         lr_after_target=2e-4,
+        zero_share=0.05,
         long_val_sizes=[(15, 10), (10, 15)],
     ),
     "ntm-associative-recall": Recipe(
@@ -218,7 +221,8 @@ def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResul
     curve.append(_curve_row(0, 0.0, math.nan, math.nan, val_loss, val_bits, _long_bits(model, long_val)))
     bar = _progress_bar(recipe.max_sequences, progress)
     while not stop:
-        x, y, mask = as_tensors(task.sample(rng, recipe.batch))
+        extra = {"zero_share": recipe.zero_share} if recipe.zero_share else {}
+        x, y, mask = as_tensors(task.sample(rng, recipe.batch, **extra))
         logits = model(x)
         loss = masked_bce(logits, y, mask)
         optimizer.zero_grad()

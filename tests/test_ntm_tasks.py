@@ -96,3 +96,15 @@ def test_bad_sizes_raise_clear_errors():
         AssociativeRecallTask().sample(rng, 2, 1)
     with pytest.raises(ValueError, match="unknown task"):
         make_task({"name": "sort"})
+
+
+def test_zero_share_augmentation_only_zeroes_whole_vectors():
+    rng = np.random.default_rng(0)
+    plain = CopyTask().sample(np.random.default_rng(1), 64, 20)
+    aug = CopyTask().sample(rng, 64, 20, zero_share=0.5)
+    data = aug.x[:, :20, :8]
+    zero_rows = data.sum(-1) == 0
+    assert 0.4 < zero_rows.mean() < 0.6 and (plain.x[:, :20, :8].sum(-1) == 0).mean() < 0.05
+    np.testing.assert_array_equal(aug.y[:, 21:], data)
+    rc = RepeatCopyTask().sample(rng, 8, (5, 2), zero_share=1.0)
+    np.testing.assert_array_equal(rc.x[:, :5, :8], 0)

@@ -50,9 +50,18 @@ def bit_errors(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarr
     return (wrong.sum(axis=-1) * np.asarray(mask)).sum(axis=-1)
 
 
-def random_bits(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Independent fair random bits as float32."""
-    return rng.integers(0, 2, size=shape).astype(np.float32)
+def random_bits(rng: np.random.Generator, shape: tuple[int, ...], zero_share: float = 0.0) -> np.ndarray:
+    """Independent fair random bits as float32, ``shape = (..., bits)``.
+
+    ``zero_share > 0`` (a training augmentation, never used in evaluation) then
+    replaces that share of the vectors by all-zero vectors. With fair bits an
+    all-zero 8-bit vector is rare (1 in 256), and a first copy model failed on
+    exactly the sequences that contained one.
+    """
+    bits = rng.integers(0, 2, size=shape).astype(np.float32)
+    if zero_share > 0:
+        bits[rng.random(shape[:-1]) < zero_share] = 0.0
+    return bits
 
 
 def check_size(name: str, value: int, low: int = 1) -> int:
@@ -112,11 +121,14 @@ class CopyTask:
         mask[:, length + 1 :] = 1.0
         return x, y, mask
 
-    def sample(self, rng: np.random.Generator, batch: int, size: int | None = None) -> Batch:
-        """``batch`` episodes of length ``size`` (default: uniform over the training range)."""
+    def sample(self, rng: np.random.Generator, batch: int, size: int | None = None, zero_share: float = 0.0) -> Batch:
+        """``batch`` episodes of length ``size`` (default: uniform over the training range).
+
+        ``zero_share``: see :func:`random_bits` (training augmentation only).
+        """
         length = int(rng.integers(self.min_length, self.max_length + 1)) if size is None else size
         check_size("copy length", length)
-        x, y, mask = self._encode_batch(random_bits(rng, (batch, length, self.bits)))
+        x, y, mask = self._encode_batch(random_bits(rng, (batch, length, self.bits), zero_share))
         return Batch(x, y, mask, length)
 
     def score(self, outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:

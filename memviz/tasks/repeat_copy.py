@@ -98,8 +98,13 @@ class RepeatCopyTask:
         mask[:, start:] = 1.0
         return x, y, mask
 
-    def sample(self, rng: np.random.Generator, batch: int, size: tuple[int, int] | None = None) -> Batch:
-        """``batch`` episodes of one (length, repeats) (default: uniform over the training range)."""
+    def sample(
+        self, rng: np.random.Generator, batch: int, size: tuple[int, int] | None = None, zero_share: float = 0.0
+    ) -> Batch:
+        """``batch`` episodes of one (length, repeats) (default: uniform over the training range).
+
+        ``zero_share``: see :func:`memviz.tasks.copy.random_bits` (training augmentation only).
+        """
         if size is None:
             size = (
                 int(rng.integers(self.min_length, self.max_length + 1)),
@@ -107,7 +112,7 @@ class RepeatCopyTask:
             )
         length, repeats = size
         check_size("repeat-copy length", length)
-        x, y, mask = self._encode_batch(random_bits(rng, (batch, length, self.bits)), repeats)
+        x, y, mask = self._encode_batch(random_bits(rng, (batch, length, self.bits), zero_share), repeats)
         return Batch(x, y, mask, (int(length), int(repeats)))
 
     def score(self, outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
