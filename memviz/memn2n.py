@@ -196,24 +196,30 @@ class MemN2N(nn.Module):
         """Position-encoded bags of words for this vocabulary (see :func:`sentence_bags`)."""
         return sentence_bags(tokens, self.config.vocab_size)
 
-    def _embed(self, bags: torch.Tensor, which: Sequence[int]) -> list[torch.Tensor]:
-        """sum_j l_j * E_w x_j for each w in ``which``: bags [..., 2, V] -> list of [..., d]."""
+    def _embed(self, bags: torch.Tensor, which: Sequence[int]) -> torch.Tensor:
+        """sum_j l_j * E_w x_j for each w in ``which``, side by side: bags [..., 2, V] -> [..., len(which) * d]."""
         d = self.config.embed_dim
-        k_over_d = torch.arange(1, d + 1, dtype=torch.float32) / d
+        k_over_d = (torch.arange(1, d + 1, dtype=torch.float32) / d).repeat(len(which))
         stacked = torch.cat([self.embeddings[w] for w in which], dim=1)  # [V, len(which) * d]
-        a = (bags[..., 0, :] @ stacked).split(d, dim=-1)
-        c = (bags[..., 1, :] @ stacked).split(d, dim=-1)
-        return [ai + k_over_d * ci for ai, ci in zip(a, c, strict=True)]
+        return bags[..., 0, :] @ stacked + k_over_d * (bags[..., 1, :] @ stacked)
 
-    def memories(self, stories: torch.Tensor, time_index: torch.Tensor) -> list[torch.Tensor]:
-        """Memory vectors E_j x (PE) + T_j(i), j = 0..K, from story bags [B, M, 2, V]: [B, M, d] each.
+    def memories(
+        self, stories: torch.Tensor, time_index: torch.Tensor, story_index: torch.Tensor | None = None
+    ) -> list[torch.Tensor]:
+        """Memory vectors E_j x (PE) + T_j(i), j = 0..K: [B, M, d] each.
 
         Hop k uses m = memories[k-1] (A_k) and c = memories[k] (C_k) (adjacent tying).
+        ``stories`` holds bags [B, M, 2, V], or with ``story_index`` [B, M] a table of
+        distinct sentences [U, 2, V] that the index picks from (each embedded once).
         """
-        out = self._embed(stories, range(self.config.hops + 1))
+        hops = self.config.hops
+        mem = self._embed(stories, range(hops + 1))  # [..., (K+1) d]
+        if story_index is not None:
+            mem = mem[story_index]
         if self.config.temporal_encoding:
-            out = [mem + self.temporal[j][time_index] for j, mem in enumerate(out)]
-        return out
+            table = self.temporal.transpose(0, 1).reshape(self.config.memory_size, -1)  # [slots, (K+1) d]
+            mem = mem + table[time_index]
+        return list(mem.split(self.config.embed_dim, dim=-1))
 
     def forward(
         self,
@@ -223,27 +229,32 @@ class MemN2N(nn.Module):
         time_index: torch.Tensor | None = None,
         linear: bool = False,
         temperature: torch.Tensor | None = None,
+        story_index: torch.Tensor | None = None,
+        query_index: torch.Tensor | None = None,
     ) -> HopState:
         """Run all hops on a batch.
 
-        stories [B, M, 2, V] sentence bags (see :meth:`bags`), slot 0 the most recent
-        sentence; queries [B, 2, V]; memory_mask [B, M] True where a slot holds a sentence
-        the model may attend to; time_index [B, M] recency indices (default 0..M-1);
-        temperature [K] (default 1).
+        stories [B, M, 2, V] sentence bags (see :func:`sentence_bags`), slot 0 the most
+        recent sentence; queries [B, 2, V]; memory_mask [B, M] True where a slot holds a
+        sentence the model may attend to; time_index [B, M] recency indices (default
+        0..M-1); temperature [K] (default 1). Training passes tables of distinct
+        sentences and questions with ``story_index`` [B, M] and ``query_index`` [B].
         """
-        batch, slots = stories.shape[:2]
+        batch, slots = memory_mask.shape
         if time_index is None:
             time_index = torch.arange(slots).expand(batch, slots)
-        mems = self.memories(stories, time_index)
-        (u,) = self._embed(queries, [0])  # u_1 = B q with B = A_1 = E_0
+        mems = self.memories(stories, time_index, story_index)
+        u = self._embed(queries, [0])  # u_1 = B q with B = A_1 = E_0
+        if query_index is not None:
+            u = u[query_index]
         state = HopState(states=[u])
         for k in range(self.config.hops):
             m, c = mems[k], mems[k + 1]
-            scores = torch.einsum("bmd,bd->bm", m, u)
+            scores = (m * u[:, None, :]).sum(-1)
             if temperature is not None:
                 scores = scores / temperature[k]
             p = attend(scores, memory_mask, linear)
-            o = torch.einsum("bm,bmd->bd", p, c)
+            o = (p[:, :, None] * c).sum(1)
             u = u + o
             state.scores.append(scores)
             state.attention.append(p)
