@@ -240,7 +240,14 @@ def run_training(args, log=print) -> dict[str, Any]:
     start = time.time()
     files = resolve_task_files(args.data)
     train_ex, valid_ex = load_splits(files)
-    all_train = [e for t in sorted(train_ex) for e in train_ex[t]]
+    largest = max(len(v) for v in train_ex.values())
+    repeats = {t: max(1, round(largest / len(v))) if args.balance else 1 for t, v in train_ex.items()}
+    all_train = [e for t in sorted(train_ex) for _ in range(repeats[t]) for e in train_ex[t]]
+    if any(r > 1 for r in repeats.values()):
+        log(
+            f"balanced sampling: repeating the training questions of tasks {[t for t, r in repeats.items() if r > 1]} "
+            f"x{max(repeats.values())} per epoch"
+        )
     all_valid = [e for t in sorted(valid_ex) for e in valid_ex[t]]
     everything = all_train + all_valid
     vocab = Vocabulary.build(
@@ -307,7 +314,8 @@ def run_training(args, log=print) -> dict[str, Any]:
         "epochs_run": epoch,
         "history": history,
         "seed": seed,
-        "n_train": len(all_train),
+        "n_train": sum(len(v) for v in train_ex.values()),
+        "repeats": {str(t): r for t, r in repeats.items() if r > 1},
         "n_valid": len(all_valid),
     }
 
@@ -354,6 +362,7 @@ def build_card(name: str, args, result: dict[str, Any]) -> dict[str, Any]:
             "linear_start_epochs": args.ls_epochs,
             "linear_start_lr": args.ls_lr,
             "random_noise": args.random_noise,
+            "balanced_sampling": result["repeats"] or "off",
             "grad_clip_norm": args.clip,
             "restarts": args.restarts,
             "restart_epochs": args.restart_epochs,
@@ -395,6 +404,7 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(PRETRAINED_DIR))
+    parser.add_argument("--balance", action="store_true", help="repeat small tasks (task 3 from en/) each epoch")
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)

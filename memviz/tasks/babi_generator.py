@@ -17,7 +17,7 @@ loader, so the generator is checked by the same code that reads the real files.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from memviz.tasks.babi import BabiExample, parse_babi_lines
@@ -480,26 +480,30 @@ GENERATORS: dict[int, tuple[str, str, Callable[[random.Random], Story]]] = {
 GENERATED_TASKS: tuple[int, ...] = tuple(sorted(GENERATORS))
 
 
-def generate_lines(task: int, n_stories: int = 1, seed: int = 0) -> list[str]:
-    """``n_stories`` stories of ``task`` as v1.2 file lines; the same seed gives the same lines."""
+def _stories(task: int, seed: int) -> Iterator[Story]:
     if task not in GENERATORS:
         raise ValueError(f"no generator for task {task}; generated tasks: {list(GENERATED_TASKS)}")
     rng = random.Random(f"babi-{task}-{seed}")
-    lines: list[str] = []
-    for _ in range(n_stories):
-        lines.extend(GENERATORS[task][2](rng).lines)
-    return lines
+    while True:
+        yield GENERATORS[task][2](rng)
+
+
+def generate_lines(task: int, n_stories: int = 1, seed: int = 0) -> list[str]:
+    """``n_stories`` stories of ``task`` as v1.2 file lines; the same seed gives the same lines."""
+    stories = _stories(task, seed)
+    return [line for _ in range(n_stories) for line in next(stories).lines]
 
 
 def generate_examples(task: int, n: int = 1, seed: int = 0) -> list[BabiExample]:
-    """At least ``n`` questions (whole stories) of ``task``, parsed by the bAbI loader; the first ``n`` are returned."""
-    examples: list[BabiExample] = []
-    stories = 0
-    while len(examples) < n:
-        stories += max(1, -(-(n - len(examples)) // QUESTIONS_PER_STORY))
-        lines = generate_lines(task, stories, seed)
-        examples = parse_babi_lines(lines, f"<generated task {task} seed {seed}>", task)
-    return examples[:n]
+    """The first ``n`` questions of ``task`` (whole stories generated, then parsed by the bAbI loader)."""
+    lines: list[str] = []
+    questions = 0
+    for story in _stories(task, seed):
+        if questions >= n:
+            break
+        lines.extend(story.lines)
+        questions += sum("\t" in line for line in story.lines)
+    return parse_babi_lines(lines, f"<generated task {task} seed {seed}>", task)[:n]
 
 
 def generate_example(task: int, seed: int = 0) -> BabiExample:
