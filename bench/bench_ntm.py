@@ -11,6 +11,7 @@ LSTM baseline, and the size of pretrained/ with the 10 MB budget (issue 3).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -127,9 +128,10 @@ def main() -> None:
     for p in files:
         if p.name.split("-", 1)[0] in ("ntm", "lstm"):
             lines.append(row(f"    {p.name}", f"{p.stat().st_size / 1e3:.1f} kB", "", "", None))
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     print(
-        f"memviz NTM bench: torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
-        f"median of {args.repeats} runs after a first call"
+        f"memviz NTM bench: torch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} cores, "
+        f"load average {load} (other jobs slow every figure), median of {args.repeats} runs after a first call"
     )
     print("\n".join(lines))
 
