@@ -56,6 +56,18 @@ cards = [
         "No model needed: build a memory, pick a key, and turn β, g, the shift and γ. Five aligned panels show "
         "each stage; press Step to watch a location-based head walk the memory.",
     ),
+    (
+        "🧠 NTM Explorer",
+        "pages/ntm_explorer.py",
+        "A pretrained Neural Turing Machine copies, repeats or recalls: step through an episode to watch it write "
+        "memory, see every head's addressing stages, and turn a head's knobs to see what breaks.",
+    ),
+    (
+        "💬 MemN2N Explorer",
+        "pages/memn2n_explorer.py",
+        "A memory network answers questions about a story: step hop by hop to see which sentence it reads, "
+        "how its answer forms, and what happens when you mask a sentence or change the attention temperature.",
+    ),
 ]
 for col, (title, path, text) in zip(st.columns(len(cards) + 1), cards, strict=False):
     with col.container(border=True):

@@ -1,0 +1,481 @@
+"""The MemN2N Explorer's logic, without Streamlit: story sources, typed stories, links, exports.
+
+The page (``pages/memn2n_explorer.py``) shows how an End-to-End Memory Network
+(Sukhbaatar, Szlam, Weston and Fergus 2015, arXiv:1503.08895) answers a question about
+a story: on each hop k it attends over the sentences in memory (p_k, eq. 1), reads
+o_k = sum_i p_k(i) c_i (eq. 2) and adds it to its state, u_{k+1} = u_k + o_k (sec. 2.2).
+Everything here is plain Python/numpy so it is tested without a browser:
+
+- story sources: the seeded generator (``memviz.tasks.babi_generator``), a typed story,
+  or a bAbI v1.2 file from a folder or an upload, grouped into stories and questions;
+- the 50-sentence memory (sec. 4.2): :func:`fit_memory` keeps the last 50 and says so;
+- links: a typed story travels compressed in one query parameter (:func:`encode_typed`);
+- exports: the trace as JSON, an animated GIF drawn with PIL (no browser), and a
+  self-contained HTML page of the Plotly animation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memviz.memn2n import EmptyInputError, MemN2NTrace
+from memviz.tasks.babi import TASK_NAMES, BabiExample, BabiFormatError, parse_babi_lines, task_of_file, tokenize
+from memviz.tasks.babi_generator import GENERATORS, QUESTIONS_PER_STORY, generate_examples
+
+MEMORY_LIMIT = 50
+"""Sentences a MemN2N memory holds: the most recent 50 (Sukhbaatar et al. 2015, sec. 4.2)."""
+
+LINK_LIMIT = 1800
+"""Longest encoded typed story carried in a link (whole URLs stay under ~2000 characters)."""
+
+DEFAULT_TYPED_STORY = (
+    "Mary moved to the bathroom.\nJohn went to the hallway.\nMary travelled to the office.\nSandra went to the garden."
+)
+DEFAULT_TYPED_QUESTION = "Where is Mary?"
+DEFAULT_TYPED_ANSWER = "office"
+
+
+class ExplorerInputError(ValueError):
+    """Input the explorer cannot use; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One question about one story, as the page shows it.
+
+    ``supporting`` holds indices into ``sentences`` (0-based) of the supporting facts
+    when the source knows them (generator, bAbI files); ``answer`` is the true answer
+    or None for a typed story without one.
+    """
+
+    sentences: tuple[str, ...]
+    question: str
+    answer: str | None = None
+    supporting: tuple[int, ...] = ()
+    task: int = 0
+    source: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def signature(self) -> str:
+        """A short stable id of the story and question (masks belong to one story)."""
+        text = "\n".join((*self.sentences, self.question))
+        return f"{zlib.crc32(text.encode()):08x}"
+
+
+# ---------------------------------------------------------------------------- sources
+
+
+def task_options() -> dict[int, tuple[str, str]]:
+    """Generated tasks: number -> (name, one-line description), in task order."""
+    return {task: (name, description) for task, (name, description, _) in sorted(GENERATORS.items())}
+
+
+def task_label(task: int) -> str:
+    """``1 single-supporting-fact``: how a task is named in menus and links (``?task=1+single-supporting-fact``)."""
+    return f"{task} {TASK_NAMES.get(task, 'unknown task')}"
+
+
+def from_babi(example: BabiExample, source: str) -> Example:
+    """An explorer example from a parsed bAbI question (supporting facts as story indices)."""
+    return Example(
+        sentences=tuple(example.story),
+        question=example.question,
+        answer=example.answer,
+        supporting=tuple(example.supporting_indices),
+        task=example.task,
+        source=source,
+    )
+
+
+def generated_example(task: int, seed: int) -> Example:
+    """The last question asked about the generator's story ``seed`` for ``task`` (same seed, same story).
+
+    The last question sees the whole story, so there is more for attention to choose from
+    than in the story's first, two-sentence question.
+    """
+    if task not in GENERATORS:
+        raise ExplorerInputError(f"task {task} has no generator; choose one of {sorted(GENERATORS)}")
+    first_story = group_stories(generate_examples(task, QUESTIONS_PER_STORY, seed))[0]
+    return from_babi(first_story.questions[-1], f"generated task {task}, seed {seed}")
+
+
+def fit_memory(example: Example, limit: int = MEMORY_LIMIT) -> Example:
+    """Keep the last ``limit`` sentences (sec. 4.2), shifting supporting facts and saying what was dropped."""
+    dropped = len(example.sentences) - limit
+    if dropped <= 0:
+        return example
+    kept_support = tuple(i - dropped for i in example.supporting if i >= dropped)
+    note = (
+        f"The story has {len(example.sentences)} sentences; the memory holds the last {limit}, "
+        f"so the first {dropped} were left out."
+    )
+    if len(kept_support) < len(example.supporting):
+        note += " Some supporting facts were among them."
+    return replace(
+        example, sentences=example.sentences[dropped:], supporting=kept_support, notes=(*example.notes, note)
+    )
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of typed text: one per line or ended by '.', '!' or '?'; bAbI line numbers stripped."""
+    parts = re.split(r"(?<=[.!?])\s+|\n", text or "")
+    cleaned = [re.sub(r"^\s*\d+\s+", "", p).strip() for p in parts]
+    return [c for c in cleaned if tokenize(c)]
+
+
+def typed_example(story_text: str, question: str, answer: str = "") -> Example:
+    """A typed story and question; raises :class:`EmptyInputError` when either is empty."""
+    sentences = split_sentences(story_text)
+    if not sentences:
+        raise EmptyInputError("The story is empty: type at least one sentence, e.g. 'Mary went to the kitchen.'")
+    if not tokenize(question or ""):
+        raise EmptyInputError("The question is empty: ask e.g. 'Where is Mary?'")
+    answer_words = ",".join(tokenize(answer or ""))
+    return Example(
+        sentences=tuple(sentences),
+        question=question.strip(),
+        answer=answer_words or None,
+        source="typed story",
+    )
+
+
+# ---------------------------------------------------------------------------- bAbI files
+
+
+@dataclass(frozen=True)
+class BabiStory:
+    """The questions asked about one story of a bAbI file, in file order."""
+
+    questions: tuple[BabiExample, ...]
+
+    @property
+    def length(self) -> int:
+        return len(self.questions[-1].story)
+
+
+def parse_babi_bytes(data: bytes, name: str) -> list[BabiExample]:
+    """Parse an uploaded bAbI file; a non-UTF-8 or malformed file raises :class:`BabiFormatError` naming the line."""
+    lines = []
+    for number, raw in enumerate(data.splitlines(), start=1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise BabiFormatError(name, number, "not UTF-8 text, so not a bAbI file") from exc
+    examples = parse_babi_lines(lines, name, task_of_file(name))
+    if not examples:
+        raise BabiFormatError(name, len(lines), "no question lines ('ID question?<TAB>answer<TAB>IDs') found")
+    return examples
+
+
+def group_stories(examples: Sequence[BabiExample]) -> list[BabiStory]:
+    """Group consecutive questions of one story: a question starts a new story when its story is not an extension."""
+    stories: list[list[BabiExample]] = []
+    for example in examples:
+        previous = stories[-1][-1] if stories else None
+        continues = (
+            previous is not None
+            and len(example.story_ids) >= len(previous.story_ids)
+            and example.story_ids[: len(previous.story_ids)] == previous.story_ids
+            and example.story[: len(previous.story)] == previous.story
+            and (not example.story_ids or example.story_ids[0] == 1)
+        )
+        if continues:
+            stories[-1].append(example)
+        else:
+            stories.append([example])
+    return [BabiStory(tuple(s)) for s in stories]
+
+
+def babi_files(folder: str | Path) -> list[Path]:
+    """bAbI files (``qaN_*.txt``) in a folder, or in its ``en/`` or ``en-10k/`` subfolder, by task then split."""
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise ExplorerInputError(f"{folder} is not a folder on the machine running the app")
+    for candidate in (root, root / "en", root / "en-10k"):
+        files = sorted(candidate.glob("qa*_*.txt")) if candidate.is_dir() else []
+        if files:
+            return sorted(files, key=lambda p: (task_of_file(p), p.name))
+    raise ExplorerInputError(f"no bAbI files (qaN_<task>_<split>.txt) in {folder}")
+
+
+# ---------------------------------------------------------------------------- links
+
+
+def encode_typed(story_text: str, question: str, answer: str = "") -> str:
+    """A typed story, question and answer as one URL-safe token (zlib + base64url)."""
+    payload = json.dumps([story_text, question, answer], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(zlib.compress(payload, 9)).decode().rstrip("=")
+
+
+def decode_typed(token: str) -> tuple[str, str, str]:
+    """Inverse of :func:`encode_typed`; a damaged token raises :class:`ExplorerInputError`."""
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        payload = json.loads(zlib.decompress(base64.urlsafe_b64decode(padded.encode()), bufsize=1 << 16))
+    except (binascii.Error, zlib.error, ValueError, UnicodeDecodeError) as exc:
+        raise ExplorerInputError("the typed story in the link is damaged (it may have been cut short)") from exc
+    if not (isinstance(payload, list) and len(payload) == 3 and all(isinstance(p, str) for p in payload)):
+        raise ExplorerInputError("the typed story in the link is not a story, question and answer")
+    return payload[0], payload[1], payload[2]
+
+
+def parse_masks(text: str, n_sentences: int) -> tuple[list[int], list[str]]:
+    """``"2,5"`` -> sentence numbers [2, 5] (1-based) and the parts that were not valid numbers in 1..n."""
+    good, bad = [], []
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if part.isdigit() and 1 <= int(part) <= n_sentences:
+            good.append(int(part))
+        else:
+            bad.append(part)
+    return sorted(set(good)), bad
+
+
+# ---------------------------------------------------------------------------- reading a trace
+
+
+def strongest_sentence(trace: MemN2NTrace, hop: int) -> tuple[int, float]:
+    """(sentence index, weight) of the sentence that dominates o_hop = sum_i p_hop(i) c_i (eq. 2); hop is 1-based."""
+    weights = trace.attention[hop - 1]
+    index = int(np.argmax(weights))
+    return index, float(weights[index])
+
+
+def answer_rank(trace: MemN2NTrace, hop: int, answer: str | None) -> tuple[int, float] | None:
+    """(1-based rank, probability) of ``answer`` in hop ``hop``'s readout, or None if the model cannot say it."""
+    if not answer or answer not in trace.answers:
+        return None
+    probs = trace.hop_probs[hop - 1]
+    position = trace.answers.index(answer)
+    rank = int((probs > probs[position]).sum()) + 1
+    return rank, float(probs[position])
+
+
+def hop_summary(trace: MemN2NTrace, hop: int, example: Example) -> str:
+    """One line for hop ``hop``: which sentence o_k mostly carried and what the readout says."""
+    index, weight = strongest_sentence(trace, hop)
+    word, prob = trace.hop_top5[hop - 1][0]
+    if float(trace.attention[hop - 1].sum()) == 0.0:
+        carried = "reads nothing (every sentence is masked)"
+    else:
+        carried = f"mostly carried sentence {index + 1}, “{trace.sentences[index]}” (p = {weight:.2f})"
+    return f"o{_sub(hop)} {carried}; stopping here it would answer **{word}** ({prob:.0%})."
+
+
+def _sub(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+# ---------------------------------------------------------------------------- model cards
+
+
+def model_hops(card: dict[str, Any]) -> int:
+    """Hop count of a MemN2N from its card's config."""
+    return int(card.get("config", {}).get("hops", 0))
+
+
+def accuracy_rows(card: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """Per-task error (%) of a model beside the paper's, from its card; and a caption naming both sources.
+
+    Ours: the card's ``evaluation`` (``python -m memviz.evaluate``) when present, else the
+    validation error recorded in training. Paper: Sukhbaatar et al. 2015, Table 1, the 1k
+    joint column with the model's hop count.
+    """
+    from memviz.memn2n_evaluation import PAPER, PAPER_FOR_HOPS
+
+    hops = model_hops(card) or 3
+    evaluation = card.get("evaluation") or {}
+    ours = evaluation.get("per_task_error") or (card.get("validation") or {}).get("per_task_error") or {}
+    split = f"{evaluation.get('split', 'valid')} split" if evaluation else "validation split (last 10% of each file)"
+    column = PAPER_FOR_HOPS.get(hops, PAPER_FOR_HOPS[3])
+    paper = PAPER[column]
+    rows = []
+    for task in range(1, 21):
+        name = TASK_NAMES[task]
+        if str(task) in ours:
+            rows.append({"task": task, "name": name, "model": "this model", "error": float(ours[str(task)])})
+        rows.append({"task": task, "name": name, "model": "paper", "error": float(paper[task])})
+    caption = (
+        f"This model: {split}, as recorded in its card. Paper: Sukhbaatar et al. 2015, Table 1, "
+        f"“{column}”. Lower is better; a task fails above 5%."
+    )
+    return rows, caption
+
+
+# ---------------------------------------------------------------------------- exports
+
+
+def trace_record(trace: MemN2NTrace, example: Example, model_name: str) -> dict[str, Any]:
+    """Everything the page shows, as plain JSON-ready data (numbers rounded to 5 decimals)."""
+
+    def floats(array: np.ndarray) -> list:
+        return np.round(array.astype(float), 5).tolist()
+
+    return {
+        "model": model_name,
+        "paper": "Sukhbaatar, Szlam, Weston, Fergus 2015, End-To-End Memory Networks, arXiv:1503.08895",
+        "source": example.source,
+        "task": example.task,
+        "sentences": trace.sentences,
+        "question": trace.question,
+        "true_answer": example.answer,
+        "supporting_facts": [i + 1 for i in example.supporting],
+        "masked_sentences": [i + 1 for i in trace.masked],
+        "temperature": floats(trace.temperature),
+        "answer": trace.answer,
+        "top5": [{"answer": w, "p": round(p, 5)} for w, p in trace.top5],
+        "hops": [
+            {
+                "hop": k + 1,
+                "attention": floats(trace.attention[k]),
+                "scores": floats(trace.scores[k]),
+                "readout_top5": [{"answer": w, "p": round(p, 5)} for w, p in trace.hop_top5[k]],
+                "o": floats(trace.o[k]),
+                "u_next": floats(trace.u[k + 1]),
+            }
+            for k in range(trace.hops)
+        ],
+        "u1": floats(trace.u[0]),
+        "notes": list(trace.notes) + list(example.notes),
+    }
+
+
+def trace_json(trace: MemN2NTrace, example: Example, model_name: str) -> str:
+    """:func:`trace_record` as indented JSON text."""
+    return json.dumps(trace_record(trace, example, model_name), indent=1, ensure_ascii=False)
+
+
+def figure_html(spec: dict, title: str) -> str:
+    """A self-contained HTML page (plotly.js inlined, works offline) of a figure spec."""
+    from memviz.figures.theme import to_plotly
+
+    figure = to_plotly(spec)
+    figure.update_layout(title={"text": title})
+    return figure.to_html(full_html=True, include_plotlyjs=True, auto_play=False)
+
+
+# -- GIF: frames drawn with PIL, no browser ------------------------------------------------
+
+_GIF_WIDTH = 1200
+_ROW = 30
+_CELL = 74
+
+
+def _font(size: int, bold: bool = False):
+    from PIL import ImageFont
+
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    for folder in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu"):
+        path = Path(folder) / name
+        if path.is_file():
+            return ImageFont.truetype(str(path), size)
+    return ImageFont.load_default(size=size)
+
+
+def _viridis(value: float) -> tuple[int, int, int]:
+    """The weight colour scale (Viridis, as on the page) at ``value`` in [0, 1]."""
+    from memviz.figures.theme import WEIGHT_COLORSCALE
+
+    stops = np.array([s for s, _ in WEIGHT_COLORSCALE])
+    colours = np.array([_rgb(c) for _, c in WEIGHT_COLORSCALE], dtype=float)
+    v = float(np.clip(value, 0.0, 1.0))
+    return tuple(round(float(np.interp(v, stops, colours[:, j]))) for j in range(3))
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    if colour.startswith("#"):
+        return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    numbers = re.findall(r"[\d.]+", colour)
+    return tuple(int(float(n)) for n in numbers[:3])
+
+
+def _fit(draw, text: str, font, width: int) -> str:
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def gif_frame(trace: MemN2NTrace, example: Example, hop: int):
+    """One frame: the story with the attention of hops 1..hop, and hop ``hop``'s readout (a PIL image)."""
+    from PIL import Image, ImageDraw
+
+    from memviz.figures.theme import GHOST_COLOR, HIGHLIGHT_COLOR
+
+    n, hops = len(trace.sentences), trace.hops
+    top = 110
+    readout_h = 40 + 5 * 34
+    height = top + n * _ROW + 30 + readout_h
+    image = Image.new("RGB", (_GIF_WIDTH, height), "white")
+    draw = ImageDraw.Draw(image)
+    big, normal, bold = _font(24, bold=True), _font(18), _font(18, bold=True)
+    truth = f" · true answer: {example.answer}" if example.answer else ""
+    draw.text((20, 14), _fit(draw, f"Q: {trace.question}{truth}", big, _GIF_WIDTH - 40), fill="black", font=big)
+    heading = f"Hop {hop} of {hops}: attention p_k over the sentences (★ supporting fact)"
+    draw.text((20, 52), heading, fill="#333333", font=normal)
+    cells_left = _GIF_WIDTH - 20 - hops * _CELL
+    for k in range(hops):
+        draw.text((cells_left + k * _CELL + 12, 82), f"hop {k + 1}", fill="black", font=bold)
+    for i, sentence in enumerate(trace.sentences):
+        y = top + i * _ROW
+        star = "★ " if i in example.supporting else ""
+        masked = i in trace.masked
+        label = f"{i + 1:>2}. {star}{sentence}" + ("  (masked)" if masked else "")
+        colour = GHOST_COLOR if masked else (HIGHLIGHT_COLOR if star else "black")
+        draw.text((20, y + 4), _fit(draw, label, normal, cells_left - 40), fill=colour, font=normal)
+        for k in range(hops):
+            box = (cells_left + k * _CELL, y, cells_left + (k + 1) * _CELL - 3, y + _ROW - 3)
+            if k >= hop:
+                draw.rectangle(box, fill="#eeeeee")
+                continue
+            value = float(trace.attention[k, i])
+            fill = _viridis(value)
+            draw.rectangle(box, fill=fill)
+            if value >= 0.01:
+                ink = "black" if sum(fill) > 380 else "white"
+                draw.text((box[0] + 14, y + 4), f"{value:.2f}", fill=ink, font=normal)
+    y0 = top + n * _ROW + 24
+    draw.text((20, y0), f"Answer if it stopped after hop {hop}:", fill="black", font=bold)
+    for r, (word, prob) in enumerate(trace.hop_top5[hop - 1]):
+        y = y0 + 34 + r * 34
+        colour = HIGHLIGHT_COLOR if word == example.answer else "#2c5f8a"
+        draw.text((20, y + 2), _fit(draw, word, normal, 200), fill="black", font=normal)
+        draw.rectangle((240, y, 240 + round(prob * 700), y + 26), fill=colour)
+        draw.text((250 + round(prob * 700), y + 2), f"{prob:.2f}", fill="black", font=normal)
+    return image
+
+
+def trace_gif(trace: MemN2NTrace, example: Example, seconds_per_hop: float = 1.5) -> bytes:
+    """An animated GIF, one frame per hop, drawn on the server with PIL (no browser, no kaleido)."""
+    from PIL import Image
+
+    frames = [
+        gif_frame(trace, example, hop).convert("P", palette=Image.Palette.ADAPTIVE, colors=256)
+        for hop in range(1, trace.hops + 1)
+    ]
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=int(seconds_per_hop * 1000),
+        loop=0,
+        optimize=True,
+    )
+    return buffer.getvalue()

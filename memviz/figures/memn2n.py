@@ -1,0 +1,392 @@
+"""MemN2N Explorer figures: a trace -> plain figure specs (no plotly objects on the rerun path).
+
+The canonical picture of a memory network (Sukhbaatar et al. 2015, Figure 2 and the
+bAbI examples of sec. 4) is the story as rows and the hops as columns, each cell the
+attention p_k(i) = softmax(u_k . m_i) of eq. 1. Beside it: the "answer if it stopped
+here", softmax(W u_{k+1}) after each hop (eq. 3 applied early), and the controller
+state u_{k+1} = u_k + o_k (sec. 2.2) row by row.
+
+Every function returns a :func:`memviz.figures.theme.figure_spec` dict; frames past the
+current hop are left empty (None), so the layout stays put while stepping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from memviz.figures.theme import (
+    BAR_COLOR,
+    GHOST_COLOR,
+    HIGHLIGHT_COLOR,
+    MEMORY_COLORSCALE,
+    WEIGHT_COLORSCALE,
+    base_layout,
+    figure_spec,
+)
+from memviz.memn2n import MemN2NTrace
+
+ROW_PX = 34
+"""Height of one sentence row: large enough to read from the back of a classroom."""
+LABEL_CHARS = 58
+"""Sentences longer than this are shortened on the axis (the hover shows them whole)."""
+
+
+def _short(text: str, limit: int = LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def sentence_labels(sentences: Sequence[str], supporting: Sequence[int] = (), masked: Sequence[int] = ()) -> list[str]:
+    """Axis labels ``3. John went to the kitchen.``; supporting facts bold orange with ★, masked ones grey."""
+    labels = []
+    support, hidden = set(supporting), set(masked)
+    for i, sentence in enumerate(sentences):
+        text = f"{i + 1}. {_escape(_short(sentence))}"
+        if i in hidden:
+            labels.append(f"<span style='color:{GHOST_COLOR}'>⊘ {text} (masked)</span>")
+        elif i in support:
+            labels.append(f"<span style='color:{HIGHLIGHT_COLOR}'><b>★ {text}</b></span>")
+        else:
+            labels.append(text)
+    return labels
+
+
+def hop_labels(temperature: np.ndarray) -> list[str]:
+    """Column titles: ``hop 2`` and, when changed, the temperature ``τ = 0.5`` under it."""
+    labels = []
+    for k, tau in enumerate(np.asarray(temperature, dtype=float)):
+        extra = f"<br><span style='font-size:13px'>τ = {tau:g}</span>" if abs(tau - 1.0) > 1e-9 else ""
+        labels.append(f"<b>hop {k + 1}</b>{extra}")
+    return labels
+
+
+def _attention_cells(trace: MemN2NTrace, hop: int) -> tuple[list[list[float | None]], list[list[str]]]:
+    """Rows = sentences, columns = hops; cells of hops after ``hop`` are None (drawn empty)."""
+    n, hops = len(trace.sentences), trace.hops
+    z: list[list[float | None]] = [[None] * hops for _ in range(n)]
+    text = [[""] * hops for _ in range(n)]
+    masked = set(trace.masked)
+    for k in range(min(hop, hops)):
+        for i in range(n):
+            value = float(trace.attention[k, i])
+            z[i][k] = round(value, 4)
+            if i in masked:
+                text[i][k] = "—"
+            elif value >= 0.005:
+                text[i][k] = f"{value:.2f}"
+    return z, text
+
+
+def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[int] = ()) -> dict[str, Any]:
+    """The story (rows, oldest at the top, newest last) and the attention p_k of hops 1..``hop`` (columns).
+
+    ``hop`` = 0 shows the story before any hop. The current hop's column is outlined.
+    """
+    n, hops = len(trace.sentences), trace.hops
+    z, text = _attention_cells(trace, hop)
+    heat = {
+        "type": "heatmap",
+        "name": "attention",
+        "z": z,
+        "x": list(range(hops)),
+        "y": list(range(n)),
+        "text": text,
+        "texttemplate": "%{text}",
+        "textfont": {"size": 16},
+        "zmin": 0.0,
+        "zmax": 1.0,
+        "colorscale": WEIGHT_COLORSCALE,
+        "xgap": 3,
+        "ygap": 3,
+        "hoverongaps": False,
+        "customdata": [[s] * hops for s in trace.sentences],
+        "hovertemplate": "%{customdata}<br>p = %{z:.3f}<extra></extra>",
+        "colorbar": {"title": {"text": "p<sub>k</sub>", "side": "top"}, "thickness": 14, "len": 0.9, "x": 1.02},
+    }
+    layout = base_layout(height=max(280, ROW_PX * n + 120))
+    layout.update(
+        margin={"l": 20, "r": 20, "t": 70, "b": 20},
+        xaxis={
+            "tickvals": list(range(hops)),
+            "ticktext": hop_labels(trace.temperature),
+            "range": [-0.5, hops - 0.5],
+            "side": "top",
+            "showgrid": False,
+            "zeroline": False,
+            "fixedrange": True,
+            "tickfont": {"size": 16},
+        },
+        yaxis={
+            "tickvals": list(range(n)),
+            "ticktext": sentence_labels(trace.sentences, supporting, trace.masked),
+            "range": [n - 0.5, -0.5],
+            "showgrid": False,
+            "zeroline": False,
+            "fixedrange": True,
+            "automargin": True,
+            "tickfont": {"size": 16},
+        },
+        plot_bgcolor="#f4f4f4",
+    )
+    if 1 <= hop <= hops:
+        layout["shapes"] = [
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "y",
+                "x0": hop - 1.5,
+                "x1": hop - 0.5,
+                "y0": -0.5,
+                "y1": n - 0.5,
+                "line": {"color": HIGHLIGHT_COLOR, "width": 3},
+            }
+        ]
+    else:
+        layout["annotations"] = [
+            {
+                "text": "Before hop 1: the question is encoded as u<sub>1</sub>;<br>press ▶ to see where hop 1 looks",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 15, "color": "#444444"},
+                "bgcolor": "rgba(255,255,255,0.85)",
+            }
+        ]
+    return figure_spec([heat], layout)
+
+
+def readout_rows(trace: MemN2NTrace, hop: int, answer: str | None) -> tuple[list[str], list[float], list[str]]:
+    """Top-5 words of hop ``hop``'s readout, probabilities and colours; the true answer is added if not among them."""
+    top = trace.hop_top5[hop - 1]
+    words = [w for w, _ in top]
+    probs = [float(p) for _, p in top]
+    if answer and answer not in words and answer in trace.answers:
+        position = trace.answers.index(answer)
+        p = float(trace.hop_probs[hop - 1, position])
+        rank = int((trace.hop_probs[hop - 1] > p).sum()) + 1
+        words.append(f"{answer} (rank {rank})")
+        probs.append(p)
+    colours = [HIGHLIGHT_COLOR if w.split(" (rank")[0] == answer else BAR_COLOR for w in words]
+    return words, probs, colours
+
+
+def readout_figure(trace: MemN2NTrace, hop: int, answer: str | None = None) -> dict[str, Any]:
+    """ "Answer if it stopped here" after each hop 1..``hop``: top-5 bars, the true answer in orange.
+
+    One panel per hop, stacked; panels of hops not reached yet say so.
+    """
+    hops = trace.hops
+    gap = 0.09
+    panel = (1 - gap * (hops - 1)) / hops
+    data: list[dict] = []
+    annotations: list[dict] = []
+    layout = base_layout(height=60 + 205 * hops)
+    layout.update(margin={"l": 20, "r": 30, "t": 40, "b": 20}, bargap=0.25)
+    for k in range(hops):
+        suffix = "" if k == 0 else str(k + 1)
+        top = 1 - k * (panel + gap)
+        x_axis = {"domain": [0, 1], "range": [0, 1.18], "anchor": f"y{suffix}", "fixedrange": True}
+        x_axis.update({"tickvals": [0, 0.5, 1], "showgrid": True, "tickfont": {"size": 13}})
+        y_axis = {"domain": [top - panel, top], "anchor": f"x{suffix}", "autorange": "reversed", "fixedrange": True}
+        y_axis.update({"automargin": True, "tickfont": {"size": 16}, "type": "category"})
+        layout[f"xaxis{suffix}"] = x_axis
+        layout[f"yaxis{suffix}"] = y_axis
+        if k < hop:
+            words, probs, colours = readout_rows(trace, k + 1, answer)
+            data.append(
+                {
+                    "type": "bar",
+                    "orientation": "h",
+                    "name": f"hop {k + 1}",
+                    "x": np.asarray(probs, dtype=np.float32),
+                    "y": words,
+                    "xaxis": f"x{suffix}",
+                    "yaxis": f"y{suffix}",
+                    "marker": {"color": colours},
+                    "text": [f"{p:.2f}" for p in probs],
+                    "textposition": "outside",
+                    "textfont": {"size": 15},
+                    "cliponaxis": False,
+                    "hovertemplate": "%{y}: %{x:.3f}<extra></extra>",
+                }
+            )
+            best, best_p = trace.hop_top5[k][0]
+            title = f"<b>After hop {k + 1}</b>: {_escape(best)} ({best_p:.0%})"
+        else:
+            layout[f"xaxis{suffix}"]["visible"] = False
+            layout[f"yaxis{suffix}"]["visible"] = False
+            title = f"<b>After hop {k + 1}</b>: not reached yet"
+        annotations.append(
+            {
+                "text": title,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": top + 0.01,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 16},
+            }
+        )
+    layout["annotations"] = annotations
+    return figure_spec(data, layout)
+
+
+def controller_rows(hops: int) -> list[str]:
+    """Row labels of the controller figure: u₁, o₁, u₂ = u₁ + o₁, ... (sec. 2.2)."""
+    rows = ["u<sub>1</sub> = B q (question)"]
+    for k in range(1, hops + 1):
+        rows.append(f"o<sub>{k}</sub> (read at hop {k})")
+        rows.append(f"u<sub>{k + 1}</sub> = u<sub>{k}</sub> + o<sub>{k}</sub>")
+    return rows
+
+
+def controller_figure(trace: MemN2NTrace, hop: int) -> dict[str, Any]:
+    """u_1, then o_k and u_{k+1} = u_k + o_k for hops 1..``hop`` (rows) over the embedding dimensions.
+
+    Diverging colours centred on 0, with one range for the whole trace so colours compare across hops.
+    """
+    hops, dim = trace.hops, trace.u.shape[1]
+    rows = [trace.u[0]]
+    for k in range(hops):
+        rows.extend([trace.o[k], trace.u[k + 1]])
+    shown = 1 + 2 * min(hop, hops)
+    limit = float(max(np.abs(trace.u).max(), np.abs(trace.o).max(), 1e-6))
+    z = [[round(float(v), 4) for v in row] if r < shown else [None] * dim for r, row in enumerate(rows)]
+    heat = {
+        "type": "heatmap",
+        "name": "controller",
+        "z": z,
+        "zmin": -limit,
+        "zmax": limit,
+        "zmid": 0.0,
+        "colorscale": MEMORY_COLORSCALE,
+        "xgap": 1,
+        "ygap": 2,
+        "hoverongaps": False,
+        "hovertemplate": "dimension %{x}: %{z:.3f}<extra></extra>",
+        "colorbar": {"thickness": 12, "len": 0.9},
+    }
+    layout = base_layout(height=70 + 30 * len(rows))
+    layout.update(
+        margin={"l": 20, "r": 20, "t": 10, "b": 50},
+        xaxis={"title": {"text": "embedding dimension"}, "showgrid": False, "zeroline": False, "fixedrange": True},
+        yaxis={
+            "tickvals": list(range(len(rows))),
+            "ticktext": controller_rows(hops),
+            "range": [len(rows) - 0.5, -0.5],
+            "showgrid": False,
+            "zeroline": False,
+            "automargin": True,
+            "fixedrange": True,
+        },
+        plot_bgcolor="#f4f4f4",
+    )
+    return figure_spec([heat], layout)
+
+
+def animation_figure(trace: MemN2NTrace, supporting: Sequence[int] = ()) -> dict[str, Any]:
+    """The story-attention figure as Plotly frames, hop 1..K, with play and a slider (runs in the browser)."""
+    hops = trace.hops
+    base = story_attention_figure(trace, 1, supporting)
+    frames = []
+    for hop in range(1, hops + 1):
+        spec = story_attention_figure(trace, hop, supporting)
+        frames.append({"name": f"hop {hop}", "data": spec["data"], "layout": {"shapes": spec["layout"]["shapes"]}})
+    layout = dict(base["layout"])
+    layout["margin"] = {**layout["margin"], "b": 90}
+    layout["height"] = layout["height"] + 70
+    layout["updatemenus"] = [
+        {
+            "type": "buttons",
+            "direction": "left",
+            "x": 0,
+            "y": -0.02,
+            "xanchor": "left",
+            "yanchor": "top",
+            "pad": {"t": 10},
+            "buttons": [
+                {
+                    "label": "▶ Play",
+                    "method": "animate",
+                    "args": [None, {"frame": {"duration": 1200, "redraw": True}, "fromcurrent": False}],
+                },
+                {
+                    "label": "❚❚ Pause",
+                    "method": "animate",
+                    "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
+                },
+            ],
+        }
+    ]
+    layout["sliders"] = [
+        {
+            "active": 0,
+            "x": 0.22,
+            "y": -0.02,
+            "len": 0.75,
+            "yanchor": "top",
+            "currentvalue": {"prefix": "", "font": {"size": 15}},
+            "steps": [
+                {
+                    "label": f"hop {hop}",
+                    "method": "animate",
+                    "args": [[f"hop {hop}"], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}],
+                }
+                for hop in range(1, hops + 1)
+            ],
+        }
+    ]
+    spec = figure_spec(base["data"], layout)
+    spec["frames"] = frames
+    return spec
+
+
+ERROR_SCALE = {"domain": [0, 100]}
+
+
+def accuracy_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Vega-Lite spec (for ``st.vega_lite_chart``): per-task error of this model beside the paper's, 5% line."""
+    data = [{**r, "label": f"{r['task']} {r['name']}"} for r in rows]
+    order = [f"{t} {n}" for t, n in dict.fromkeys((r["task"], r["name"]) for r in rows)]
+    return {
+        "data": {"values": data},
+        "height": {"step": 11},
+        "layer": [
+            {
+                "mark": {"type": "bar"},
+                "encoding": {
+                    "y": {"field": "label", "type": "nominal", "sort": order, "title": None},
+                    "yOffset": {"field": "model", "sort": ["this model", "paper"]},
+                    "x": {
+                        "field": "error",
+                        "type": "quantitative",
+                        "title": "error (%)",
+                        "scale": {"domain": [0, 100]},
+                    },
+                    "color": {
+                        "field": "model",
+                        "type": "nominal",
+                        "scale": {"domain": ["this model", "paper"], "range": [BAR_COLOR, "#b0b0b0"]},
+                        "legend": {"orient": "top", "title": None},
+                    },
+                    "tooltip": [
+                        {"field": "label", "title": "task"},
+                        {"field": "model"},
+                        {"field": "error", "format": ".1f", "title": "error (%)"},
+                    ],
+                },
+            },
+            {"mark": {"type": "rule", "color": HIGHLIGHT_COLOR, "strokeDash": [4, 3]}, "encoding": {"x": {"datum": 5}}},
+        ],
+        "config": {"axis": {"labelFontSize": 13, "titleFontSize": 14}, "legend": {"labelFontSize": 14}},
+    }
