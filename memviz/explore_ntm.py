@@ -1,0 +1,656 @@
+"""Core logic of the NTM Explorer page: episodes, overrides, diffs and exports.
+
+Everything the page needs that is not a widget or a figure: turn a seed or a
+hand-drawn bit grid into an episode of a task (Graves, Wayne & Danihelka 2014,
+section 4: copy 4.1, repeat copy 4.2, associative recall 4.3), name the phase
+of every timestep, turn slider values into :class:`memviz.ntm.Override`
+objects (the head parameters of section 3.3), compare a re-run with the
+untouched run, and export an episode as GIF, NPZ or JSON. No streamlit here
+(DESIGN.md section 1), so all of it is tested directly.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from memviz.addressing import entropy_bits
+from memviz.ntm import LSTMTrace, NTMTrace, Override
+from memviz.tasks.associative_recall import AssociativeRecallTask
+from memviz.tasks.copy import CopyTask, bit_errors
+from memviz.tasks.repeat_copy import RepeatCopyTask
+
+Task = CopyTask | RepeatCopyTask | AssociativeRecallTask
+Trace = NTMTrace | LSTMTrace
+
+MAX_DRAWN_ROWS = 200
+"""Most vectors a hand-drawn sequence may have (enough to pass 128 memory locations)."""
+WRITTEN_THRESHOLD = 0.1
+"""A location counts as written at step t when the write weighting there is at least this."""
+OFF = "off"
+"""The override slider value meaning "keep what the controller emitted"."""
+
+
+class ExploreInputError(ValueError):
+    """An input the page cannot use (empty drawing, bad override, NaN run); the message says why."""
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+@dataclass(frozen=True)
+class SizeKnob:
+    """One slider that sizes an episode: its URL key, label and range, and the training range."""
+
+    key: str
+    label: str
+    low: int
+    high: int
+    default: int
+    train_high: int
+
+
+def size_knobs(task: Task) -> list[SizeKnob]:
+    """The sliders that size an episode of ``task``, reaching past the training range.
+
+    Copy reaches 120 (section 4.1 tests generalisation up to 120), repeat copy
+    twice its training length, associative recall twice its training items.
+    """
+    if isinstance(task, CopyTask):
+        return [SizeKnob("length", "Sequence length L", 1, 120, min(10, task.max_length), task.max_length)]
+    if isinstance(task, RepeatCopyTask):
+        return [
+            SizeKnob("length", "Sequence length L", 1, 2 * task.max_length, min(5, task.max_length), task.max_length),
+            SizeKnob("repeats", "Repeats n", 1, task.repeat_scale, min(3, task.max_repeats), task.max_repeats),
+        ]
+    if isinstance(task, AssociativeRecallTask):
+        return [SizeKnob("items", "Items in the list", 2, 2 * task.max_items, min(4, task.max_items), task.max_items)]
+    raise ExploreInputError(f"the explorer does not know task {getattr(task, 'name', task)!r}")
+
+
+def clamp_size(task: Task, values: dict[str, Any]) -> dict[str, int]:
+    """Each size knob's value from ``values``, clamped into its range (default when missing or malformed)."""
+    out = {}
+    for knob in size_knobs(task):
+        try:
+            value = int(values.get(knob.key, knob.default))
+        except (TypeError, ValueError):
+            value = knob.default
+        out[knob.key] = min(max(value, knob.low), knob.high)
+    return out
+
+
+# --------------------------------------------------------------------------- episodes
+
+
+@dataclass
+class Episode:
+    """One episode of a task: input ``x [T, in]``, target ``y [T, out]``, ``mask [T]`` and step names.
+
+    ``phases[t]`` names step t for the slider ("input 3/10", "delimiter",
+    "output 3/10"); ``kinds[t]`` is its coarse phase (input, delimiter, output)
+    for the coloured band over the bit grids. ``sequence`` is the list of
+    vectors ``[L, bits]`` the episode was built from (for the drawing grid).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray
+    phases: list[str]
+    kinds: list[str]
+    sequence: np.ndarray
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> int:
+        return int(self.x.shape[0])
+
+
+def random_episode(task: Task, seed: int, size: dict[str, int]) -> Episode:
+    """An episode of random bits from ``seed`` (the task's own sampler, so it matches evaluation)."""
+    rng = np.random.default_rng(int(seed))
+    if isinstance(task, CopyTask):
+        batch = task.sample(rng, 1, size=size["length"])
+    elif isinstance(task, RepeatCopyTask):
+        batch = task.sample(rng, 1, size=(size["length"], size["repeats"]))
+    else:
+        batch = task.sample(rng, 1, size=size["items"])
+    return _episode(task, batch.x[0], batch.y[0], batch.mask[0], size)
+
+
+def drawn_episode(task: Task, grid: np.ndarray, size: dict[str, int], query: int = 0) -> Episode:
+    """An episode from a hand-drawn ``grid [L, bits]`` of 0/1 (repeat count and query from ``size``/``query``).
+
+    For associative recall the rows are cut into items of ``item_length``
+    vectors; the query names the item whose successor must be recalled.
+    """
+    grid = check_grid(grid, task.bits)
+    if isinstance(task, CopyTask):
+        x, y, mask = task.encode(grid)
+        return _episode(task, x, y, mask, {"length": len(grid)})
+    if isinstance(task, RepeatCopyTask):
+        x, y, mask = task.encode(grid, size["repeats"])
+        return _episode(task, x, y, mask, {"length": len(grid), "repeats": size["repeats"]})
+    il = task.item_length
+    if len(grid) % il or len(grid) < 2 * il:
+        raise ExploreInputError(
+            f"associative recall needs whole items of {il} vectors and at least 2 items: "
+            f"draw {max(2 * il, math.ceil(len(grid) / il) * il)} rows, not {len(grid)}"
+        )
+    items = grid.reshape(-1, il, task.bits)
+    if not 0 <= query < len(items) - 1:
+        raise ExploreInputError(f"the query must be an item with a successor: 0..{len(items) - 2}, got {query}")
+    x, y, mask = task.encode(items, query)
+    return _episode(task, x, y, mask, {"items": len(items)})
+
+
+def _episode(task: Task, x: np.ndarray, y: np.ndarray, mask: np.ndarray, size: dict[str, int]) -> Episode:
+    phases, kinds = phase_labels(task, size)
+    return Episode(x, y, mask, phases, kinds, sequence_of(task, x, size))
+
+
+def sequence_of(task: Task, x: np.ndarray, size: dict[str, int]) -> np.ndarray:
+    """The vectors ``[L, bits]`` an episode's input carries (what the drawing grid shows)."""
+    bits = task.bits
+    if isinstance(task, (CopyTask, RepeatCopyTask)):
+        return x[: size["length"], :bits].copy()
+    il = task.item_length
+    rows = [x[k * (il + 1) + 1 : k * (il + 1) + 1 + il, :bits] for k in range(size["items"])]
+    return np.concatenate(rows).copy()
+
+
+def phase_labels(task: Task, size: dict[str, int]) -> tuple[list[str], list[str]]:
+    """Name every step of an episode (for the step slider) and its coarse phase (for the band)."""
+    if isinstance(task, CopyTask):
+        n = size["length"]
+        named = [(f"input {i + 1}/{n}", "input") for i in range(n)] + [("delimiter", "delimiter")]
+        named += [(f"output {i + 1}/{n}: copy of input {i + 1}", "output") for i in range(n)]
+    elif isinstance(task, RepeatCopyTask):
+        n, reps = size["length"], size["repeats"]
+        named = [(f"input {i + 1}/{n}", "input") for i in range(n)]
+        named.append((f"delimiter, repeat ×{reps}", "delimiter"))
+        named += [
+            (f"output: repeat {r + 1}/{reps}, vector {i + 1}/{n}", "output") for r in range(reps) for i in range(n)
+        ]
+        named.append(("end marker", "output"))
+    else:
+        il, items = task.item_length, size["items"]
+        named = []
+        for k in range(items):
+            named.append((f"item {k + 1} delimiter", "delimiter"))
+            named += [(f"item {k + 1}, vector {j + 1}/{il}", "input") for j in range(il)]
+        named.append(("query delimiter", "delimiter"))
+        named += [(f"query vector {j + 1}/{il}", "input") for j in range(il)]
+        named.append(("query delimiter", "delimiter"))
+        named += [(f"recall {j + 1}/{il}", "output") for j in range(il)]
+    return [n for n, _ in named], [k for _, k in named]
+
+
+def wrap_notice(x: np.ndarray, memory_n: int) -> str | None:
+    """A warning when more input steps carry data than memory has locations (shifts wrap round)."""
+    data_steps = int((np.abs(np.asarray(x)).sum(axis=1) > 0).sum())
+    if data_steps <= memory_n:
+        return None
+    return (
+        f"{data_steps} input steps carry data but memory has only {memory_n} locations: the write head's "
+        "shift wraps round past the last location and overwrites the first ones, so the copy cannot be perfect."
+    )
+
+
+def training_notice(task: Task, size: dict[str, int]) -> str | None:
+    """Say when an episode is longer than anything the model was trained on."""
+    past = [f"{k.label.lower()} {size[k.key]} (trained up to {k.train_high})" for k in size_knobs(task)]
+    past = [p for p, k in zip(past, size_knobs(task), strict=True) if size.get(k.key, 0) > k.train_high]
+    return "Past the training range: " + ", ".join(past) + "." if past else None
+
+
+# --------------------------------------------------------------------------- drawn grids
+
+
+def check_grid(grid: Any, bits: int) -> np.ndarray:
+    """A hand-drawn grid as float32 0/1 ``[L, bits]``; clear errors for empty or malformed grids."""
+    arr = np.asarray(grid, dtype=object)
+    if arr.size == 0 or arr.ndim != 2 or arr.shape[0] == 0:
+        raise ExploreInputError("the drawn sequence is empty: add at least one row (one vector)")
+    if arr.shape[1] != bits:
+        raise ExploreInputError(f"each drawn vector needs {bits} bits, got {arr.shape[1]}")
+    if arr.shape[0] > MAX_DRAWN_ROWS:
+        raise ExploreInputError(
+            f"the drawn sequence has {arr.shape[0]} rows; the explorer takes at most {MAX_DRAWN_ROWS}"
+        )
+    out = np.zeros(arr.shape, dtype=np.float32)
+    for (i, j), value in np.ndenumerate(arr):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue  # a new, unticked row of the editor
+        if value in (True, 1, 1.0, "1", "True", "true"):
+            out[i, j] = 1.0
+        elif value not in (False, 0, 0.0, "0", "False", "false", ""):
+            raise ExploreInputError(f"row {i}, bit {j} is {value!r}; bits are ticked (1) or not (0)")
+    return out
+
+
+def encode_grid(grid: np.ndarray) -> str:
+    """A drawn grid for the URL: one hex number per vector (bit 0 first, most significant), dot-separated."""
+    grid = np.asarray(grid) > 0.5
+    bits = grid.shape[1]
+    digits = math.ceil(bits / 4)
+    return ".".join(f"{int(''.join('1' if b else '0' for b in row), 2):0{digits}x}" for row in grid)
+
+
+def decode_grid(text: str, bits: int) -> np.ndarray:
+    """The inverse of :func:`encode_grid`; a clear error for anything else."""
+    parts = [p for p in str(text).strip().split(".") if p != ""]
+    if not parts:
+        raise ExploreInputError("the drawn sequence in the link is empty")
+    if len(parts) > MAX_DRAWN_ROWS:
+        raise ExploreInputError(f"the drawn sequence in the link has more than {MAX_DRAWN_ROWS} vectors")
+    rows = []
+    for i, part in enumerate(parts):
+        try:
+            value = int(part, 16)
+        except ValueError:
+            raise ExploreInputError(f"vector {i} of the drawn sequence, {part!r}, is not a hex number") from None
+        if value >= 2**bits:
+            raise ExploreInputError(f"vector {i} of the drawn sequence, {part!r}, has more than {bits} bits")
+        rows.append([float(c) for c in f"{value:0{bits}b}"])
+    return np.asarray(rows, dtype=np.float32)
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def shift_options(shift_width: int) -> list[str]:
+    """Values of the shift override slider: off, each offset as a one-hot shift, and an even blur."""
+    radius = shift_width // 2
+    return [OFF, *[str(o) for o in range(-radius, radius + 1)], "blur"]
+
+
+def shift_vector(choice: str, shift_width: int) -> tuple[float, ...]:
+    """The shift distribution over offsets -R..+R for a slider value ("-1", "0", "1", "blur")."""
+    radius = shift_width // 2
+    if choice == "blur":
+        return tuple([1.0 / shift_width] * shift_width)
+    try:
+        offset = int(choice)
+    except ValueError:
+        raise ExploreInputError(f"shift must be an offset -{radius}..+{radius} or 'blur', got {choice!r}") from None
+    if abs(offset) > radius:
+        raise ExploreInputError(f"shift offset {offset} is outside -{radius}..+{radius}")
+    return tuple(1.0 if o == offset else 0.0 for o in range(-radius, radius + 1))
+
+
+@dataclass(frozen=True)
+class OverrideChoice:
+    """The intervention sliders as the page holds them: "off" or a value for each knob (section 3.3)."""
+
+    head: str = "write0"
+    beta: str = OFF
+    g: str = OFF
+    shift: str = OFF
+    gamma: str = OFF
+    every_step: bool = False
+    step: int = 0
+
+    @property
+    def active(self) -> bool:
+        return any(v != OFF for v in (self.beta, self.g, self.shift, self.gamma))
+
+
+def _knob(value: str, name: str, low: float, high: float) -> float | None:
+    if value == OFF:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ExploreInputError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ExploreInputError(f"{name} = {value} would make the weighting NaN; use a finite value")
+    if not low <= number <= high:
+        raise ExploreInputError(f"{name} must lie in [{low:g}, {high:g}], got {number:g}")
+    return number
+
+
+def build_overrides(choice: OverrideChoice, shift_width: int, steps: int) -> tuple[Override, ...]:
+    """The overrides for the model's ``run`` from the sliders; empty when every knob is off.
+
+    beta >= 0, g in [0, 1], gamma >= 1 (section 3.3); the step must be inside
+    the episode. Raises :class:`ExploreInputError` with the reason otherwise.
+    """
+    if not choice.active:
+        return ()
+    values = {
+        "beta": _knob(choice.beta, "β", 0.0, 1e4),
+        "g": _knob(choice.g, "g", 0.0, 1.0),
+        "gamma": _knob(choice.gamma, "γ", 1.0, 1e4),
+        "shift": None if choice.shift == OFF else shift_vector(choice.shift, shift_width),
+    }
+    if not choice.every_step and not 0 <= choice.step < steps:
+        raise ExploreInputError(f"the override step {choice.step} is outside the episode (0..{steps - 1})")
+    try:
+        return (Override(head=choice.head, step=None if choice.every_step else int(choice.step), **values),)
+    except ValueError as exc:
+        raise ExploreInputError(str(exc)) from None
+
+
+def check_finite(trace: Trace) -> None:
+    """Raise :class:`ExploreInputError` naming the first step where a run produced NaN or infinity."""
+    arrays = [trace.outputs]
+    if isinstance(trace, NTMTrace):
+        arrays += [trace.memory_after] + [h.w for h in trace.heads]
+    bad_steps = [
+        int(np.argmax(~np.isfinite(a).reshape(a.shape[0], -1).all(axis=1))) for a in arrays if not np.isfinite(a).all()
+    ]
+    if bad_steps:
+        raise ExploreInputError(f"this run produced NaN or infinite values from step {min(bad_steps)} on")
+
+
+# --------------------------------------------------------------------------- readouts
+
+
+def wrong_bits(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Boolean ``[T, bits]``: thresholded output differs from the target on a scored step."""
+    return ((outputs > 0.5) != (y > 0.5)) & (mask[:, None] > 0)
+
+
+def total_bit_errors(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> int:
+    """Bit errors of the episode, as the task scores them."""
+    return int(bit_errors(outputs, y, mask))
+
+
+@dataclass(frozen=True)
+class WeightStats:
+    """Sum, entropy (bits) and peak of one weighting: the small readouts under the pipeline."""
+
+    total: float
+    entropy: float
+    peak: float
+    at: int
+
+
+def weight_stats(w: np.ndarray) -> WeightStats:
+    """Readouts of a weighting ``[N]``: sum (1 if normalised), entropy in bits, max and where."""
+    w = np.asarray(w, dtype=np.float64)
+    return WeightStats(float(w.sum()), entropy_bits(w), float(w.max()), int(w.argmax()))
+
+
+def written_rows(w_write: np.ndarray, threshold: float = WRITTEN_THRESHOLD) -> list[int]:
+    """Locations a write weighting ``[N]`` (or several, ``[W, N]``) touches with at least ``threshold``."""
+    w = np.atleast_2d(np.asarray(w_write)).max(axis=0)
+    return [int(i) for i in np.flatnonzero(w >= threshold)]
+
+
+def touched_rows(trace: NTMTrace, threshold: float = 0.05, margin: int = 2) -> np.ndarray:
+    """The locations the figures zoom to: the circular run of rows any head weighted above ``threshold``.
+
+    A 20-vector copy touches about 22 of 128 locations, often wrapping round
+    (e.g. 107..127, 0); the figures show those rows (plus ``margin``) in
+    memory order rather than 100 empty ones. All rows when most are touched.
+    """
+    n = trace.memory_after.shape[1]
+    peak = np.max([h.w.max(axis=0) for h in trace.heads], axis=0)
+    touched = np.flatnonzero(peak >= threshold)
+    if touched.size == 0:
+        return np.arange(n)
+    gaps = np.diff(np.concatenate([touched, [touched[0] + n]]))  # gap after each touched row, circularly
+    widest = int(np.argmax(gaps))
+    start = int(touched[(widest + 1) % touched.size]) - margin
+    length = n - int(gaps[widest]) + 1 + 2 * margin
+    if length > 0.75 * n:
+        return np.arange(n)
+    return (np.arange(length) + start) % n
+
+
+def focus_window(w: np.ndarray, size: int) -> np.ndarray:
+    """``size`` consecutive locations (wrapping) centred on the peak of ``w``: the pipeline's zoom."""
+    n = len(w)
+    if size >= n:
+        return np.arange(n)
+    start = int(np.argmax(w)) - size // 2 + 1
+    return (np.arange(size) + start) % n
+
+
+@dataclass
+class RunComparison:
+    """How an intervention changed the episode against the untouched run."""
+
+    errors_before: int
+    errors_after: int
+    changed_bits: np.ndarray
+    """Boolean ``[T, bits]``: thresholded outputs differ between the two runs."""
+    first_changed_step: int | None
+    max_output_change: float
+
+
+def compare_runs(base: Trace, new: Trace, y: np.ndarray, mask: np.ndarray) -> RunComparison:
+    """Outputs and bit errors of a re-run with overrides against the untouched run."""
+    changed = (base.outputs > 0.5) != (new.outputs > 0.5)
+    delta = np.abs(new.outputs.astype(np.float64) - base.outputs)
+    moved = np.flatnonzero(delta.max(axis=1) > 1e-6)
+    return RunComparison(
+        errors_before=total_bit_errors(base.outputs, y, mask),
+        errors_after=total_bit_errors(new.outputs, y, mask),
+        changed_bits=changed,
+        first_changed_step=int(moved[0]) if moved.size else None,
+        max_output_change=float(delta.max()) if delta.size else 0.0,
+    )
+
+
+# --------------------------------------------------------------------------- export: NPZ, JSON
+
+
+def trace_arrays(trace: Trace, episode: Episode | None = None) -> dict[str, np.ndarray]:
+    """Every array of a trace, flat and named (``write0.w``, ``memory_after``, ...), plus target and mask."""
+    out: dict[str, np.ndarray] = {"inputs": trace.inputs, "outputs": trace.outputs, "logits": trace.logits}
+    if episode is not None:
+        out.update(target=episode.y, mask=episode.mask)
+    if isinstance(trace, LSTMTrace):
+        out["hidden"] = trace.hidden
+        return out
+    out.update(
+        controller_output=trace.controller_output,
+        read_vectors=trace.read_vectors,
+        memory_before=trace.memory_before,
+        memory_after=trace.memory_after,
+    )
+    for head in trace.heads:
+        for name in ("key", "beta", "g", "shift", "gamma", "w_prev", "similarity", "w_c", "w_g", "w_s", "w"):
+            out[f"{head.name}.{name}"] = getattr(head, name)
+        out[f"{head.name}.overridden"] = head.overridden
+        for name in ("read_vector", "erase", "add"):
+            if getattr(head, name) is not None:
+                out[f"{head.name}.{name}"] = getattr(head, name)
+    return out
+
+
+def export_npz(trace: Trace, episode: Episode | None = None) -> bytes:
+    """The trace as a compressed ``.npz`` (``numpy.load`` gives every array by name)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **trace_arrays(trace, episode))
+    return buffer.getvalue()
+
+
+def export_json(trace: Trace, episode: Episode | None = None, meta: dict[str, Any] | None = None) -> str:
+    """The trace as JSON: ``meta`` (model, seed, overrides...), phase names and every array as nested lists."""
+    arrays = {k: np.round(v.astype(np.float64), 6).tolist() for k, v in trace_arrays(trace, episode).items()}
+    doc = {"meta": meta or {}, "phases": episode.phases if episode else [], "arrays": arrays}
+    return json.dumps(doc, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------- export: GIF
+
+
+def colour_lut(colorscale: list[list[Any]], size: int = 256) -> np.ndarray:
+    """A ``[size, 3]`` uint8 lookup table from a plotly colour scale (``[[pos, "#rrggbb" | "rgb(...)"], ...]``)."""
+    positions = np.array([float(p) for p, _ in colorscale])
+    colours = np.array([_parse_colour(c) for _, c in colorscale], dtype=np.float64)
+    grid = np.linspace(0.0, 1.0, size)
+    lut = np.stack([np.interp(grid, positions, colours[:, k]) for k in range(3)], axis=1)
+    return np.round(lut).astype(np.uint8)
+
+
+def _parse_colour(text: str) -> tuple[int, int, int]:
+    text = text.strip()
+    if text.startswith("#"):
+        return tuple(int(text[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+    inside = text[text.index("(") + 1 : text.index(")")]
+    r, g, b = (round(float(v)) for v in inside.split(",")[:3])
+    return r, g, b
+
+
+_LEVELS = 100
+WEIGHT_BASE, MEMORY_BASE, WHITE, HIGHLIGHT, INK = 0, _LEVELS, 2 * _LEVELS, 2 * _LEVELS + 1, 2 * _LEVELS + 2
+
+
+def gif_palette(style: GifStyle) -> list[int]:
+    """The GIF's fixed palette: 100 weight colours, 100 memory colours, white, highlight and ink."""
+    rows = [colour_lut(style.weight_scale, _LEVELS), colour_lut(style.memory_scale, _LEVELS)]
+    rows.append(np.array([(255, 255, 255), style.highlight, (20, 20, 20)], dtype=np.uint8))
+    return np.concatenate(rows).ravel().tolist()
+
+
+def _paint(values: np.ndarray, base: int, low: float, high: float, cell: tuple[int, int]) -> np.ndarray:
+    """A heatmap as palette indices: each value a ``cell`` (height, width) block of colour ``base + level``."""
+    scaled = np.clip((np.nan_to_num(values) - low) / (high - low), 0.0, 1.0)
+    index = (base + np.round(scaled * (_LEVELS - 1))).astype(np.uint8)
+    return np.repeat(np.repeat(index, cell[0], axis=0), cell[1], axis=1)
+
+
+@dataclass(frozen=True)
+class GifStyle:
+    """Colour scales (plotly form) and sizes for :func:`episode_gif`; the page passes the theme's scales."""
+
+    weight_scale: list[list[Any]]
+    memory_scale: list[list[Any]]
+    highlight: tuple[int, int, int] = (230, 97, 0)
+    panel_height: int = 300
+    frame_ms: int = 400
+
+
+def episode_gif(trace: Trace, episode: Episode, style: GifStyle, title: str = "") -> bytes:
+    """The episode as an animated GIF, one frame per step, drawn with numpy and Pillow (no browser).
+
+    Each frame shows the memory M_t (NTM) beside the write and read weightings
+    over time with the cursor at t (Graves et al. 2014, Fig. 6), and below them
+    the input, target and output bits with the same cursor. An LSTM episode
+    shows only the bits. Frames are painted straight into a fixed palette, so
+    no per-frame colour quantisation is needed.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=16)
+    palette = gif_palette(style)
+    layout = _gif_layout(trace, episode, style)
+    frames = []
+    for t in range(trace.steps):
+        image = Image.fromarray(_gif_frame(trace, episode, t, layout), mode="P")
+        image.putpalette(palette)
+        draw = ImageDraw.Draw(image)
+        for x, y, text in canvas_labels(trace, episode, t, layout, title):
+            draw.text((x, y), text, fill=INK, font=font)
+        frames.append(image)
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=style.frame_ms, loop=0)
+    return buffer.getvalue()
+
+
+_PAD, _HEADER, _LABEL = 16, 34, 22
+
+
+def _gif_layout(trace: Trace, episode: Episode, style: GifStyle) -> dict[str, Any]:
+    """Pixel geometry of a GIF frame: cell sizes, panel origins (y, x), the zoomed memory rows."""
+    steps = trace.steps
+    time_cell = max(2, min(14, 480 // steps))
+    layout: dict[str, Any] = {"time_cell": time_cell, "bits_cell": 10, "highlight": HIGHLIGHT}
+    top, right = _HEADER, _PAD + 70 + steps * time_cell + _PAD
+    if isinstance(trace, NTMTrace):
+        rows = touched_rows(trace)
+        row_cell = max(2, min(14, style.panel_height // len(rows)))
+        width_cell = max(4, 140 // trace.memory_after.shape[2])
+        layout.update(rows=rows, row_cell=row_cell, memory_cell=(row_cell, width_cell))
+        layout["memory_origin"] = (top + _LABEL, _PAD)
+        x = _PAD + trace.memory_after.shape[2] * width_cell + 2 * _PAD
+        layout["head_origins"] = []
+        for _ in [*trace.write, *trace.read]:
+            layout["head_origins"].append((top + _LABEL, x))
+            x += max(steps * time_cell, 250) + 2 * _PAD
+        top += _LABEL + len(rows) * row_cell + _PAD
+        right = max(right, x)
+    layout["bit_origins"] = []
+    for grid in (episode.x, episode.y, trace.outputs):
+        layout["bit_origins"].append((top + _LABEL, _PAD + 70))
+        top += _LABEL + grid.shape[1] * layout["bits_cell"] + _PAD // 2
+    layout["height"], layout["width"] = top + _PAD, max(right, 560)
+    return layout
+
+
+def _blit(canvas: np.ndarray, pixels: np.ndarray, origin: tuple[int, int]) -> None:
+    y, x = origin
+    canvas[y : y + pixels.shape[0], x : x + pixels.shape[1]] = pixels
+
+
+def _cursor(canvas: np.ndarray, origin: tuple[int, int], height: int, t: int, cell: int) -> None:
+    """An outlined column at step t (2 px lines in the highlight colour) over a time-axis panel."""
+    y, x = origin
+    x0, x1 = x + t * cell - 2, x + (t + 1) * cell
+    canvas[y - 2 : y + height + 2, x0 : x0 + 2] = HIGHLIGHT
+    canvas[y - 2 : y + height + 2, x1 : x1 + 2] = HIGHLIGHT
+    canvas[y - 2 : y, x0 : x1 + 2] = HIGHLIGHT
+    canvas[y + height : y + height + 2, x0 : x1 + 2] = HIGHLIGHT
+
+
+def _gif_frame(trace: Trace, episode: Episode, t: int, layout: dict[str, Any]) -> np.ndarray:
+    """One frame as palette indices (see :func:`gif_palette`)."""
+    canvas = np.full((layout["height"], layout["width"]), WHITE, dtype=np.uint8)
+    tc = layout["time_cell"]
+    if isinstance(trace, NTMTrace):
+        rows, rc = layout["rows"], layout["row_cell"]
+        limit = float(max(1.0, np.abs(trace.memory_after).max()))
+        memory = trace.memory_after[t][rows]
+        _blit(canvas, _paint(memory, MEMORY_BASE, -limit, limit, layout["memory_cell"]), layout["memory_origin"])
+        for head, origin in zip([*trace.write, *trace.read], layout["head_origins"], strict=True):
+            _blit(canvas, _paint(head.w[:, rows].T, WEIGHT_BASE, 0.0, 1.0, (rc, tc)), origin)
+            _cursor(canvas, origin, len(rows) * rc, t, tc)
+        y0, x0 = layout["memory_origin"]
+        x1 = x0 + memory.shape[1] * layout["memory_cell"][1]
+        for row in written_rows(np.stack([h.w[t] for h in trace.write])):
+            for position in np.flatnonzero(rows == row):
+                y = y0 + int(position) * rc
+                canvas[max(y - 2, 0) : y, x0:x1] = HIGHLIGHT
+                canvas[y + rc : y + rc + 2, x0:x1] = HIGHLIGHT
+    grids = (episode.x, episode.y * episode.mask[:, None], trace.outputs)
+    bc = layout["bits_cell"]
+    for grid, origin in zip(grids, layout["bit_origins"], strict=True):
+        _blit(canvas, _paint(grid.T, WEIGHT_BASE, 0.0, 1.0, (bc, tc)), origin)
+        _cursor(canvas, origin, grid.shape[1] * bc, t, tc)
+    return canvas
+
+
+def canvas_labels(
+    trace: Trace, episode: Episode, t: int, layout: dict[str, Any], title: str
+) -> list[tuple[int, int, str]]:
+    """Text of a GIF frame as (x, y, text): title with the step and phase, and every panel's name."""
+    labels = [(_PAD, 8, f"{title}   step {t} of {trace.steps - 1}: {episode.phases[t]}")]
+    if isinstance(trace, NTMTrace):
+        rows = layout["rows"]
+        y, x = layout["memory_origin"]
+        labels.append((x, y - _LABEL + 2, f"memory M_t (rows {rows[0]}..{rows[-1]})"))
+        for head, (hy, hx) in zip([*trace.write, *trace.read], layout["head_origins"], strict=True):
+            labels.append((hx, hy - _LABEL + 2, f"{head.name} w: location x time"))
+    for name, (y, _x) in zip(("input", "target", "output"), layout["bit_origins"], strict=True):
+        labels.append((_PAD, y - 2, name))
+    return labels
+
+
+def channel_names(task: Task) -> tuple[list[str], list[str]]:
+    """Names of the input and output channels, for the bit grids' y axes (section 4 encodings)."""
+    bits = [f"bit {i}" for i in range(task.bits)]
+    if isinstance(task, CopyTask):
+        return [*bits, "delimiter"], bits
+    if isinstance(task, RepeatCopyTask):
+        return [*bits, "delimiter", "repeats n/20"], [*bits, "end"]
+    return [*bits, "item delim.", "query delim."], bits
