@@ -210,7 +210,7 @@ def current_masks(example: xm.Example) -> tuple[int, ...]:
 
 def mask_pills(example: xm.Example) -> None:
     st.pills(
-        "Mask sentences: click a number to hide that sentence from memory (click again to bring it back)",
+        "Mask sentences: click a sentence's number to hide it from memory; click again to bring it back",
         list(range(1, len(example.sentences) + 1)),
         selection_mode="multi",
         key=mask_key(example),
@@ -272,9 +272,6 @@ def reset_what_ifs() -> None:
         st.session_state[key] = []
 
 
-st.sidebar.button("Reset τ and masks", key="reset", icon=":material/restart_alt:", on_click=reset_what_ifs)
-
-
 def run(example: xm.Example) -> tuple[MemN2NTrace | None, str | None]:
     try:
         return answer(name, example.sentences, example.question, taus, current_masks(example)), None
@@ -307,10 +304,15 @@ for note in (*example.notes, *trace.notes):
 
 # -- the question and the verdict
 head = st.columns([3, 2], vertical_alignment="bottom")
-head[0].markdown(f"### ❓ {trace.question}")
+head[0].markdown(f"### :material/help: {trace.question}")
 final_p = float(trace.top5[0][1])
 if example.answer:
-    verdict = "✅ right" if trace.answer == example.answer else f"❌ wrong (true answer: **{example.answer}**)"
+    right = trace.answer == example.answer
+    verdict = (
+        ":green[:material/check_circle: right]"
+        if right
+        else f":red[:material/cancel: wrong], true answer **{example.answer}**"
+    )
 else:
     verdict = "no true answer given"
 head[1].markdown(f"#### Model answers **{trace.answer}** ({final_p:.0%}) · {verdict}")
@@ -320,7 +322,9 @@ st.caption(
     f"{'★ = supporting fact · ' if example.supporting else ''}model {name} ({hops} hops)"
 )
 
-mask_pills(example)
+with st.sidebar:
+    mask_pills(example)
+    st.button("Reset τ and masks", key="reset", icon=":material/restart_alt:", on_click=reset_what_ifs)
 
 
 def render_hop(step: int) -> None:
@@ -333,14 +337,14 @@ def render_hop(step: int) -> None:
         st.markdown("**Before hop 1** the controller state is the question alone: u₁ = B q.")
     for k in range(1, step + 1):
         st.markdown(f"**Hop {k}**: {xm.hop_summary(trace, k, example)}")
-    st.markdown("**Controller state**: each hop adds what it read, u<sub>k+1</sub> = u<sub>k</sub> + o<sub>k</sub>")
+    st.markdown("**Controller state**: each hop adds what it read to the state, uₖ₊₁ = uₖ + oₖ (red > 0 > blue)")
     show_figure(controller_figure(trace, step), key="controller")
 
 
 linked_hop = raw_url.get("hop", "")
 if "hop" not in st.session_state and not (linked_hop.isdigit() and int(linked_hop) <= trace.hops):
     st.session_state["hop"] = trace.hops  # open on "all hops" unless the link names a valid hop
-labels = ["question only", *[f"hop {k}" + (" · all hops" if k == trace.hops else "") for k in range(1, trace.hops + 1)]]
+labels = ["the question alone, no hop yet", *[f"hops 1–{k} so far" for k in range(1, trace.hops)], "all hops"]
 step_player("hop", trace.hops + 1, render_hop, unit="hop", labels=labels)
 
 # -- animation and downloads

@@ -195,7 +195,12 @@ def readout_figure(trace: MemN2NTrace, hop: int, answer: str | None = None) -> d
         top = 1 - k * (panel + gap)
         x_axis = {"domain": [0, 1], "range": [0, 1.18], "anchor": f"y{suffix}", "fixedrange": True}
         x_axis.update({"tickvals": [0, 0.5, 1], "showgrid": True, "tickfont": {"size": 13}})
-        y_axis = {"domain": [top - panel, top], "anchor": f"x{suffix}", "autorange": "reversed", "fixedrange": True}
+        y_axis = {
+            "domain": [max(0.0, round(top - panel, 4)), min(1.0, round(top, 4))],
+            "anchor": f"x{suffix}",
+            "autorange": "reversed",
+            "fixedrange": True,
+        }
         y_axis.update({"automargin": True, "tickfont": {"size": 16}, "type": "category"})
         layout[f"xaxis{suffix}"] = x_axis
         layout[f"yaxis{suffix}"] = y_axis

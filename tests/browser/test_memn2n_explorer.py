@@ -1,0 +1,57 @@
+"""MemN2N Explorer in a real browser: step through three hops, mask a sentence, no exception, no console error."""
+
+from __future__ import annotations
+
+import pytest
+
+import memviz
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not any(n.startswith("memn2n") for n in memviz.list_pretrained()), reason="no MemN2N model in pretrained/ yet"
+    ),
+]
+
+
+def tall_screenshot(tab, name: str) -> None:
+    """The whole page at once (Streamlit scrolls inside its main block, so grow the viewport)."""
+    tab.page.set_viewport_size({"width": 1600, "height": 2600})
+    tab.page.wait_for_timeout(800)
+    tab.screenshot(name)
+    tab.page.set_viewport_size({"width": 1600, "height": 1000})
+
+
+def hop_caption(tab) -> str:
+    return tab.page.locator("strong", has_text="of").filter(has_text="Hop").first.inner_text()
+
+
+def test_step_three_hops_then_mask_a_sentence(tab):
+    tab.open("memn2n?task=2+two-supporting-facts&seed=1", charts=3)
+    assert tab.page.locator("h1").first.inner_text().strip() == "MemN2N Explorer"
+    tab.screenshot("memn2n-all-hops")
+    tab.page.locator(".st-key-hop_first button").first.click()
+    tab.wait_idle()
+    assert hop_caption(tab).startswith("Hop 0")
+    hops = memviz.load_pretrained(next(n for n in memviz.list_pretrained() if n.startswith("memn2n"))).config.hops
+    for hop in range(1, min(hops, 3) + 1):
+        tab.page.locator(".st-key-hop_next button").first.click()
+        tab.wait_idle()
+        assert hop_caption(tab).startswith(f"Hop {hop}")
+        assert f"hop={hop}" in tab.page.url
+    tab.screenshot("memn2n-stepped")
+    tab.page.locator("[class*='st-key-mask_'] button").first.click()
+    tab.wait_idle()
+    assert "mask=1" in tab.page.url
+    assert "(masked)" in tab.page.locator(".js-plotly-plot").first.inner_text()
+    assert tab.exceptions() == []
+    tab.screenshot("memn2n-masked")
+    tall_screenshot(tab, "memn2n-masked-full-page")
+    assert tab.errors == []
+
+
+def test_typed_story_page_is_clean(tab):
+    tab.open("memn2n?src=Typed", charts=3)
+    assert tab.exceptions() == []
+    tab.screenshot("memn2n-typed")
+    assert tab.errors == []
