@@ -281,19 +281,27 @@ def run_training(args, log=print) -> dict[str, Any]:
     best = (math.inf, None, -1)
     history = []
     epoch = args.restart_epochs
+    ls_best, ls_stale, ls_end = math.inf, 0, args.ls_epochs
     while epoch < args.epochs and time.time() - start < budget:
-        linear = epoch < args.ls_epochs
+        linear = epoch < ls_end
         set_lr(opt, args.ls_lr if linear else lr_at(epoch, args))
         loss = train_epoch(model, train, opt, args, linear, rng, gen)
         errors = task_errors(model, valid)
         summary = summarise(errors)
         history.append({"epoch": epoch + 1, "loss": round(loss, 4), "valid_mean_error": summary["mean_error"]})
-        if summary["mean_error"] < best[0] and not linear:
+        if linear:  # linear start ends when validation stops improving (sec. 4.2)
+            ls_best, ls_stale = (
+                (summary["mean_error"], 0) if summary["mean_error"] < ls_best else (ls_best, ls_stale + 1)
+            )
+            if ls_stale >= args.ls_patience:
+                ls_end = epoch + 1
+        elif summary["mean_error"] < best[0]:
             best = (summary["mean_error"], {k: v.detach().clone() for k, v in model.state_dict().items()}, epoch + 1)
+        worst = ", ".join(f"{t}: {e:.1f}" for t, e in sorted(errors.items(), key=lambda kv: -kv[1])[:6])
         log(
-            f"epoch {epoch + 1:3d} {'LS ' if linear else 'SM '}lr {opt.param_groups[0]['lr']:.5f} loss {loss:.4f} "
-            f"valid mean {summary['mean_error']:.2f}% failed {summary['n_failed']} "
-            f"worst {sorted(errors.items(), key=lambda kv: -kv[1])[:4]} [{time.time() - start:.0f}s]"
+            f"epoch {epoch + 1:3d} {'LS' if linear else 'SM'} lr {opt.param_groups[0]['lr']:.5f} loss {loss:.4f} "
+            f"valid mean {summary['mean_error']:.2f}% failed {summary['n_failed']} worst {worst} "
+            f"[{time.time() - start:.0f}s]"
         )
         epoch += 1
     if best[1] is not None:
@@ -311,6 +319,7 @@ def run_training(args, log=print) -> dict[str, Any]:
         "summary": summary,
         "wall": wall,
         "best_epoch": best[2],
+        "linear_start_end": ls_end,
         "epochs_run": epoch,
         "history": history,
         "seed": seed,
@@ -359,7 +368,9 @@ def build_card(name: str, args, result: dict[str, Any]) -> dict[str, Any]:
             "epochs_max": args.epochs,
             "epochs_run": result["epochs_run"],
             "best_epoch": result["best_epoch"],
-            "linear_start_epochs": args.ls_epochs,
+            "linear_start_epochs_max": args.ls_epochs,
+            "linear_start_patience": args.ls_patience,
+            "linear_start_ended_after_epoch": result["linear_start_end"],
             "linear_start_lr": args.ls_lr,
             "random_noise": args.random_noise,
             "balanced_sampling": result["repeats"] or "off",
@@ -387,14 +398,15 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=f"python -m memviz.train {name}", description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/babi"))
     parser.add_argument("--hops", type=int, default=DEFAULT_HOPS.get(name, 3))
-    parser.add_argument("--dim", type=int, default=50)
+    parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--memory", type=int, default=50)
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--anneal-start", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=90)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=0.005)
+    parser.add_argument("--anneal-start", type=int, default=35)
     parser.add_argument("--anneal-every", type=int, default=10)
-    parser.add_argument("--ls-epochs", type=int, default=5)
+    parser.add_argument("--ls-epochs", type=int, default=15)
+    parser.add_argument("--ls-patience", type=int, default=2, help="end LS after this many epochs without gain")
     parser.add_argument("--ls-lr", type=float, default=0.002, help="learning rate while attention is linear")
     parser.add_argument("--random-noise", type=float, default=0.1)
     parser.add_argument("--clip", type=float, default=40.0)
@@ -404,7 +416,9 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(PRETRAINED_DIR))
-    parser.add_argument("--balance", action="store_true", help="repeat small tasks (task 3 from en/) each epoch")
+    parser.add_argument(
+        "--no-balance", dest="balance", action="store_false", help="do not repeat small tasks (task 3 from en/)"
+    )
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
