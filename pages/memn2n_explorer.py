@@ -9,7 +9,7 @@ import streamlit as st
 import memviz
 from memviz import explore_memn2n as xm
 from memviz.figures.memn2n import (
-    accuracy_chart,
+    accuracy_figure,
     animation_figure,
     controller_figure,
     readout_figure,
@@ -66,21 +66,6 @@ def generated(task: int, seed: int) -> xm.Example:
     return xm.generated_example(task, seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def folder_stories(path: str, modified: float) -> list[xm.BabiStory]:
-    return xm.group_stories(load_babi_file(path))
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def upload_stories(data: bytes, name: str) -> list[xm.BabiStory]:
-    return xm.group_stories(xm.parse_babi_bytes(data, name))
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def gif_bytes(name: str, example: xm.Example, taus: tuple[float, ...], masked: tuple[int, ...]) -> bytes:
-    return xm.trace_gif(answer(name, example.sentences, example.question, taus, masked), example)
-
-
 # ------------------------------------------------------------------ story sources
 def generated_source() -> xm.Example:
     tasks = xm.task_options()
@@ -135,6 +120,14 @@ def clamp_state(key: str, largest: int) -> None:
 
 
 def babi_source() -> xm.Example | None:
+    @st.cache_data(show_spinner=False, max_entries=8)  # defined here: other sources skip the decorator's cost
+    def folder_stories(path: str, modified: float) -> list[xm.BabiStory]:
+        return xm.group_stories(load_babi_file(path))
+
+    @st.cache_data(show_spinner=False, max_entries=8)
+    def upload_stories(data: bytes, name: str) -> list[xm.BabiStory]:
+        return xm.group_stories(xm.parse_babi_bytes(data, name))
+
     folder = st.text_input(
         "bAbI folder on this machine",
         value=os.environ.get("MEMVIZ_BABI_DIR", ""),
@@ -351,12 +344,11 @@ step_player("hop", trace.hops + 1, render_hop, unit="hop", labels=labels)
 st.subheader("Animate and export")
 if st.toggle("Animate the hops in the browser (Plotly frames)", key="anim", **URL):
     show_figure(animation_figure(trace, example.supporting), key="animation")
-masked_now = tuple(trace.masked)
 stem = f"memn2n-{name}-{example.signature}"
 downloads = st.columns(3)
 downloads[0].download_button(
     "GIF (one frame per hop)",
-    data=lambda: gif_bytes(name, example, taus, masked_now),
+    data=lambda: xm.trace_gif(trace, example),
     file_name=f"{stem}.gif",
     mime="image/gif",
     key="download_gif",
@@ -386,7 +378,7 @@ st.caption("Every setting above is in this page's address: copy it to share exac
 # -- accuracy at a glance
 with st.expander(f"How accurate is {name}? Error per bAbI task beside the paper's"):
     rows, caption = xm.accuracy_rows(load_model(name).card)
-    st.vega_lite_chart(accuracy_chart(rows), key="accuracy", width="stretch")
+    show_figure(accuracy_figure(rows), key="accuracy")
     st.caption(caption)
 
 

@@ -178,7 +178,10 @@ def test_animation_has_one_frame_per_hop(trace, example):
     assert [f["name"] for f in spec["frames"]] == ["hop 1", "hop 2", "hop 3"]
 
 
-def test_accuracy_chart_is_a_vega_lite_layer():
+def test_accuracy_figure_pairs_model_and_paper_bars():
     rows, _ = xm.accuracy_rows({"config": {"hops": 3}, "validation": {"per_task_error": {"1": 0.0}}})
-    spec = figs.accuracy_chart(rows)
-    assert spec["layer"][0]["mark"]["type"] == "bar" and len(spec["data"]["values"]) == 21
+    spec = figs.accuracy_figure(rows)
+    to_plotly(spec)
+    ours, paper = spec["data"]
+    assert ours["name"] == "this model" and ours["x"][0] == 0.0 and ours["x"][1] is None
+    assert len(paper["y"]) == 20 and paper["y"][0] == "1 single-supporting-fact"

@@ -356,42 +356,49 @@ def animation_figure(trace: MemN2NTrace, supporting: Sequence[int] = ()) -> dict
     return spec
 
 
-ERROR_SCALE = {"domain": [0, 100]}
-
-
-def accuracy_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Vega-Lite spec (for ``st.vega_lite_chart``): per-task error of this model beside the paper's, 5% line."""
-    data = [{**r, "label": f"{r['task']} {r['name']}"} for r in rows]
-    order = [f"{t} {n}" for t, n in dict.fromkeys((r["task"], r["name"]) for r in rows)]
-    return {
-        "data": {"values": data},
-        "height": {"step": 11},
-        "layer": [
+def accuracy_figure(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-task error (%) of this model beside the paper's (Sukhbaatar et al. 2015, Table 1), 5% failure line."""
+    tasks = list(dict.fromkeys((r["task"], r["name"]) for r in rows))
+    labels = [f"{t} {n}" for t, n in tasks]
+    data = []
+    for model, colour in (("this model", BAR_COLOR), ("paper", "#b0b0b0")):
+        by_task = {r["task"]: r["error"] for r in rows if r["model"] == model}
+        values = [by_task.get(t) for t, _ in tasks]
+        data.append(
             {
-                "mark": {"type": "bar"},
-                "encoding": {
-                    "y": {"field": "label", "type": "nominal", "sort": order, "title": None},
-                    "yOffset": {"field": "model", "sort": ["this model", "paper"]},
-                    "x": {
-                        "field": "error",
-                        "type": "quantitative",
-                        "title": "error (%)",
-                        "scale": {"domain": [0, 100]},
-                    },
-                    "color": {
-                        "field": "model",
-                        "type": "nominal",
-                        "scale": {"domain": ["this model", "paper"], "range": [BAR_COLOR, "#b0b0b0"]},
-                        "legend": {"orient": "top", "title": None},
-                    },
-                    "tooltip": [
-                        {"field": "label", "title": "task"},
-                        {"field": "model"},
-                        {"field": "error", "format": ".1f", "title": "error (%)"},
-                    ],
-                },
-            },
-            {"mark": {"type": "rule", "color": HIGHLIGHT_COLOR, "strokeDash": [4, 3]}, "encoding": {"x": {"datum": 5}}},
+                "type": "bar",
+                "orientation": "h",
+                "name": model,
+                "x": values,
+                "y": labels,
+                "marker": {"color": colour},
+                "text": [None if v is None else f"{v:.1f}" for v in values],
+                "textposition": "outside",
+                "textfont": {"size": 12},
+                "cliponaxis": False,
+                "hovertemplate": f"%{{y}}<br>{model}: %{{x:.1f}}% error<extra></extra>",
+            }
+        )
+    layout = base_layout(height=120 + 34 * len(tasks))
+    layout.update(
+        barmode="group",
+        bargap=0.25,
+        showlegend=True,
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        margin={"l": 20, "r": 40, "t": 50, "b": 50},
+        xaxis={"title": {"text": "error (%), lower is better"}, "range": [0, 105], "fixedrange": True},
+        yaxis={"autorange": "reversed", "automargin": True, "fixedrange": True, "tickfont": {"size": 14}},
+        shapes=[
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": 5,
+                "x1": 5,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": HIGHLIGHT_COLOR, "dash": "dash", "width": 2},
+            }
         ],
-        "config": {"axis": {"labelFontSize": 13, "titleFontSize": 14}, "legend": {"labelFontSize": 14}},
-    }
+    )
+    return figure_spec(data, layout)

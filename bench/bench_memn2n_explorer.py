@@ -1,0 +1,139 @@
+"""MemN2N Explorer: rerun cost against a trivial one-chart page, first render, figure bytes per rerun.
+
+    python bench/bench_memn2n_explorer.py [--repeats 30]
+
+Targets (issue 6), measured with AppTest in this process, the baseline timed in
+alternation (bench/common.py) so the ratios hold on a busy machine:
+
+- a hop change or a slider change: median rerun <= 3x the trivial page's;
+- first render (model load plus first answer, caches empty): <= 2.0 s;
+- one rerun sends <= 200 KB of figure data (chart specs as AppTest receives them).
+
+AppTest reruns the whole script even for a change inside the hop player's fragment,
+so the hop-change numbers are an upper bound on what the browser sees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, interleaved_medians, report, trivial_app, trivial_rerun
+
+TAUS = [0.5, 1.0, 2.0, 0.3]
+LONG_STORY = "\n".join(f"Mary went to the {room}." for room in ["kitchen", "garden", "office", "hallway"] * 15)
+
+
+def explorer(query: dict[str, str] | None = None, *, run: bool = True) -> AppTest:
+    """The app switched to the explorer (a first run registers its custom url_path /memn2n)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/memn2n_explorer.py")
+    if run:
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+def chart_bytes(at: AppTest) -> int:
+    """Bytes of figure data the last run sent: plotly specs plus Vega-Lite specs and datasets."""
+    total = sum(len(chart.proto.spec) for chart in at.get("plotly_chart"))
+    for chart in at.get("vega_lite_chart"):
+        total += len(chart.proto.spec) + len(chart.proto.data.data)
+        total += sum(len(d.data.data) for d in chart.proto.datasets)
+    return total
+
+
+def first_render_in_process(repeats: int) -> float:
+    """Median seconds of the explorer's first run with every Streamlit cache cleared (model load + answer)."""
+    times = []
+    for _ in range(repeats):
+        at = explorer(run=False)
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+        assert not at.exception, at.exception
+    return statistics.median(times)
+
+
+COLD = """
+import time
+start = time.perf_counter()
+import sys; sys.path.insert(0, {bench!r})
+from bench_memn2n_explorer import explorer
+at = explorer(run=False)
+switched = time.perf_counter()
+at.run()
+print(f"{{switched - start:.3f}} {{time.perf_counter() - switched:.3f}}")
+"""
+
+
+def first_render_cold_process() -> tuple[float, float]:
+    """(imports + app start, first explorer run) in a fresh Python process: what a new server pays once."""
+    code = COLD.format(bench=str(Path(__file__).resolve().parent))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    setup, first = (float(x) for x in out.stdout.split()[-2:])
+    return setup, first
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+
+    base = trivial_app()
+    default = explorer()
+    hops = default.slider(key="hop").max
+    task3 = explorer({"task": "3 three-supporting-facts", "seed": "2"})
+    cases = {
+        "hop change (default story)": lambda i: default.slider(key="hop").set_value(i % (hops + 1)).run(),
+        "hop change (task 3, 30+ sentences)": lambda i: task3.slider(key="hop").set_value(i % (hops + 1)).run(),
+        "temperature slider, hop 1": lambda i: default.select_slider(key="tau1").set_value(TAUS[i % 4]).run(),
+        "mask a sentence (click)": lambda i: default.get("button_group")[0].set_value([1 + i % 3]).run(),
+    }
+
+    def uncached(i: int) -> None:
+        st.cache_data.clear()  # the answer is recomputed: what a never-seen setting costs
+        default.select_slider(key="tau2").set_value(TAUS[i % 4]).run()
+
+    cases["temperature slider, answer not cached"] = uncached
+    baseline, medians = interleaved_medians(lambda i: trivial_rerun(base, i), cases, args.repeats)
+    report("MemN2N Explorer: AppTest rerun after a change", baseline, medians, dict.fromkeys(cases, 3.0))
+
+    print()
+    warm = first_render_in_process(5)
+    setup, cold = first_render_cold_process()
+    print("First render (target <= 2.0 s)")
+    print(f"  caches cleared, in a running process (median of 5): {warm:.2f} s  {'met' if warm <= 2.0 else 'NOT met'}")
+    print(f"  fresh process: first explorer run {cold:.2f} s  {'met' if cold <= 2.0 else 'NOT met'}")
+    print(f"                 (before it: Python imports and the app's first run, {setup:.2f} s)")
+
+    print()
+    print("Figure data per rerun (target <= 200 KB)")
+    views = {
+        "default view (all hops)": default,
+        "task 3, 30+ sentences": task3,
+        "typed story, 60 sentences (50 kept)": explorer({"src": "Typed"}),
+        "animation shown (Plotly frames)": explorer({"anim": "true"}),
+    }
+    typed = views["typed story, 60 sentences (50 kept)"]
+    typed.text_area(key="story_text").input(LONG_STORY).run()
+    for name, at in views.items():
+        size = chart_bytes(at)
+        print(f"  {name:<40} {size / 1000:7.1f} KB  {'met' if size <= 200_000 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
