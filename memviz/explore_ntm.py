@@ -104,7 +104,7 @@ class Episode:
     phases: list[str]
     kinds: list[str]
     sequence: np.ndarray
-    notices: list[str] = field(default_factory=list)
+    size: dict[str, int] = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -151,7 +151,7 @@ def drawn_episode(task: Task, grid: np.ndarray, size: dict[str, int], query: int
 
 def _episode(task: Task, x: np.ndarray, y: np.ndarray, mask: np.ndarray, size: dict[str, int]) -> Episode:
     phases, kinds = phase_labels(task, size)
-    return Episode(x, y, mask, phases, kinds, sequence_of(task, x, size))
+    return Episode(x, y, mask, phases, kinds, sequence_of(task, x, size), dict(size))
 
 
 def sequence_of(task: Task, x: np.ndarray, size: dict[str, int]) -> np.ndarray:
@@ -204,8 +204,11 @@ def wrap_notice(x: np.ndarray, memory_n: int) -> str | None:
 
 def training_notice(task: Task, size: dict[str, int]) -> str | None:
     """Say when an episode is longer than anything the model was trained on."""
-    past = [f"{k.label.lower()} {size[k.key]} (trained up to {k.train_high})" for k in size_knobs(task)]
-    past = [p for p, k in zip(past, size_knobs(task), strict=True) if size.get(k.key, 0) > k.train_high]
+    past = [
+        f"{k.label.lower()} {size[k.key]} (trained up to {k.train_high})"
+        for k in size_knobs(task)
+        if size.get(k.key, 0) > k.train_high
+    ]
     return "Past the training range: " + ", ".join(past) + "." if past else None
 
 

@@ -9,6 +9,7 @@ the figures in memviz.figures.ntm.
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -58,8 +59,13 @@ def load_model(name: str):
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def run_trace(name: str, x: np.ndarray, overrides: tuple = ()):
-    """The traced episode of a model on input ``x`` with ``overrides``, cached by all three."""
-    return load_model(name).run(x, overrides=list(overrides) or None)
+    """The traced episode of a model on input ``x`` with ``overrides``, cached by all three.
+
+    The page says itself when shifts wrap (ex.wrap_notice), so the model's own warning is muted.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return load_model(name).run(x, overrides=list(overrides) or None)
 
 
 def explorer_models() -> list[str]:
@@ -109,9 +115,7 @@ if not models:
 with st.sidebar:
     st.header("Episode")
     default_model = models.index("ntm-copy") if "ntm-copy" in models else 0
-    name = st.selectbox(
-        "Model", models, index=default_model, key="model", format_func=model_label, on_change=reset_for_model, **URL
-    )
+    name = st.selectbox("Model", models, index=default_model, key="model", on_change=reset_for_model, **URL)
     try:
         model = load_model(name)
     except PretrainedError as exc:
@@ -119,6 +123,7 @@ with st.sidebar:
         st.stop()
     task = model.task
     is_ntm = model.family == "ntm"
+    st.caption(model.card.get("description", model_label(name)))
     source = st.radio("Input", ["Random", "Drawn"], key="input", horizontal=True, **URL)
     knobs = {k.key: k for k in ex.size_knobs(task)}
     size = {}
@@ -251,7 +256,7 @@ if overrides:
     fixed = ", ".join(f"{k} = {v if not isinstance(v, tuple) else list(np.round(v, 2))}" for k, v in o.values().items())
     summary += f" · override on **{o.head}** at {where}: {fixed}"
 st.markdown(summary)
-notice = ex.training_notice(task, ex.clamp_size(task, size) if source == "Random" else {})
+notice = ex.training_notice(task, episode.size)
 if notice:
     st.info(notice, icon=":material/science:")
 if is_ntm:

@@ -58,8 +58,10 @@ def _title(text: str, x: float, y: float, xanchor: str = "left", size: int = 15)
     }
 
 
-def _time_axis(steps: int, title: str | None = "time step t") -> dict:
-    dtick = 1 if steps <= 25 else 5 if steps <= 130 else 10
+def _time_axis(steps: int, title: str | None = "time step t", narrow: bool = False) -> dict:
+    dtick = (
+        1 if steps <= (12 if narrow else 25) else 5 if steps <= (60 if narrow else 130) else 10 if steps <= 300 else 20
+    )
     axis = {"range": [-0.5, steps - 0.5], "dtick": dtick, "showgrid": False, "zeroline": False}
     if title:
         axis["title"] = {"text": title}
@@ -189,15 +191,31 @@ def bit_grids_figure(
     layout["annotations"] = [
         *band,
         _title(f"grey: not scored{title_suffix}", 1, 0.625, "right", 13),
-        _title(f"{errors} wrong bit{'s' if errors != 1 else ''} ✕ (output > 0.5 ≠ target)", 1, 0.285, "right", 13),
+        _title(f"faded: not scored · {errors} wrong bit{'s' if errors != 1 else ''} ✕", 1, 0.285, "right", 13),
     ]
-    layout["shapes"] = [*lines, _cursor(step, "x")]
+    faded = [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "paper",
+            "x0": first - 0.5,
+            "x1": last + 0.5,
+            "y0": domains["yaxis3"][0],
+            "y1": domains["yaxis3"][1],
+            "fillcolor": "rgba(255,255,255,0.55)",
+            "line": {"width": 0},
+            "layer": "above",
+        }
+        for kind, first, last in _runs(["scored" if m else "free" for m in scored])
+        if kind == "free"
+    ]
+    layout["shapes"] = [*faded, *lines, _cursor(step, "x", 0.0, 0.95)]
     return figure_spec(data, layout)
 
 
 def _location_ticks(rows: np.ndarray) -> dict:
     """y-axis ticks naming the real location of each displayed row (rows may wrap round)."""
-    every = 1 if len(rows) <= 24 else 2 if len(rows) <= 48 else 5 if len(rows) <= 130 else 10
+    every = 1 if len(rows) <= 16 else 2 if len(rows) <= 40 else 5 if len(rows) <= 100 else 10
     positions = [i for i, r in enumerate(rows) if r % every == 0]
     return {
         "tickvals": positions,
@@ -249,8 +267,8 @@ def memory_weights_figure(
             "hovertemplate": f"location %{{customdata}}, column %{{x}}<br>{mem_label} = %{{z:.3f}}<extra></extra>",
         }
     ]
-    layout = base_layout(height=int(min(640, max(380, 9 * len(rows) + 150))))
-    layout["margin"] = {"l": 70, "r": 20, "t": 60, "b": 55}
+    layout = base_layout(height=int(min(720, max(400, 18 * len(rows) + 170))))
+    layout["margin"] = {"l": 70, "r": 20, "t": 75, "b": 55}
     layout["xaxis"] = {
         "domain": [0, memory_share - 0.035],
         "title": {"text": "column j"},
@@ -264,6 +282,8 @@ def memory_weights_figure(
         if diff is None
         else "<b>change M<sub>t</sub> − M<sub>t−1</sub></b>"
     )
+    if len(rows) < memory.shape[0]:
+        title += f"<br><span style='font-size:12px'>locations {rows[0]}–{rows[-1]} of 0–{memory.shape[0] - 1}</span>"
     annotations = [_title(title, 0, 1.0)]
     shapes = [
         {
@@ -300,15 +320,11 @@ def memory_weights_figure(
                 "hovertemplate": f"step %{{x}}, location %{{customdata}}<br>{name} w = %{{z:.3f}}<extra></extra>",
             }
         )
-        layout[f"xaxis{k}"] = {**_time_axis(steps), "domain": [x0, x0 + head_width], "anchor": "y"}
+        layout[f"xaxis{k}"] = {**_time_axis(steps, narrow=True), "domain": [x0, x0 + head_width], "anchor": "y"}
         kind = "write" if name.startswith("write") else "read"
         annotations.append(_title(f"<b>{kind} weighting</b> {name} over time", x0, 1.0))
         shapes.append(_cursor(step, axis, -0.5, len(rows) - 0.5, "y"))
         x0 += head_width + gap
-    if len(rows) < memory.shape[0]:
-        annotations.append(
-            _title(f"locations {rows[0]}–{rows[-1]} of 0–{memory.shape[0] - 1} shown", 1, -0.14, "right", 12)
-        )
     layout["annotations"], layout["shapes"] = annotations, shapes
     return figure_spec(data, layout)
 
@@ -346,7 +362,7 @@ def pipeline_figure(
     annotations[2]["text"] = f"memory M<sub>t−1</sub> ({where})"
     for index, stage in enumerate(STAGE_TITLES, start=3):
         knob = knob_labels.get(stage, "cosine of k and each row" if stage == "similarity" else "")
-        stats = "" if stage == "similarity" else stage_stats(stages[stage])
+        stats = "&nbsp;" if stage == "similarity" else stage_stats(stages[stage]).replace(" · ", "<br>")
         text = f"<b>{STAGE_TITLES[stage]}</b><br><span style='font-size:13px'>{knob}<br>{stats}</span>"
         annotations[index]["text"] = text
     return spec
@@ -384,7 +400,12 @@ def readout_figure(vectors: Sequence[tuple[str, np.ndarray, str]]) -> dict:
         top = 1 - k * step
         layout["yaxis" if k == 0 else f"yaxis{k + 1}"] = {"domain": [top - step + 0.08, top], "tickfont": {"size": 13}}
     width = len(vectors[0][1]) if vectors else 1
-    layout["xaxis"] = {"title": {"text": "column j"}, "range": [-0.5, width - 0.5], "dtick": 1 if width <= 24 else 5}
+    layout["xaxis"] = {
+        "title": {"text": "memory column j"},
+        "range": [-0.5, width - 0.5],
+        "dtick": 1 if width <= 24 else 5,
+        "anchor": "y" if count == 1 else f"y{count}",
+    }
     return figure_spec(data, layout)
 
 
@@ -497,17 +518,18 @@ def animation_figure(
     moving = [s for s in layout["shapes"] if s not in fixed]
     del fixed  # written-row outlines depend on the step and are left out of the animation
     layout["shapes"] = moving
-    layout["annotations"].append(_title(f"step 0: {phases[0]}", 1, 1.0, "right"))
+    layout["title"] = {"text": f"step 0: {phases[0]}", "x": 0.01, "y": 0.99, "yanchor": "top", "font": {"size": 16}}
+    layout["margin"]["t"] = 110
     frames = []
     for t in range(steps):
         shapes = [{**s, "x0": t - 0.5, "x1": t + 0.5} for s in moving]
-        annotations = [*layout["annotations"][:-1], _title(f"step {t}: {phases[t]}", 1, 1.0, "right")]
+
         frames.append(
             {
                 "name": str(t),
                 "data": [{"type": "heatmap", "z": memory[t][rows].astype(np.float32)}],
                 "traces": [0],
-                "layout": {"shapes": shapes, "annotations": annotations},
+                "layout": {"shapes": shapes, "title": {**layout["title"], "text": f"step {t}: {phases[t]}"}},
             }
         )
     play = {"frame": {"duration": 400, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
@@ -523,7 +545,7 @@ def animation_figure(
             "showactive": False,
             "buttons": [
                 {"label": "▶ Play", "method": "animate", "args": [None, play]},
-                {"label": "⏸ Pause", "method": "animate", "args": [[None], pause]},
+                {"label": "Pause", "method": "animate", "args": [[None], pause]},
             ],
         }
     ]

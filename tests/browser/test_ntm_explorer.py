@@ -1,0 +1,55 @@
+"""NTM Explorer in a real browser: step with the buttons, play for a second, no error, screenshots kept."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHARTS = 5  # bit grids, memory + weightings, two pipelines, write/read vectors
+
+
+def step_label(tab) -> str:
+    return tab.page.get_by_text(re.compile(r"^Step \d+ of \d+")).first.inner_text()
+
+
+def test_step_buttons_and_play(tab):
+    tab.open("ntm", charts=CHARTS)
+    assert tab.page.locator("h1").first.inner_text().strip() == "NTM Explorer"
+    assert step_label(tab).startswith("Step 0 of 20")
+    tab.screenshot("ntm-explorer")
+    for _ in range(3):
+        tab.page.locator(".st-key-t_next button").first.click()  # the help tooltip adds a second button
+        tab.wait_idle()
+    assert step_label(tab).startswith("Step 3 of 20")
+    assert "t=3" in tab.page.url
+    tab.screenshot("ntm-explorer-step-3")
+
+    tab.page.locator(".st-key-t_play label").click()  # the Play toggle: one step per second
+    tab.wait_idle()
+    tab.page.wait_for_timeout(1500)
+    tab.page.locator(".st-key-t_play label").click()
+    tab.wait_idle()
+    later = int(re.match(r"Step (\d+)", step_label(tab)).group(1))
+    assert later > 3, "playing for a second should advance the step"
+    tab.page.set_viewport_size({"width": 1600, "height": 4000})  # Streamlit scrolls inside: show it all
+    tab.wait_idle()
+    tab.screenshot("ntm-explorer-full")
+    assert tab.exceptions() == []
+    assert tab.errors == []
+
+
+def test_override_and_animation_render(tab):
+    tab.open("ntm?t=12&ov_g=0&ov_shift=1&ov_step=12&length=20", charts=CHARTS + 1)
+    assert tab.page.get_by_text("What the override changed").count() == 1
+    tab.page.locator(".st-key-anim label").click()
+    tab.wait_idle()
+    tab.page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 14", timeout=30_000)
+    tab.screenshot("ntm-explorer-override")
+    tab.page.set_viewport_size({"width": 1600, "height": 4600})
+    tab.wait_idle()
+    tab.screenshot("ntm-explorer-override-full")
+    assert tab.exceptions() == []
+    assert tab.errors == []

@@ -1,0 +1,192 @@
+"""NTM Explorer through AppTest: stepping, overrides, links, drawn input and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import streamlit as st
+from apptest_helpers import ROOT, array, figure, no_exception, trace_named
+from streamlit.testing.v1 import AppTest
+
+import memviz
+from memviz.ntm import NTM
+
+pytestmark = pytest.mark.skipif("ntm-copy" not in memviz.list_pretrained(), reason="needs pretrained/ntm-copy")
+
+
+def open_explorer(query: dict[str, str] | None = None) -> AppTest:
+    """Like apptest_helpers.open_page, with one run first: the page's url_path ("ntm") differs
+    from its file name, and AppTest only maps a file to a custom url_path after a first run."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/ntm_explorer.py")
+    at.run()
+    no_exception(at)
+    return at
+
+
+def step_label(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+
+
+def cursor_x(fig: dict) -> float:
+    """Where the orange current-step outline is on the time axis."""
+    rects = [s for s in fig["layout"]["shapes"] if s.get("type") == "rect" and s.get("yref") == "paper"]
+    return (rects[-1]["x0"] + rects[-1]["x1"]) / 2
+
+
+def compare_z(at: AppTest, name: str) -> np.ndarray:
+    return array(trace_named(figure(at, "compare"), name)["z"])
+
+
+@pytest.fixture(scope="module")
+def fresh() -> AppTest:
+    return open_explorer()
+
+
+def test_renders_every_part_at_step_0(fresh):
+    assert fresh.title[0].value == "NTM Explorer"
+    assert step_label(fresh) == "**Step 0 of 20** · input 1/10"
+    keys = {c.key for c in fresh.get("plotly_chart")}
+    assert {"bits", "memory", "pipeline_write0", "pipeline_read0", "vectors"} <= keys
+    for name in ("input", "target", "output"):
+        assert trace_named(figure(fresh, "bits"), name)
+    w = array(trace_named(figure(fresh, "memory"), "write0")["z"])
+    assert np.isfinite(w).all() and w.min() >= 0 and w.max() <= 1
+    table = next(m.value for m in fresh.markdown if m.value.startswith("| head"))
+    assert "write0" in table and "read0" in table and "1.000" in table
+    assert not fresh.warning and not fresh.error
+
+
+def test_stepping_changes_label_cursor_and_memory():
+    at = open_explorer()
+    memory_before = array(trace_named(figure(at, "memory"), "memory")["z"])
+    at.button(key="t_next").click().run()
+    at.button(key="t_next").click().run()
+    no_exception(at)
+    assert step_label(at) == "**Step 2 of 20** · input 3/10"
+    assert cursor_x(figure(at, "bits")) == 2
+    assert not np.array_equal(array(trace_named(figure(at, "memory"), "memory")["z"]), memory_before)
+    at.button(key="t_last").click().run()
+    assert step_label(at).startswith("**Step 20 of 20** · output 10/10")
+    assert at.query_params["t"] in ("20", ["20"])
+
+
+def test_override_changes_the_head_at_t_and_outputs_after_only():
+    at = open_explorer({"t": "4", "length": "10"})
+    w_before = array(trace_named(figure(at, "pipeline_write0"), "w")["x"])
+    at.select_slider(key="ov_shift").set_value("1").run()  # write head moves forward instead of back
+    no_exception(at)
+    assert at.number_input(key="ov_step").value == 4  # pinned to the step on screen
+    pipeline = figure(at, "pipeline_write0")
+    assert not np.allclose(array(trace_named(pipeline, "w")["x"]), w_before)
+    titles = " ".join(a["text"] for a in pipeline["layout"]["annotations"])
+    assert "s = [0.00, 0.00, 1.00] (override)" in titles
+    untouched, changed = compare_z(at, "untouched"), compare_z(at, "with override")
+    np.testing.assert_array_equal(untouched[:, :4], changed[:, :4])  # bits x time: steps before 4 identical
+    assert np.abs(untouched[:, 4:] - changed[:, 4:]).max() > 0.5
+    assert any("override on **write0** at step 4" in m.value for m in at.markdown)
+    at.button(key="ov_reset").click().run()
+    assert "compare" not in {c.key for c in at.get("plotly_chart")}
+
+
+def test_override_at_every_step_breaks_the_copy():
+    at = open_explorer({"ov_g": "1", "ov_beta": "0", "ov_scope": "at every step"})
+    no_exception(at)
+    errors = [m.value for m in at.metric]
+    assert errors[0] == "0" and int(errors[1]) > 10  # uniform content focus at every step: the copy is lost
+
+
+def test_link_round_trips_the_view():
+    query = {"seed": "7", "length": "15", "t": "9", "head": "write0", "ov_g": "0", "ov_shift": "1", "ov_step": "9"}
+    at = open_explorer(query)
+    assert at.number_input(key="seed").value == 7
+    assert at.slider(key="length").value == 15
+    assert step_label(at).startswith("**Step 9 of 30**")
+    assert at.select_slider(key="ov_g").value == "0" and at.select_slider(key="ov_shift").value == "1"
+    assert any("override on **write0** at step 9" in m.value for m in at.markdown)
+    assert not at.warning
+
+
+def test_hand_drawn_input_runs_and_travels_in_the_link():
+    at = open_explorer({"input": "Drawn", "bits": "ff.00.a5"})
+    assert step_label(at) == "**Step 0 of 6** · input 1/3"
+    inputs = array(trace_named(figure(at, "bits"), "input")["z"])  # channels x time
+    np.testing.assert_array_equal(inputs[:8, 0], np.ones(8))
+    np.testing.assert_array_equal(inputs[:8, 2], [1, 0, 1, 0, 0, 1, 0, 1])
+    assert at.data_editor[0].value.shape == (3, 8)
+
+
+def test_empty_drawing_keeps_the_last_good_episode():
+    at = open_explorer({"input": "Drawn", "bits": "ff.00.a5"})
+    at.session_state["draw_copy_8"] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [0, 1, 2]}
+    at.run()
+    no_exception(at)
+    assert any("empty" in e.value for e in at.error)
+    assert step_label(at) == "**Step 0 of 6** · input 1/3"  # the 3-vector drawing is still shown
+
+
+def test_drawing_past_memory_size_warns_that_shifts_wrap():
+    at = open_explorer({"input": "Drawn", "bits": ".".join(["a5"] * 130), "t": "129"})
+    assert any("wraps" in w.value for w in at.warning)
+    assert np.isfinite(array(trace_named(figure(at, "bits"), "output")["z"])).all()
+
+
+def test_malformed_and_out_of_range_link_falls_back_with_a_notice():
+    at = open_explorer({"length": "999", "seed": "abc", "t": "500", "ov_beta": "nan", "bogus": "1"})
+    assert at.slider(key="length").value == 10
+    assert at.number_input(key="seed").value == 0
+    assert at.select_slider(key="ov_beta").value == "off"
+    notice = " ".join(w.value for w in at.warning)
+    for key in ("length", "seed", "`t=500`", "ov_beta", "bogus"):
+        assert key in notice
+    assert step_label(at).startswith("**Step 0 of 20**")
+    assert not at.error
+
+
+def test_bad_drawing_in_link_gives_a_notice():
+    at = open_explorer({"input": "Drawn", "bits": "zz.ff"})
+    assert any("drawing in the link was not used" in w.value for w in at.warning)
+    assert "bits" in {c.key for c in at.get("plotly_chart")}
+
+
+def test_override_giving_nan_keeps_the_last_good_view(monkeypatch):
+    run = NTM.run
+
+    def poisoned(self, x, overrides=None):
+        trace = run(self, x, overrides)
+        if overrides:
+            trace.outputs[3:] = np.nan
+        return trace
+
+    monkeypatch.setattr(NTM, "run", poisoned)
+    st.cache_data.clear()
+    try:
+        at = open_explorer({"ov_gamma": "50", "ov_step": "2", "seed": "3"})
+    finally:
+        st.cache_data.clear()
+    assert any("NaN" in e.value and "last good view" in e.value for e in at.error)
+    assert "compare" not in {c.key for c in at.get("plotly_chart")}
+    for name in ("output", "target"):
+        z = array(trace_named(figure(at, "bits"), name)["z"])
+        assert name == "target" or np.isfinite(z).all()
+    assert "nan" not in next(m.value for m in at.markdown if "wrong bit" in m.value).lower()
+
+
+def test_memory_change_toggle_shows_the_write():
+    at = open_explorer({"t": "3"})
+    at.toggle(key="diff").set_value(True).run()
+    change = array(trace_named(figure(at, "memory"), "memory")["z"])
+    assert np.abs(change).max() > 0.1
+    assert (np.abs(change).max(axis=1) > 1e-3).sum() <= 3  # one write: only the written rows change
+    assert "change M" in figure(at, "memory")["layout"]["annotations"][0]["text"]
+
+
+@pytest.mark.skipif("lstm-copy" not in memviz.list_pretrained(), reason="needs pretrained/lstm-copy")
+def test_lstm_baseline_has_no_memory_and_no_intervention():
+    at = open_explorer({"model": "lstm-copy"})
+    keys = {c.key for c in at.get("plotly_chart")}
+    assert "hidden" in keys and "memory" not in keys
+    assert not any(h.value == "Intervene" for h in at.sidebar.header)
