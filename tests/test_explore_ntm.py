@@ -1,0 +1,246 @@
+"""Core logic of the NTM Explorer: episodes, drawn grids, overrides, comparisons and exports."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from memviz import explore_ntm as ex
+from memviz.figures import ntm as figs
+from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE, to_plotly
+from memviz.ntm import NTM, NTMConfig
+from memviz.tasks.associative_recall import AssociativeRecallTask
+from memviz.tasks.copy import CopyTask
+from memviz.tasks.repeat_copy import RepeatCopyTask
+
+SMALL = NTMConfig(input_width=9, output_width=8, controller_size=24, memory_n=16, memory_m=6)
+STYLE = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
+
+
+@pytest.fixture(scope="module")
+def model() -> NTM:
+    torch.manual_seed(0)
+    return NTM(SMALL).eval()
+
+
+@pytest.fixture(scope="module")
+def episode() -> ex.Episode:
+    return ex.random_episode(CopyTask(), 5, {"length": 6})
+
+
+@pytest.fixture(scope="module")
+def trace(model, episode):
+    return model.run(episode.x)
+
+
+@pytest.mark.parametrize(
+    ("task", "size"),
+    [
+        (CopyTask(), {"length": 7}),
+        (RepeatCopyTask(), {"length": 3, "repeats": 4}),
+        (AssociativeRecallTask(), {"items": 5}),
+    ],
+)
+def test_every_step_has_a_phase_name(task, size):
+    episode = ex.random_episode(task, 1, size)
+    assert len(episode.phases) == len(episode.kinds) == episode.steps == episode.x.shape[0]
+    assert set(episode.kinds) == {"input", "delimiter", "output"}
+    assert episode.kinds[-1] == "output" and episode.mask[-1] == 1  # the last step is scored
+
+
+def test_copy_phases_read_like_the_task():
+    phases, kinds = ex.phase_labels(CopyTask(), {"length": 2})
+    assert phases == [
+        "input 1/2",
+        "input 2/2",
+        "delimiter",
+        "output 1/2: copy of input 1",
+        "output 2/2: copy of input 2",
+    ]
+    assert kinds == ["input", "input", "delimiter", "output", "output"]
+
+
+def test_random_episode_is_reproducible_and_matches_the_task_sampler():
+    a = ex.random_episode(CopyTask(), 42, {"length": 5})
+    b = ex.random_episode(CopyTask(), 42, {"length": 5})
+    np.testing.assert_array_equal(a.x, b.x)
+    batch = CopyTask().sample(np.random.default_rng(42), 1, size=5)
+    np.testing.assert_array_equal(a.x, batch.x[0])
+    np.testing.assert_array_equal(a.sequence, batch.x[0, :5, :8])
+
+
+def test_size_knobs_reach_past_training():
+    (copy,) = ex.size_knobs(CopyTask())
+    assert (copy.low, copy.high, copy.train_high) == (1, 120, 20)
+    assert ex.clamp_size(CopyTask(), {"length": "999"}) == {"length": 120}
+    assert ex.clamp_size(CopyTask(), {"length": "x"}) == {"length": copy.default}
+    assert (
+        ex.training_notice(CopyTask(), {"length": 30})
+        == "Past the training range: sequence length l 30 (trained up to 20)."
+    )
+    assert ex.training_notice(CopyTask(), {"length": 20}) is None
+
+
+def test_drawn_copy_episode_encodes_the_grid():
+    grid = np.array([[1, 0, 1, 0, 0, 0, 0, 1], [0] * 8], dtype=np.float32)
+    episode = ex.drawn_episode(CopyTask(), grid, {})
+    assert episode.steps == 5 and episode.size == {"length": 2}
+    np.testing.assert_array_equal(episode.x[0, :8], grid[0])
+    np.testing.assert_array_equal(episode.y[3], grid[0])
+
+
+def test_drawn_recall_needs_whole_items_and_a_valid_query():
+    task = AssociativeRecallTask()
+    grid = np.zeros((9, task.bits), dtype=np.float32)
+    assert ex.drawn_episode(task, grid, {}, query=1).size == {"items": 3}
+    with pytest.raises(ex.ExploreInputError, match="whole items of 3"):
+        ex.drawn_episode(task, grid[:7], {})
+    with pytest.raises(ex.ExploreInputError, match="successor"):
+        ex.drawn_episode(task, grid, {}, query=2)
+
+
+def test_drawn_repeat_copy_uses_the_repeat_slider():
+    episode = ex.drawn_episode(RepeatCopyTask(), np.ones((2, 8)), {"repeats": 3})
+    assert episode.steps == 2 + 1 + 6 + 1 and episode.phases[-1] == "end marker"
+
+
+@pytest.mark.parametrize("grid", [np.zeros((0, 8)), [], np.zeros((3, 5))])
+def test_empty_or_misshapen_drawing_is_refused(grid):
+    with pytest.raises(ex.ExploreInputError, match=r"empty|8 bits"):
+        ex.check_grid(grid, 8)
+
+
+def test_editor_cells_become_bits():
+    table = np.array([[True, False, None], [1, 0.0, float("nan")]], dtype=object)
+    np.testing.assert_array_equal(ex.check_grid(table, 3), [[1, 0, 0], [1, 0, 0]])
+    with pytest.raises(ex.ExploreInputError, match="row 0, bit 1"):
+        ex.check_grid(np.array([[1, "maybe", 0]], dtype=object), 3)
+
+
+def test_grid_round_trips_through_the_link():
+    grid = (np.random.default_rng(0).random((12, 6)) > 0.5).astype(np.float32)
+    text = ex.encode_grid(grid)
+    np.testing.assert_array_equal(ex.decode_grid(text, 6), grid)
+    assert ex.encode_grid(np.array([[1] * 8, [0] * 8, [1, 0, 1, 0, 0, 1, 0, 1]])) == "ff.00.a5"
+    for bad, message in [("", "empty"), ("zz", "not a hex"), ("1ff", "more than 8 bits")]:
+        with pytest.raises(ex.ExploreInputError, match=message):
+            ex.decode_grid(bad, 8)
+
+
+def test_overrides_from_sliders():
+    assert ex.build_overrides(ex.OverrideChoice(), 3, 10) == ()
+    (o,) = ex.build_overrides(ex.OverrideChoice(head="read0", beta="5", shift="1", step=4), 3, 10)
+    assert (o.head, o.step, o.beta, o.g, o.shift, o.gamma) == ("read0", 4, 5.0, None, (0.0, 0.0, 1.0), None)
+    (every,) = ex.build_overrides(ex.OverrideChoice(shift="blur", every_step=True, step=99), 3, 10)
+    assert every.step is None and every.shift == pytest.approx((1 / 3,) * 3)
+
+
+@pytest.mark.parametrize(
+    ("choice", "message"),
+    [
+        (ex.OverrideChoice(beta="nan"), "NaN"),
+        (ex.OverrideChoice(gamma="inf"), "NaN"),
+        (ex.OverrideChoice(gamma="0.5"), "γ must lie"),
+        (ex.OverrideChoice(g="2"), "g must lie"),
+        (ex.OverrideChoice(shift="3"), "outside -1..\\+1"),
+        (ex.OverrideChoice(beta="1", step=10), "outside the episode"),
+    ],
+)
+def test_bad_overrides_say_why(choice, message):
+    with pytest.raises(ex.ExploreInputError, match=message):
+        ex.build_overrides(choice, 3, 10)
+
+
+def test_check_finite_names_the_first_bad_step(trace):
+    ex.check_finite(trace)
+    broken = type(trace)(**{**trace.__dict__, "outputs": trace.outputs.copy()})
+    broken.outputs[4, 2] = np.nan
+    with pytest.raises(ex.ExploreInputError, match="from step 4"):
+        ex.check_finite(broken)
+
+
+def test_override_changes_nothing_before_its_step(model, episode, trace):
+    overrides = ex.build_overrides(ex.OverrideChoice(head="write0", g="1", beta="0", step=3), 3, episode.steps)
+    changed = model.run(episode.x, overrides=list(overrides))
+    comparison = ex.compare_runs(trace, changed, episode.y, episode.mask)
+    assert comparison.first_changed_step is not None and comparison.first_changed_step >= 3
+    assert not comparison.changed_bits[:3].any()
+    same = ex.compare_runs(trace, trace, episode.y, episode.mask)
+    assert same.first_changed_step is None and same.errors_before == same.errors_after
+
+
+def test_readouts(trace):
+    stats = ex.weight_stats(np.array([0.5, 0.5, 0.0]))
+    assert (stats.total, stats.entropy, stats.peak, stats.at) == (1.0, 1.0, 0.5, 0)
+    assert ex.written_rows(np.array([[0.05, 0.9, 0.05], [0.0, 0.0, 0.2]])) == [1, 2]
+    wrong = ex.wrong_bits(np.array([[0.9, 0.2]]), np.array([[0.0, 0.0]]), np.array([1.0]))
+    assert wrong.tolist() == [[True, False]]
+
+
+def test_zoom_windows_wrap_round():
+    np.testing.assert_array_equal(ex.focus_window(np.eye(10)[9], 4), [8, 9, 0, 1])
+    np.testing.assert_array_equal(ex.focus_window(np.eye(3)[0], 16), [0, 1, 2])
+
+
+def test_touched_rows_follow_the_heads(trace):
+    rows = ex.touched_rows(trace, margin=0)
+    peak = np.max([h.w.max(axis=0) for h in trace.heads], axis=0)
+    assert set(np.flatnonzero(peak >= 0.05)) <= set(rows.tolist())
+
+
+def test_wrap_notice_only_past_memory_size():
+    x = np.zeros((20, 9), np.float32)
+    x[:16, 0] = 1
+    assert ex.wrap_notice(x, 16) is None
+    x[16, 0] = 1
+    assert "wraps round" in ex.wrap_notice(x, 16)
+
+
+def test_npz_and_json_exports_hold_the_trace(trace, episode):
+    arrays = np.load(io.BytesIO(ex.export_npz(trace, episode)))
+    np.testing.assert_array_equal(arrays["write0.w"], trace.write[0].w)
+    np.testing.assert_array_equal(arrays["target"], episode.y)
+    doc = json.loads(ex.export_json(trace, episode, {"model": "tiny"}))
+    assert doc["meta"] == {"model": "tiny"} and doc["phases"] == episode.phases
+    assert np.allclose(doc["arrays"]["memory_after"], trace.memory_after, atol=1e-6)
+
+
+def test_gif_has_one_frame_per_step(trace, episode):
+    image = Image.open(io.BytesIO(ex.episode_gif(trace, episode, STYLE, "tiny")))
+    assert image.format == "GIF" and image.n_frames == episode.steps
+    image.seek(episode.steps - 1)
+    assert image.size[0] >= 560 and image.size[1] > 200
+
+
+def test_colour_lut_follows_the_scale_ends():
+    lut = ex.colour_lut([[0, "#000000"], [1, "rgb(255, 255, 255)"]], 3)
+    assert lut.tolist() == [[0, 0, 0], [128, 128, 128], [255, 255, 255]]
+
+
+def test_figures_are_valid_plotly_specs(trace, episode):
+    t = 4
+    rows = ex.touched_rows(trace)
+    heads = [(h.name, h.w) for h in trace.heads]
+    h = trace.write[0]
+    stages = {s: getattr(h, s)[t] for s in ("similarity", "w_c", "w_g", "w_s", "w")}
+    inputs, outputs = ex.channel_names(CopyTask())
+    specs = [
+        figs.bit_grids_figure(episode.x, episode.y, trace.outputs, episode.mask, t, episode.kinds, inputs, outputs),
+        figs.memory_weights_figure(trace.memory_after[t], rows, heads, t, [1]),
+        figs.pipeline_figure(trace.memory_before[t], h.key[t], stages, h.w_prev[t], h.shift[t], np.arange(8), {}),
+        figs.readout_figure([("erase", h.erase[t], "weight"), ("add", h.add[t], "memory")]),
+        figs.comparison_figure(trace.outputs, trace.outputs, episode.y, episode.mask, 2, outputs),
+        figs.animation_figure(trace.memory_after, rows, heads, episode.phases),
+        figs.hidden_state_figure(trace.controller_output, t),
+    ]
+    for spec in specs:
+        to_plotly(spec)  # raises on any invalid property
+    pipeline_titles = " ".join(a["text"] for a in specs[2]["layout"]["annotations"])
+    assert f"max {h.w[t].max():.2f} @ {int(h.w[t].argmax())}" in pipeline_titles  # stats over all locations
+    assert len(specs[5]["frames"]) == episode.steps
+    assert "<html" in figs.animation_html(specs[5])[:200].lower()
