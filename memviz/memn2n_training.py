@@ -405,7 +405,7 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=0.005)
     parser.add_argument("--anneal-start", type=int, default=35)
     parser.add_argument("--anneal-every", type=int, default=10)
-    parser.add_argument("--ls-epochs", type=int, default=15)
+    parser.add_argument("--ls-epochs", type=int, default=20)
     parser.add_argument("--ls-patience", type=int, default=2, help="end LS after this many epochs without gain")
     parser.add_argument("--ls-lr", type=float, default=0.002, help="learning rate while attention is linear")
     parser.add_argument("--random-noise", type=float, default=0.1)

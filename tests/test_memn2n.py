@@ -15,6 +15,7 @@ from memviz.memn2n import (
     MemN2NTrace,
     UnknownWordsError,
     Vocabulary,
+    attend,
     load_from_card,
     noisy_time_index,
     position_encoding_table,
@@ -69,6 +70,14 @@ def test_hops_follow_the_recurrence(tiny):
     assert np.allclose(t.u[1:], t.u[:-1] + t.o, atol=1e-5)  # u_{k+1} = u_k + o_k
     logits = torch.tensor(t.u[-1]) @ tiny.embeddings[-1][tiny.answer_ids].T.detach()  # W^T = C_K
     assert np.allclose(t.probs, torch.softmax(logits, -1).numpy(), atol=1e-5)
+
+
+def test_linear_start_averages_scores_and_softmax_normalises():
+    scores = torch.tensor([[2.0, 4.0, 9.0]])
+    mask = torch.tensor([[True, True, False]])
+    assert torch.allclose(attend(scores, mask, linear=True), torch.tensor([[1.0, 2.0, 0.0]]))
+    p = attend(scores, mask)
+    assert torch.allclose(p, torch.tensor([[1 / (1 + np.e**2), np.e**2 / (1 + np.e**2), 0.0]]))
 
 
 def test_random_noise_inserts_empty_time_slots():
