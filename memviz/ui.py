@@ -177,3 +177,23 @@ def step_player(
         render(step)
 
     frame()
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def pretrained_model(name: str) -> object:
+    """``memviz.load_pretrained(name)`` once per process, shared by every session: never mutate it."""
+    import memviz
+
+    return memviz.load_pretrained(name)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def cached_result(key: tuple, _compute: Callable[[], object]) -> object:
+    """``_compute()``, cached (``st.cache_data``) under ``key``, which must name everything the result depends on.
+
+    Decorating a function with ``st.cache_data`` inside a page script costs about 1 ms
+    per function on every rerun (Streamlit hashes the function's source each time the
+    script runs); this wrapper is decorated once per process. Example:
+    ``cached_result(("memn2n-answer", model, story, question, taus), lambda: ...)``.
+    """
+    return _compute()

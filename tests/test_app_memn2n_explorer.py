@@ -79,7 +79,7 @@ def test_opens_on_all_hops_with_story_readout_and_state(fresh):
     assert sorted(readout(fresh)) == list(range(1, hops + 1))
     labels = " ".join(figure(fresh, "attention")["layout"]["yaxis"]["ticktext"])
     assert "★" in labels  # supporting facts are marked
-    assert "Model answers" in text(fresh) and not re.search(r"\bnan\b", text(fresh).lower())
+    assert "model: **" in text(fresh) and not re.search(r"\bnan\b", text(fresh).lower())
 
 
 def test_stepping_hops_changes_columns_and_readout():
@@ -200,9 +200,16 @@ def test_hop_count_switches_to_the_matching_model():
     at.radio(key="hops").set_value(int(counts[0])).run()
     no_exception(at)
     assert attention(at).shape[1] == int(counts[0])
-    assert f"({counts[0]} hops)" in text(at)
+    assert f"({counts[0]} hop" in text(at)
 
 
 def test_figure_data_per_rerun_is_small(fresh):
     sent = sum(len(chart.proto.spec) for chart in fresh.get("plotly_chart"))
     assert 0 < sent <= 200_000
+
+
+def test_accuracy_chart_shows_model_and_paper_when_opened():
+    at = open_explorer({"accuracy": "true"})
+    bars = {t["name"]: t for t in figure(at, "accuracy_chart")["data"]}
+    assert set(bars) == {"this model", "paper"} and len(bars["paper"]["y"]) == 20
+    assert any("Table 1" in c.value for c in at.caption)

@@ -66,20 +66,20 @@ def hop_labels(temperature: np.ndarray) -> list[str]:
     return labels
 
 
-def _attention_cells(trace: MemN2NTrace, hop: int) -> tuple[list[list[float | None]], list[list[str]]]:
-    """Rows = sentences, columns = hops; cells of hops after ``hop`` are None (drawn empty)."""
+def _attention_cells(trace: MemN2NTrace, hop: int) -> tuple[np.ndarray, list[list[str]]]:
+    """Rows = sentences, columns = hops; cells of hops after ``hop`` are NaN (plotly draws a gap, no number)."""
     n, hops = len(trace.sentences), trace.hops
-    z: list[list[float | None]] = [[None] * hops for _ in range(n)]
+    shown = min(hop, hops)
+    z = np.full((n, hops), np.nan, dtype=np.float32)
+    z[:, :shown] = trace.attention[:shown].T
     text = [[""] * hops for _ in range(n)]
     masked = set(trace.masked)
-    for k in range(min(hop, hops)):
+    for k in range(shown):
         for i in range(n):
-            value = float(trace.attention[k, i])
-            z[i][k] = round(value, 4)
             if i in masked:
                 text[i][k] = "—"
-            elif value >= 0.005:
-                text[i][k] = f"{value:.2f}"
+            elif z[i, k] >= 0.005:
+                text[i][k] = f"{z[i, k]:.2f}"
     return z, text
 
 
@@ -94,8 +94,8 @@ def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[in
         "type": "heatmap",
         "name": "attention",
         "z": z,
-        "x": list(range(hops)),
-        "y": list(range(n)),
+        "x": list(range(1, hops + 1)),
+        "y": list(range(1, n + 1)),
         "text": text,
         "texttemplate": "%{text}",
         "textfont": {"size": 16},
@@ -105,17 +105,16 @@ def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[in
         "xgap": 3,
         "ygap": 3,
         "hoverongaps": False,
-        "customdata": [[s] * hops for s in trace.sentences],
-        "hovertemplate": "%{customdata}<br>p = %{z:.3f}<extra></extra>",
+        "hovertemplate": "sentence %{y}, hop %{x}: p = %{z:.3f}<extra></extra>",
         "colorbar": {"title": {"text": "p<sub>k</sub>", "side": "top"}, "thickness": 14, "len": 0.9, "x": 1.02},
     }
     layout = base_layout(height=max(280, ROW_PX * n + 120))
     layout.update(
         margin={"l": 20, "r": 20, "t": 70, "b": 20},
         xaxis={
-            "tickvals": list(range(hops)),
+            "tickvals": list(range(1, hops + 1)),
             "ticktext": hop_labels(trace.temperature),
-            "range": [-0.5, hops - 0.5],
+            "range": [0.5, hops + 0.5],
             "side": "top",
             "showgrid": False,
             "zeroline": False,
@@ -123,9 +122,9 @@ def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[in
             "tickfont": {"size": 16},
         },
         yaxis={
-            "tickvals": list(range(n)),
+            "tickvals": list(range(1, n + 1)),
             "ticktext": sentence_labels(trace.sentences, supporting, trace.masked),
-            "range": [n - 0.5, -0.5],
+            "range": [n + 0.5, 0.5],
             "showgrid": False,
             "zeroline": False,
             "fixedrange": True,
@@ -140,10 +139,10 @@ def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[in
                 "type": "rect",
                 "xref": "x",
                 "yref": "y",
-                "x0": hop - 1.5,
-                "x1": hop - 0.5,
-                "y0": -0.5,
-                "y1": n - 0.5,
+                "x0": hop - 0.5,
+                "x1": hop + 0.5,
+                "y0": 0.5,
+                "y1": n + 0.5,
                 "line": {"color": HIGHLIGHT_COLOR, "width": 3},
             }
         ]
@@ -266,7 +265,8 @@ def controller_figure(trace: MemN2NTrace, hop: int) -> dict[str, Any]:
         rows.extend([trace.o[k], trace.u[k + 1]])
     shown = 1 + 2 * min(hop, hops)
     limit = float(max(np.abs(trace.u).max(), np.abs(trace.o).max(), 1e-6))
-    z = [[round(float(v), 4) for v in row] if r < shown else [None] * dim for r, row in enumerate(rows)]
+    z = np.full((len(rows), dim), np.nan, dtype=np.float32)
+    z[:shown] = np.stack(rows[:shown])
     heat = {
         "type": "heatmap",
         "name": "controller",

@@ -1,0 +1,381 @@
+"""Streamlit pieces of the MemN2N Explorer (app layer, like ``memviz/ui.py``; the logic is in ``explore_memn2n``).
+
+Why a module and not the page script: a page script is compiled and all its ``def``s
+and cache decorators re-run on every rerun (about 10 ms for this much code under AppTest),
+a module once per process. The page (``pages/memn2n_explorer.py``) composes these
+pieces top to bottom, so it still reads as the page's layout.
+
+What the page shows is the hop loop of an End-to-End Memory Network (Sukhbaatar et al.
+2015, sec. 2): attention p_k over the sentences (eq. 1), the read o_k (eq. 2), the
+state u_{k+1} = u_k + o_k (sec. 2.2), and the answer softmax(W u) read after each hop.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+import memviz
+from memviz import explore_memn2n as xm
+from memviz.figures.memn2n import (
+    accuracy_figure,
+    animation_figure,
+    controller_figure,
+    readout_figure,
+    story_attention_figure,
+)
+from memviz.memn2n import MemN2NInputError, MemN2NTrace
+from memviz.pretrained import PretrainedError, read_card
+from memviz.tasks.babi import BabiFormatError, load_babi_file
+from memviz.ui import cached_result, pretrained_model, show_figure
+
+URL = {"bind": "query-params"}
+SOURCES = ["Generated", "Typed", "bAbI file"]
+TAU_OPTIONS = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0]
+PREFERRED = ["memn2n-babi", "memn2n-babi-2hop", "memn2n-babi-1hop"]
+BOUND_KEYS = ["src", "task", "seed", "hops", "model", "tau1", "tau2", "tau3", "hop", "folder", "file", "story", "q"]
+BOUND_KEYS += ["anim", "accuracy"]
+LINK_KEYS = ["typed", "mask"]
+DEFAULT_EXAMPLE = (1, 0)  # task, seed shown when nothing else works yet
+INPUT_ERRORS = (MemN2NInputError, BabiFormatError, xm.ExplorerInputError, OSError)
+
+
+# ------------------------------------------------------------------ cached work (decorated once, in memviz.ui)
+def memn2n_models() -> dict[str, int]:
+    """MemN2N models in the registry -> hop count, re-read each minute (models may appear while training)."""
+
+    def scan() -> dict[str, int]:
+        found = {}
+        for model_name in memviz.list_pretrained():
+            if model_name.startswith("memn2n"):
+                try:
+                    found[model_name] = xm.model_hops(read_card(model_name))
+                except PretrainedError:
+                    continue
+        order = {n: i for i, n in enumerate(PREFERRED)}
+        return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
+
+    return cached_result(("memn2n-models", int(time.time() // 60)), scan)
+
+
+def answer(name: str, example: xm.Example, taus: tuple[float, ...], masked: tuple[int, ...]) -> MemN2NTrace:
+    """The model's hop trace, cached by (model, story, question, overrides); raises MemN2NInputError."""
+    model = pretrained_model(name)
+    key = ("memn2n-answer", name, example.sentences, example.question, taus, masked)
+    return cached_result(
+        key, lambda: model.answer(list(example.sentences), example.question, temperature=list(taus), masked=masked)
+    )
+
+
+def generated(task: int, seed: int) -> xm.Example:
+    """The generator's example for (task, seed), cached."""
+    return cached_result(("memn2n-generated", task, seed), lambda: xm.generated_example(task, seed))
+
+
+# ------------------------------------------------------------------ story sources (sidebar)
+def generated_source() -> xm.Example:
+    """Task menu with its one-line description, a seed and "Next example"."""
+    tasks = xm.task_options()
+    task = st.selectbox("Task", list(tasks), format_func=xm.task_label, key="task", **URL)
+    st.caption(tasks[task][1])
+    seed_col, next_col = st.columns([1, 1], vertical_alignment="bottom")
+    seed = int(seed_col.number_input("Seed", 0, 99_999, 0, key="seed", **URL))
+
+    def next_example() -> None:
+        st.session_state["seed"] = min(int(st.session_state.get("seed", 0)) + 1, 99_999)
+
+    next_col.button("Next example", key="next_example", icon=":material/skip_next:", on_click=next_example)
+    return generated(task, seed)
+
+
+def load_typed_link(raw_url: dict[str, str]) -> None:
+    """Fill the typed-story boxes once per session, from the link when it carries a story."""
+    if st.session_state.get("typed_ready"):
+        return
+    st.session_state["typed_ready"] = True
+    story, question, true_answer = xm.DEFAULT_TYPED_STORY, xm.DEFAULT_TYPED_QUESTION, xm.DEFAULT_TYPED_ANSWER
+    if raw_url.get("typed"):
+        try:
+            story, question, true_answer = xm.decode_typed(raw_url["typed"])
+        except xm.ExplorerInputError as exc:
+            st.warning(f"{exc}; showing the sample story instead.", icon=":material/link_off:")
+    st.session_state.update(story_text=story, question_text=question, answer_text=true_answer)
+
+
+def typed_source(raw_url: dict[str, str]) -> xm.Example:
+    """Story, question and optional true answer typed by the user; the three travel in the link when short enough."""
+    load_typed_link(raw_url)
+    story = st.text_area("Story: one sentence per line, newest last", key="story_text", height=190)
+    question = st.text_input("Question", key="question_text")
+    true_answer = st.text_input("True answer (optional: marks it in the readout)", key="answer_text")
+    token = xm.encode_typed(story, question, true_answer)
+    if len(token) <= xm.LINK_LIMIT:
+        st.query_params["typed"] = token
+    else:
+        st.query_params.pop("typed", None)
+        st.info(
+            f"This story is too long to travel in a link ({len(token)} characters encoded, limit {xm.LINK_LIMIT}); "
+            "the link keeps every other setting.",
+            icon=":material/link_off:",
+        )
+    return xm.typed_example(story, question, true_answer)
+
+
+def clamp_state(key: str, largest: int) -> None:
+    """Keep a 1-based number widget inside 1..largest when the file or story under it changes."""
+    if key in st.session_state:
+        st.session_state[key] = min(max(int(st.session_state[key]), 1), largest)
+
+
+def babi_stories() -> tuple[list[xm.BabiStory], str] | None:
+    """Stories of an uploaded bAbI file, or of a file chosen in a folder; None until one is given."""
+    folder = st.text_input(
+        "bAbI folder on this machine",
+        value=os.environ.get("MEMVIZ_BABI_DIR", ""),
+        key="folder",
+        placeholder="e.g. ~/data/tasks_1-20_v1-2/en",
+        **URL,
+    )
+    upload = st.file_uploader("…or upload a bAbI file (qaN_*.txt)", type=["txt"], key="upload")
+    if upload is not None:
+        data, label = upload.getvalue(), upload.name
+        st.caption("An uploaded file cannot travel in a link; the link keeps the story and question numbers.")
+        key = ("memn2n-babi-upload", label, data)
+        return cached_result(key, lambda: xm.group_stories(xm.parse_babi_bytes(data, label))), label
+    if folder.strip():
+        files = {p.name: p for p in xm.babi_files(folder.strip())}
+        label = st.selectbox("File", list(files), key="file", **URL)
+        path: Path = files[label]
+        key = ("memn2n-babi-file", str(path), path.stat().st_mtime)
+        return cached_result(key, lambda: xm.group_stories(load_babi_file(path))), label
+    st.info("Type the path of a bAbI v1.2 folder, or upload one of its files.", icon=":material/folder_open:")
+    return None
+
+
+def babi_source() -> xm.Example | None:
+    """Browse a bAbI file story by story and question by question."""
+    found = babi_stories()
+    if found is None:
+        return None
+    stories, label = found
+    clamp_state("story", len(stories))
+    story_no = int(st.number_input(f"Story (1–{len(stories)})", 1, len(stories), 1, key="story", **URL))
+    story = stories[min(story_no, len(stories)) - 1]
+    count = len(story.questions)
+    clamp_state("q", count)
+    q_no = min(int(st.number_input(f"Question (1–{count} in this story)", 1, count, 1, key="q", **URL)), count)
+    st.caption(f"Q{q_no}: {story.questions[q_no - 1].question}")
+    return xm.from_babi(story.questions[q_no - 1], f"{label}, story {story_no}, question {q_no}")
+
+
+def read_source(source: str, raw_url: dict[str, str]) -> tuple[xm.Example | None, str | None]:
+    """The example the sidebar asks for, or None and a message saying what is wrong with the input."""
+    if source != "Typed":
+        st.query_params.pop("typed", None)
+    try:
+        if source == "Typed":
+            return typed_source(raw_url), None
+        if source == "bAbI file":
+            return babi_source(), None
+        return generated_source(), None
+    except INPUT_ERRORS as exc:
+        return None, str(exc)
+
+
+# ------------------------------------------------------------------ what-ifs: temperatures and masks
+def temperature_sliders(hops: int) -> tuple[float, ...]:
+    """One attention temperature per hop (the MemN2N counterpart of the NTM's key strength β)."""
+    st.caption("τ < 1 sharpens a hop's attention, τ > 1 spreads it: p = softmax(u·m / τ).")
+    return tuple(
+        float(st.select_slider(f"Temperature τ, hop {k}", TAU_OPTIONS, value=1.0, key=f"tau{k}", **URL))
+        for k in range(1, hops + 1)
+    )
+
+
+def mask_key(example: xm.Example) -> str:
+    return f"mask_{example.signature}"
+
+
+def initial_masks(example: xm.Example, raw_url: dict[str, str]) -> list[int]:
+    """Masks from the link on the first view of the linked story, else none."""
+    if st.session_state.get("mask_link_used") or not raw_url.get("mask"):
+        return []
+    st.session_state["mask_link_used"] = True
+    good, bad = xm.parse_masks(raw_url["mask"], len(example.sentences))
+    if bad:
+        st.warning(
+            f"The link's `mask={raw_url['mask']}` names sentences that are not in this story "
+            f"({', '.join(bad)}); they were ignored.",
+            icon=":material/link_off:",
+        )
+    return good
+
+
+def current_masks(example: xm.Example, raw_url: dict[str, str]) -> tuple[int, ...]:
+    """0-based masked sentence indices for this story (the pills' state, seeded from the link)."""
+    key = mask_key(example)
+    if key not in st.session_state:
+        st.session_state[key] = initial_masks(example, raw_url)
+    chosen = [int(i) for i in st.session_state[key] if 1 <= int(i) <= len(example.sentences)]
+    return tuple(i - 1 for i in chosen)
+
+
+def mask_pills(example: xm.Example) -> None:
+    """Sentence numbers as pills: click to mask a sentence out of memory; the masks travel in the link."""
+    st.pills(
+        "Mask sentences: click a sentence's number to hide it from memory; click again to bring it back",
+        list(range(1, len(example.sentences) + 1)),
+        selection_mode="multi",
+        key=mask_key(example),
+    )
+    chosen = st.session_state.get(mask_key(example)) or []
+    if chosen:
+        st.query_params["mask"] = ",".join(str(i) for i in sorted(chosen))
+    else:
+        st.query_params.pop("mask", None)
+
+
+def reset_what_ifs() -> None:
+    """Temperatures back to 1, no sentence masked."""
+    for k in range(1, 4):
+        st.session_state[f"tau{k}"] = 1.0
+    for key in [k for k in st.session_state if str(k).startswith("mask_")]:
+        st.session_state[key] = []
+
+
+# ------------------------------------------------------------------ the answer, with the last good view kept
+def answer_or_last_good(
+    example: xm.Example | None, problem: str | None, run: Callable[[xm.Example], MemN2NTrace]
+) -> tuple[xm.Example, MemN2NTrace]:
+    """The current example's trace; on bad input an error message and the last story that worked."""
+    trace = None
+    if example is not None:
+        example = xm.fit_memory(example)
+        try:
+            trace = run(example)
+        except MemN2NInputError as exc:
+            problem = problem or str(exc)
+    if problem:
+        st.error(f"{problem[0].upper()}{problem[1:]}", icon=":material/error:")
+    if trace is not None:
+        st.session_state["last_good"] = example
+        return example, trace
+    if problem or example is None:
+        kept = "the last story that worked" if "last_good" in st.session_state else "an example story"
+        st.caption(f"Showing {kept} meanwhile.")
+    for fallback in (st.session_state.get("last_good"), generated(*DEFAULT_EXAMPLE)):
+        if fallback is None:
+            continue
+        try:
+            return fallback, run(fallback)
+        except MemN2NInputError:  # e.g. another model that does not know the last story's words
+            continue
+    raise RuntimeError("the example story cannot be answered by this model")
+
+
+def headline(trace: MemN2NTrace, example: xm.Example, name: str, about: str) -> None:
+    """The question, the model's answer and whether it is right, then where the story came from."""
+    p = float(trace.top5[0][1])
+    if example.answer is None:
+        verdict = "no true answer given"
+    elif trace.answer == example.answer:
+        verdict = ":green[:material/check_circle: right]"
+    else:
+        verdict = f":red[:material/cancel: wrong], true answer **{example.answer}**"
+    st.markdown(f"### :material/help: {trace.question} &nbsp;→&nbsp; model: **{trace.answer}** ({p:.0%}) · {verdict}")
+    support = "★ = supporting fact · " if example.supporting else ""
+    st.caption(
+        f"{about} · {len(trace.sentences)} sentences in memory, oldest first · {support}model {name} "
+        f"({trace.hops} hop{'s' if trace.hops != 1 else ''})"
+    )
+    for note in (*example.notes, *trace.notes):
+        st.info(note, icon=":material/info:")
+
+
+# ------------------------------------------------------------------ hop view, exports, accuracy
+def hop_view(trace: MemN2NTrace, example: xm.Example) -> Callable[[int], None]:
+    """The render function for ``ui.step_player``: story x hops heatmap, readouts, what o_k carried, u and o."""
+
+    def render(step: int) -> None:
+        left, right = st.columns([3, 2], gap="medium")
+        with left:
+            show_figure(story_attention_figure(trace, step, example.supporting), key="attention")
+        with right:
+            show_figure(readout_figure(trace, step, example.answer), key="readout")
+        lines = [f"**Hop {k}**: {xm.hop_summary(trace, k, example)}" for k in range(1, step + 1)]
+        st.markdown("  \n".join(lines) or "**Before hop 1** the controller state is the question alone: u₁ = B q.")
+        st.markdown("**Controller state**: each hop adds what it read, uₖ₊₁ = uₖ + oₖ (red > 0 > blue)")
+        show_figure(controller_figure(trace, step), key="controller")
+
+    return render
+
+
+def hop_labels(hops: int) -> list[str]:
+    return ["the question alone, no hop yet", *[f"hops 1–{k} so far" for k in range(1, hops)], "all hops"]
+
+
+def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
+    """In-browser animation (Plotly frames) and downloads; files are made only when a button is clicked."""
+    st.subheader("Animate and export")
+    if st.toggle("Animate the hops in the browser (Plotly frames)", key="anim", **URL):
+        show_figure(animation_figure(trace, example.supporting), key="animation")
+    stem = f"memn2n-{name}-{example.signature}"
+    title = f"MemN2N ({name}): {trace.question}"
+    files = [
+        ("GIF (one frame per hop)", lambda: xm.trace_gif(trace, example), "gif", "image/gif", ":material/gif_box:"),
+        (
+            "HTML (interactive, offline)",
+            lambda: xm.figure_html(animation_figure(trace, example.supporting), title),
+            "html",
+            "text/html",
+            ":material/html:",
+        ),
+        ("Trace (JSON)", lambda: xm.trace_json(trace, example, name), "json", "application/json", ":material/code:"),
+    ]
+    with st.container(horizontal=True):
+        for label, make, ext, mime, icon in files:
+            st.download_button(
+                label,
+                data=make,
+                file_name=f"{stem}.{ext}",
+                mime=mime,
+                key=f"download_{ext}",
+                icon=icon,
+                on_click="ignore",
+            )
+    st.caption("Every setting on this page is in its address: copy it to share exactly this view.")
+
+
+def accuracy(name: str) -> None:
+    """The shipped model's per-task error beside the paper's, from its card."""
+    box = st.expander(
+        f"How accurate is {name}? Error per bAbI task beside the paper's",
+        key="accuracy",
+        on_change="rerun",
+        **URL,
+    )
+    if box.open:  # drawn only when opened: a closed expander costs nothing on reruns
+        with box:
+            rows, caption = xm.accuracy_rows(pretrained_model(name).card)
+            show_figure(accuracy_figure(rows), key="accuracy_chart")
+            st.caption(caption)
+
+
+def url_as_values(raw: dict[str, str]) -> dict[str, str]:
+    """The link with the task's label (``2 two-supporting-facts``) read as the task number the widget holds."""
+    shown = dict(raw)
+    task = st.session_state.get("task")
+    if "task" in shown and task is not None and shown["task"] == xm.task_label(task):
+        shown["task"] = str(task)
+    return shown
+
+
+def open_on_all_hops(raw_url: dict[str, str], hops: int) -> None:
+    """First view shows every hop, unless the link names a valid hop."""
+    linked = raw_url.get("hop", "")
+    if "hop" not in st.session_state and not (linked.isdigit() and int(linked) <= hops):
+        st.session_state["hop"] = hops
