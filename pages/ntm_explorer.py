@@ -9,7 +9,6 @@ the figures in memviz.figures.ntm.
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -59,13 +58,8 @@ def load_model(name: str):
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def run_trace(name: str, x: np.ndarray, overrides: tuple = ()):
-    """The traced episode of a model on input ``x`` with ``overrides``, cached by all three.
-
-    The page says itself when shifts wrap (ex.wrap_notice), so the model's own warning is muted.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return load_model(name).run(x, overrides=list(overrides) or None)
+    """The traced episode of a model on input ``x`` with ``overrides``, cached by all three."""
+    return ex.run_episode(load_model(name), x, overrides)
 
 
 def explorer_models() -> list[str]:

@@ -1,0 +1,208 @@
+"""NTM Explorer numbers (issue 4) against a trivial one-chart page measured in the same run.
+
+    .venv/bin/python bench/bench_ntm_explorer.py [--repeats 30]
+
+* step change: median server rerun after "next step" <= 3x the trivial page's rerun.
+  In the browser a step button reruns only the step fragment; AppTest reruns the
+  whole script unless told otherwise, so the fragment-scoped rerun is requested
+  the way the browser does (RerunData with the fragment's id), and the whole-script
+  rerun is reported beside it as an upper bound;
+* override change with its re-run of the episode (a new override every time, so
+  the trace cache never answers) <= 5x;
+* first render of the page with empty caches (model load + first trace + figures) <= 2.0 s;
+* figure data per rerun (the chart specs AppTest receives) <= 400 KB;
+* Plotly animation of a length-20 copy episode <= 1.5 MB;
+* GIF export of a length-20 copy episode <= 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import streamlit as st
+import streamlit.testing.v1.local_script_runner as local_runner
+from common import ROOT, interleaved_medians, report, trivial_app, trivial_rerun
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+from streamlit.testing.v1 import AppTest
+
+import memviz
+from memviz import explore_ntm as ex
+from memviz.figures import ntm as figs
+from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE
+
+GAMMAS = ["1", "1.5", "2", "3", "5", "10", "20", "50", "100"]
+
+
+def explorer(query: dict[str, str] | None = None, clear: bool = False) -> tuple[AppTest, float]:
+    """The app switched to the explorer (one run of home first: its url_path differs from its file name).
+
+    Returns the AppTest and the seconds the explorer's own first run took;
+    ``clear`` empties Streamlit's caches first, so that run loads the model.
+    """
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/ntm_explorer.py")
+    if clear:
+        st.cache_resource.clear()
+        st.cache_data.clear()
+    start = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - start
+    assert not at.exception, [e.message for e in at.exception]
+    return at, elapsed
+
+
+def figure_bytes(at: AppTest) -> int:
+    return sum(len(chart.proto.spec) for chart in at.get("plotly_chart"))
+
+
+def step_case(at: AppTest):
+    def action(i: int) -> None:
+        at.button(key="t_next" if i % 2 == 0 else "t_prev").click().run()
+
+    return action
+
+
+def step_fragment_id(at: AppTest) -> str:
+    """The id of ui.step_player's fragment (the function named ``frame`` it wraps)."""
+    for fragment_id, wrapped in at._fragment_storage._fragments.items():
+        inner = [getattr(c.cell_contents, "__qualname__", "") for c in (wrapped.__closure__ or ())]
+        if "step_player.<locals>.frame" in inner:
+            return fragment_id
+    raise LookupError("no step_player fragment on the page")
+
+
+def fragment_step_case(at: AppTest):
+    """A step button click rerunning only the step fragment, as the browser asks for it."""
+    fragment_id = step_fragment_id(at)
+
+    def scoped(**kwargs) -> RerunData:
+        return RerunData(**kwargs, fragment_id_queue=[fragment_id], is_fragment_scoped_rerun=True)
+
+    def action(i: int) -> None:
+        local_runner.RerunData = scoped
+        try:
+            at.button(key="t_next" if i % 2 == 0 else "t_prev").click().run()
+        finally:
+            local_runner.RerunData = RerunData
+
+    return action
+
+
+def override_case(at: AppTest, steps: int):
+    """Each call sets a (gamma, step) pair not seen before, so the episode is re-run every time."""
+    counter = {"i": 0}
+
+    def action(_: int) -> None:
+        i = counter["i"] = counter["i"] + 1
+        at.session_state["t"] = i % steps  # the override is pinned to the step on screen
+        at.select_slider(key="ov_gamma").set_value(GAMMAS[i % len(GAMMAS)]).run()
+
+    return action
+
+
+def revisit_case(at: AppTest):
+    """Back and forth between two overrides already run: the trace cache answers, no model run."""
+
+    def action(i: int) -> None:
+        at.select_slider(key="ov_gamma").set_value(GAMMAS[i % 2]).run()
+
+    return action
+
+
+def model_case(steps_length: int):
+    """The re-run alone: the model's traced episode with a new override each call (no Streamlit)."""
+    model = memviz.load_pretrained("ntm-copy")
+    episode = ex.random_episode(model.task, 0, {"length": steps_length})
+
+    def action(i: int) -> None:
+        choice = ex.OverrideChoice(gamma=GAMMAS[i % len(GAMMAS)], step=(i + 1) % episode.steps)
+        ex.run_episode(model, episode.x, ex.build_overrides(choice, 3, episode.steps))
+
+    return action
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    if "ntm-copy" not in memviz.list_pretrained():
+        sys.exit("needs pretrained/ntm-copy")
+
+    firsts = [explorer(clear=True)[1] for _ in range(5)]
+    base = trivial_app()
+    default, _ = explorer()
+    long20, _ = explorer({"length": "20"})
+    cases = {
+        "step change (length 10, default view)": fragment_step_case(default),
+        "step change (length 20)": fragment_step_case(long20),
+        "whole-script rerun on a step change (length 10)": step_case(explorer()[0]),
+        "override change + re-run (length 10)": override_case(explorer()[0], 21),
+        "override change + re-run (length 20)": override_case(explorer({"length": "20"})[0], 41),
+        "override change, trace already cached (length 10)": revisit_case(explorer()[0]),
+        "the re-run alone, no page (length 10)": model_case(10),
+    }
+    baseline, medians = interleaved_medians(lambda i: trivial_rerun(base, i), cases, args.repeats)
+    targets = {name: (3.0 if name.startswith("step") else 5.0) for name in cases if name.startswith(("step", "override"))}
+    report("NTM Explorer: AppTest rerun against the trivial one-chart page", baseline, medians, targets)
+
+    print("\nFirst render, empty caches (model load + first trace + figures), target <= 2.0 s")
+    print(f"  median of 5: {statistics.median(firsts):.2f} s  (runs: {', '.join(f'{t:.2f}' for t in firsts)})")
+
+    print("\nFigure data per rerun (chart specs AppTest receives), target <= 400 KB")
+    views = {
+        "default (length 10)": {},
+        "length 20": {"length": "20"},
+        "length 20, change M_t - M_t-1": {"length": "20", "diff": "true"},
+        "length 20 with an override (adds the comparison chart)": {"length": "20", "ov_gamma": "50", "ov_step": "5"},
+        "length 120": {"length": "120"},
+        "LSTM baseline, length 20": {"model": "lstm-copy", "length": "20"},
+    }
+    for name, query in views.items():
+        if query.get("model", "ntm-copy") not in memviz.list_pretrained():
+            continue
+        at, _ = explorer(query)
+        at.button(key="t_next").click().run()
+        size = figure_bytes(at)
+        print(f"  {name:58s} {size / 1000:7.1f} KB  {'met' if size <= 400_000 else 'NOT met'}")
+
+    at, _ = explorer({"length": "20"})
+    at.toggle(key="anim").set_value(True).run()
+    animation = next(len(c.proto.spec) for c in at.get("plotly_chart") if c.key == "animation")
+    print("\nPlotly animation, length-20 copy episode, target <= 1.5 MB")
+    print(f"  {animation / 1e6:.2f} MB ({'met' if animation <= 1.5e6 else 'NOT met'})")
+
+    model = memviz.load_pretrained("ntm-copy")
+    episode = ex.random_episode(model.task, 0, {"length": 20})
+    trace = model.run(episode.x)
+    style = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
+    exports = {
+        "GIF (target <= 5 s)": lambda: ex.episode_gif(trace, episode, style, "ntm-copy"),
+        "interactive HTML": lambda: figs.animation_html(
+            figs.animation_figure(
+                trace.memory_after, ex.touched_rows(trace), [(h.name, h.w) for h in trace.heads], episode.phases
+            )
+        ),
+        "NPZ": lambda: ex.export_npz(trace, episode),
+        "JSON": lambda: ex.export_json(trace, episode),
+    }
+    print("\nExports of a length-20 copy episode (median of 5)")
+    for name, make in exports.items():
+        times, data = [], b""
+        for _ in range(5):
+            start = time.perf_counter()
+            data = make()
+            times.append(time.perf_counter() - start)
+        print(f"  {name:22s} {statistics.median(times):6.2f} s  {len(data) / 1e6:6.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
