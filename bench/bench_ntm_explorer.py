@@ -151,7 +151,7 @@ def main() -> None:
         "the re-run alone, no page (length 10)": model_case(10),
     }
     baseline, medians = interleaved_medians(lambda i: trivial_rerun(base, i), cases, args.repeats)
-    targets = {name: (3.0 if name.startswith("step") else 5.0) for name in cases if name.startswith(("step", "override"))}
+    targets = {n: (3.0 if n.startswith("step") else 5.0) for n in cases if n.startswith(("step", "override change +"))}
     report("NTM Explorer: AppTest rerun against the trivial one-chart page", baseline, medians, targets)
 
     print("\nFirst render, empty caches (model load + first trace + figures), target <= 2.0 s")
