@@ -126,7 +126,7 @@ def main() -> None:
         "default view (all hops)": default,
         "task 3, 30+ sentences": task3,
         "typed story, 60 sentences (50 kept)": explorer({"src": "Typed"}),
-        "animation shown (Plotly frames)": explorer({"anim": "true"}),
+        "animation shown (Plotly frames)": explorer({"export": "true", "anim": "true"}),
     }
     typed = views["typed story, 60 sentences (50 kept)"]
     typed.text_area(key="story_text").input(LONG_STORY).run()

@@ -38,7 +38,7 @@ SOURCES = ["Generated", "Typed", "bAbI file"]
 TAU_OPTIONS = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0]
 PREFERRED = ["memn2n-babi", "memn2n-babi-2hop", "memn2n-babi-1hop"]
 BOUND_KEYS = ["src", "task", "seed", "hops", "model", "tau1", "tau2", "tau3", "hop", "folder", "file", "story", "q"]
-BOUND_KEYS += ["anim", "accuracy"]
+BOUND_KEYS += ["anim", "accuracy", "export"]
 LINK_KEYS = ["typed", "mask"]
 DEFAULT_EXAMPLE = (1, 0)  # task, seed shown when nothing else works yet
 INPUT_ERRORS = (MemN2NInputError, BabiFormatError, xm.ExplorerInputError, OSError)
@@ -59,16 +59,26 @@ def memn2n_models() -> dict[str, int]:
         order = {n: i for i, n in enumerate(PREFERRED)}
         return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
 
-    return cached_result(("memn2n-models", int(time.time() // 60)), scan)
+    key = ("memn2n-models", int(time.time() // 60))
+    last = st.session_state.get("memn2n_models")
+    if last is None or last[0] != key:
+        last = (key, cached_result(key, scan))
+        st.session_state["memn2n_models"] = last
+    return last[1]
 
 
 def answer(name: str, example: xm.Example, taus: tuple[float, ...], masked: tuple[int, ...]) -> MemN2NTrace:
     """The model's hop trace, cached by (model, story, question, overrides); raises MemN2NInputError."""
-    model = pretrained_model(name)
     key = ("memn2n-answer", name, example.sentences, example.question, taus, masked)
-    return cached_result(
+    last = st.session_state.get("memn2n_last_answer")
+    if last is not None and last[0] == key:  # a hop change or a rerun: skip hashing and unpickling the trace
+        return last[1]
+    model = pretrained_model(name)
+    trace = cached_result(
         key, lambda: model.answer(list(example.sentences), example.question, temperature=list(taus), masked=masked)
     )
+    st.session_state["memn2n_last_answer"] = (key, trace)
+    return trace
 
 
 def generated(task: int, seed: int) -> xm.Example:
@@ -320,9 +330,13 @@ def hop_labels(hops: int) -> list[str]:
 
 def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
     """In-browser animation (Plotly frames) and downloads; files are made only when a button is clicked."""
-    st.subheader("Animate and export")
-    if st.toggle("Animate the hops in the browser (Plotly frames)", key="anim", **URL):
-        show_figure(animation_figure(trace, example.supporting), key="animation")
+    box = st.expander("Animate and export: Plotly animation, GIF, HTML, JSON", key="export", on_change="rerun", **URL)
+    if not box.open:  # built only when opened
+        return
+    box.caption("The downloads show the view on screen, with its temperatures and masks.")
+    with box:
+        if st.toggle("Animate the hops in the browser (Plotly frames)", key="anim", **URL):
+            show_figure(animation_figure(trace, example.supporting), key="animation")
     stem = f"memn2n-{name}-{example.signature}"
     title = f"MemN2N ({name}): {trace.question}"
     files = [
@@ -336,7 +350,7 @@ def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
         ),
         ("Trace (JSON)", lambda: xm.trace_json(trace, example, name), "json", "application/json", ":material/code:"),
     ]
-    with st.container(horizontal=True):
+    with box, st.container(horizontal=True):
         for label, make, ext, mime, icon in files:
             st.download_button(
                 label,
@@ -347,7 +361,6 @@ def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
                 icon=icon,
                 on_click="ignore",
             )
-    st.caption("Every setting on this page is in its address: copy it to share exactly this view.")
 
 
 def accuracy(name: str) -> None:

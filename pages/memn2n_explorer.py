@@ -71,4 +71,5 @@ step_player("hop", trace.hops + 1, page.hop_view(trace, example), unit="hop", la
 
 page.exports(trace, example, name)
 page.accuracy(name)
+st.caption("Every setting on this page is in its address: copy it to share exactly this view.")
 warn_ignored_url_params(page.url_as_values(raw_url), page.BOUND_KEYS, extra_keys=page.LINK_KEYS)

@@ -213,3 +213,16 @@ def test_accuracy_chart_shows_model_and_paper_when_opened():
     bars = {t["name"]: t for t in figure(at, "accuracy_chart")["data"]}
     assert set(bars) == {"this model", "paper"} and len(bars["paper"]["y"]) == 20
     assert any("Table 1" in c.value for c in at.caption)
+
+
+def test_export_panel_offers_gif_html_json_and_the_animation():
+    at = open_explorer({"export": "true", "anim": "true"})
+    assert [b.proto.label for b in at.get("download_button")] == [
+        "GIF (one frame per hop)",
+        "HTML (interactive, offline)",
+        "Trace (JSON)",
+    ]
+    frames = figure(at, "animation")["frames"]
+    assert [f["name"] for f in frames] == [f"hop {k}" for k in range(1, len(frames) + 1)]
+    closed = open_explorer()
+    assert not closed.get("download_button")  # nothing is built while the panel is closed
