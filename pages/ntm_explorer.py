@@ -317,18 +317,19 @@ def render_step(t: int) -> None:
     written = ex.written_rows(np.stack([h.w[t] for h in shown.write]))
     change = shown.memory_after[t] - shown.memory_before[t] if diff else None
     show_figure(figs.memory_weights_figure(shown.memory_after[t], rows, heads, t, written, change), key="memory")
-    st.caption(
-        "Orange outlines: the locations the write head wrote at this step (w ≥ 0.1), and the current step "
-        "on each weighting. Locations run down, time runs right, as in Fig. 6 of Graves et al."
+    st.markdown(
+        ":small[:gray[Orange outlines: the locations the write head wrote at this step (w ≥ 0.1), and the current "
+        "step on each weighting. Locations run down, time runs right, as in Fig. 6 of Graves et al.]]\n\n"
+        f"#### Addressing at step {t}: key → similarity → w_c → w_g → w_s → w\n\n" + readout_table(shown, t)
     )
-    st.markdown(f"#### Addressing at step {t}: key → similarity → w_c → w_g → w_s → w")
-    st.markdown(readout_table(shown, t))
     render_pipelines(shown, t)
     vectors = [(f"{h.name} erase e", h.erase[t], "weight") for h in shown.write]
     vectors += [(f"{h.name} add a", h.add[t], "memory") for h in shown.write]
     vectors += [(f"{h.name} read r", h.read_vector[t], "memory") for h in shown.read]
-    st.markdown("**Write and read vectors at this step** (erase 0..1, add and read −1..1, per memory column)")
-    show_figure(figs.readout_figure(vectors), key="vectors")
+    show_figure(
+        figs.readout_figure(vectors, f"<b>Write and read vectors at step {t}</b> (erase 0..1, add and read −1..1)"),
+        key="vectors",
+    )
 
 
 step_player("t", steps, render_step, unit="step", labels=episode.phases)

@@ -55,7 +55,7 @@ def test_renders_every_part_at_step_0(fresh):
         assert trace_named(figure(fresh, "bits"), name)
     w = array(trace_named(figure(fresh, "memory"), "write0")["z"])
     assert np.isfinite(w).all() and w.min() >= 0 and w.max() <= 1
-    table = next(m.value for m in fresh.markdown if m.value.startswith("| head"))
+    table = next(m.value for m in fresh.markdown if "| head |" in m.value)
     assert "write0" in table and "read0" in table and "1.000" in table
     assert not fresh.warning and not fresh.error
 

@@ -10,6 +10,7 @@ Locations always run down the y axis, time along the x axis.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,6 +26,8 @@ from memviz.figures.theme import (
     to_plotly,
 )
 
+PERCENT_ABOVE = 12_000
+"""Weight heatmaps with more cells than this are sent as whole percentages (1 byte a cell, not 4)."""
 PHASE_COLORS = {"input": "#4d4d4d", "delimiter": "#7f7f7f", "output": "#1a1a1a"}
 UNSCORED_COLOR = "#d9d9d9"
 
@@ -56,6 +59,20 @@ def _title(text: str, x: float, y: float, xanchor: str = "left", size: int = 15)
         "showarrow": False,
         "font": {"size": size},
     }
+
+
+def weights_z(w: np.ndarray) -> tuple[dict | np.ndarray, float, str]:
+    """A weighting heatmap's z, its zmax and the hover text for z.
+
+    Up to :data:`PERCENT_ABOVE` cells: float32 weights (0..1). Beyond, whole
+    percentages as plotly.js's 1-byte typed array, so a 120-vector copy's
+    Fig. 6 panels fit the per-rerun budget; a colour scale shows no difference.
+    """
+    if w.size <= PERCENT_ABOVE:
+        return w.astype(np.float32), 1.0, "%{z:.3f}"
+    percent = np.round(np.clip(w, 0.0, 1.0) * 100).astype(np.uint8)
+    spec = {"dtype": "u1", "bdata": base64.b64encode(percent.tobytes()).decode(), "shape": "{}, {}".format(*w.shape)}
+    return spec, 100.0, "%{z}% (rounded)"
 
 
 def _time_axis(steps: int, title: str | None = "time step t", narrow: bool = False) -> dict:
@@ -218,7 +235,9 @@ def _location_ticks(rows: np.ndarray) -> dict:
     every = 1 if len(rows) <= 16 else 2 if len(rows) <= 40 else 5 if len(rows) <= 100 else 10
     positions = [i for i, r in enumerate(rows) if r % every == 0]
     return {
-        "tickvals": positions,
+        "type": "category",
+        "tickmode": "array",
+        "tickvals": [str(int(rows[i])) for i in positions],
         "ticktext": [str(int(rows[i])) for i in positions],
         "range": [len(rows) - 0.5, -0.5],
         "showgrid": False,
@@ -248,14 +267,14 @@ def memory_weights_figure(
     gap = 0.05
     head_width = (1 - memory_share - gap * len(heads)) / max(len(heads), 1)
     y_ticks = _location_ticks(rows)
+    row_names = [str(int(r)) for r in rows]  # categories: the rows may wrap round (..., 126, 127, 0, 1)
     mem_label = "M<sub>t</sub>" if diff is None else "ΔM"
     data = [
         {
             "type": "heatmap",
             "z": shown.astype(np.float32),
             "x": np.arange(width, dtype=np.int32),
-            "y": np.arange(len(rows), dtype=np.int32),
-            "customdata": np.repeat(rows[:, None], width, axis=1).astype(np.int32),
+            "y": row_names,
             "xaxis": "x",
             "yaxis": "y",
             "name": "memory",
@@ -264,7 +283,7 @@ def memory_weights_figure(
             "zmin": -limit,
             "zmax": limit,
             "colorbar": {"x": memory_share, "xanchor": "left", "thickness": 10, "len": 0.8, "tickfont": {"size": 11}},
-            "hovertemplate": f"location %{{customdata}}, column %{{x}}<br>{mem_label} = %{{z:.3f}}<extra></extra>",
+            "hovertemplate": f"location %{{y}}, column %{{x}}<br>{mem_label} = %{{z:.3f}}<extra></extra>",
         }
     ]
     layout = base_layout(height=int(min(720, max(400, 18 * len(rows) + 170))))
@@ -302,22 +321,28 @@ def memory_weights_figure(
     x0 = memory_share + gap
     for k, (name, w) in enumerate(heads, start=2):
         axis = f"x{k}"
+        z, zmax, z_text = weights_z(w[:, rows].T)
         data.append(
             {
                 "type": "heatmap",
-                "z": w[:, rows].T.astype(np.float32),
+                "z": z,
                 "x": np.arange(steps, dtype=np.int32),
-                "y": np.arange(len(rows), dtype=np.int32),
-                "customdata": np.repeat(rows[:, None], steps, axis=1).astype(np.int32),
+                "y": row_names,
                 "xaxis": axis,
                 "yaxis": "y",
                 "name": name,
                 "colorscale": WEIGHT_COLORSCALE,
                 "zmin": 0.0,
-                "zmax": 1.0,
+                "zmax": zmax,
                 "showscale": k == len(heads) + 1,
-                "colorbar": {"title": {"text": "w"}, "thickness": 10, "len": 0.8, "tickvals": [0, 0.5, 1]},
-                "hovertemplate": f"step %{{x}}, location %{{customdata}}<br>{name} w = %{{z:.3f}}<extra></extra>",
+                "colorbar": {
+                    "title": {"text": "w"},
+                    "thickness": 10,
+                    "len": 0.8,
+                    "tickvals": [0, zmax / 2, zmax],
+                    "ticktext": ["0", "0.5", "1"],
+                },
+                "hovertemplate": f"step %{{x}}, location %{{y}}<br>{name} w = {z_text}<extra></extra>",
             }
         )
         layout[f"xaxis{k}"] = {**_time_axis(steps, narrow=True), "domain": [x0, x0 + head_width], "anchor": "y"}
@@ -350,7 +375,8 @@ def pipeline_figure(
     layout = spec["layout"]
     memory_y = next(trace["yaxis"] for trace in spec["data"] if trace.get("name") == "M")
     axis = layout["y" + "axis" + memory_y[1:]]
-    axis.update({k: v for k, v in _location_ticks(rows).items() if k in ("tickvals", "ticktext")})
+    positions = _location_ticks(rows)["tickvals"]
+    axis.update(tickvals=[int(np.flatnonzero(rows == int(p))[0]) for p in positions], ticktext=positions)
     axis["title"] = {"text": "location i"}
     for trace in spec["data"]:
         if trace.get("type") == "bar":
@@ -368,14 +394,16 @@ def pipeline_figure(
     return spec
 
 
-def readout_figure(vectors: Sequence[tuple[str, np.ndarray, str]]) -> dict:
+def readout_figure(vectors: Sequence[tuple[str, np.ndarray, str]], title: str = "") -> dict:
     """Small strips of a head's vectors at step t: erase e (0..1), add a and read r (−1..1), by column.
 
     ``vectors`` is ``[(label, values [M], "weight" | "memory")]``.
     """
     count = len(vectors)
-    data, layout = [], base_layout(height=70 + 48 * count)
-    layout["margin"] = {"l": 110, "r": 20, "t": 10, "b": 45}
+    data, layout = [], base_layout(height=100 + 48 * count)
+    layout["margin"] = {"l": 130, "r": 20, "t": 40, "b": 45}
+    if title:
+        layout["annotations"] = [_title(title, 0, 1.02)]
     step = 1.0 / count
     for k, (label, values, scale) in enumerate(vectors):
         axis = "y" if k == 0 else f"y{k + 1}"
