@@ -5,11 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import streamlit as st
+import torch
 from apptest_helpers import ROOT, array, figure, no_exception, trace_named
 from streamlit.testing.v1 import AppTest
 
 import memviz
-from memviz.ntm import NTM
+from memviz import pretrained
+from memviz.ntm import NTM, NTMConfig, architecture_of, save_state
+from memviz.pretrained import write_card
+from memviz.tasks.associative_recall import AssociativeRecallTask
+from memviz.tasks.repeat_copy import RepeatCopyTask
 
 pytestmark = pytest.mark.skipif("ntm-copy" not in memviz.list_pretrained(), reason="needs pretrained/ntm-copy")
 
@@ -190,3 +195,44 @@ def test_lstm_baseline_has_no_memory_and_no_intervention():
     keys = {c.key for c in at.get("plotly_chart")}
     assert "hidden" in keys and "memory" not in keys
     assert not any(h.value == "Intervene" for h in at.sidebar.header)
+
+
+TASKS = {
+    "ntm-repeat-copy": RepeatCopyTask(max_length=4, max_repeats=3),
+    "ntm-associative-recall": AssociativeRecallTask(max_items=3),
+}
+
+
+@pytest.fixture
+def tiny_models(tmp_path, monkeypatch):
+    """Untrained NTMs for the tasks whose weights may not be trained yet, in a private pretrained/ folder."""
+    torch.manual_seed(0)
+    for name, task in TASKS.items():
+        config = NTMConfig(task.input_width, task.output_width, controller_size=16, memory_n=32, memory_m=6)
+        save_state(NTM(config), tmp_path / f"{name}.safetensors")
+        card = {"name": name, "family": "ntm", "task": task.spec(), "architecture": architecture_of(NTM(config))}
+        write_card(name, card, tmp_path)
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.mark.parametrize(
+    ("name", "phase", "channel"),
+    [("ntm-repeat-copy", "end marker", "end"), ("ntm-associative-recall", "recall 3/3", "query delim.")],
+)
+def test_every_task_steps_and_intervenes(tiny_models, name, phase, channel):
+    at = open_explorer({"model": name})
+    assert set(TASKS) <= set(at.selectbox(key="model").options)
+    at.button(key="t_last").click().run()
+    assert phase in step_label(at)
+    bits = figure(at, "bits")
+    assert channel in " ".join(str(y) for t in bits["data"] for y in (t.get("y") or []) if isinstance(y, str))
+    at.select_slider(key="ov_gamma").set_value("50").run()
+    no_exception(at)
+    assert "compare" in {c.key for c in at.get("plotly_chart")}
+    at.radio(key="input").set_value("Drawn").run()
+    no_exception(at)
+    assert at.data_editor
