@@ -344,6 +344,11 @@ def build_overrides(choice: OverrideChoice, shift_width: int, steps: int) -> tup
         raise ExploreInputError(str(exc)) from None
 
 
+def fixed_knobs(overrides: Sequence[Override], head: str, t: int) -> set[str]:
+    """Names of the knobs (beta, g, shift, gamma, key) the overrides fix for ``head`` at step ``t``."""
+    return {name for o in overrides if o.head == head and o.applies_at(t) for name in o.values()}
+
+
 def check_finite(trace: Trace) -> None:
     """Raise :class:`ExploreInputError` naming the first step where a run produced NaN or infinity."""
     arrays = [trace.outputs]

@@ -266,23 +266,30 @@ def readout_table(trace: NTMTrace, t: int) -> str:
     lines = ["| head | Σ w | entropy | max w @ location | β | g | shift s(−1, 0, +1) | γ |", "|---" * 8 + "|"]
     for head in [*trace.write, *trace.read]:
         stats = ex.weight_stats(head.w[t])
-        mark = " ✎" if head.overridden[t] else ""
+        fixed = ex.fixed_knobs(overrides, head.name, t)
+        knob = {k: ("**✎ {}**" if k in fixed else "{}") for k in ("beta", "g", "shift", "gamma")}
         shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
         lines.append(
-            f"| **{head.name}**{mark} | {stats.total:.3f} | {stats.entropy:.2f} bits | {stats.peak:.2f} @ {stats.at} "
-            f"| {head.beta[t]:.2f} | {head.g[t]:.2f} | {shift} | {head.gamma[t]:.2f} |"
+            f"| **{head.name}** | {stats.total:.3f} | {stats.entropy:.2f} bits | {stats.peak:.2f} @ {stats.at} "
+            f"| {knob['beta'].format(f'{head.beta[t]:.2f}')} | {knob['g'].format(f'{head.g[t]:.2f}')} "
+            f"| {knob['shift'].format(shift)} | {knob['gamma'].format(f'{head.gamma[t]:.2f}')} |"
         )
     return "\n".join(lines)
 
 
 def knob_labels(head, t: int) -> dict[str, str]:
-    mark = " (override)" if head.overridden[t] else ""
+    """Each stage's knob at t for the pipeline titles, with the overridden ones marked."""
+    fixed = ex.fixed_knobs(overrides, head.name, t)
+
+    def mark(name: str) -> str:
+        return " <b>✎ override</b>" if name in fixed else ""
+
     shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
     return {
-        "w_c": f"β = {head.beta[t]:.2f}{mark}",
-        "w_g": f"g = {head.g[t]:.2f}{mark}",
-        "w_s": f"s = [{shift}]{mark}",
-        "w": f"γ = {head.gamma[t]:.2f}{mark}",
+        "w_c": f"β = {head.beta[t]:.2f}{mark('beta')}",
+        "w_g": f"g = {head.g[t]:.2f}{mark('g')}",
+        "w_s": f"s = [{shift}]{mark('shift')}",
+        "w": f"γ = {head.gamma[t]:.2f}{mark('gamma')}",
     }
 
 

@@ -88,7 +88,7 @@ def test_override_changes_the_head_at_t_and_outputs_after_only():
     pipeline = figure(at, "pipeline_write0")
     assert not np.allclose(array(trace_named(pipeline, "w")["x"]), w_before)
     titles = " ".join(a["text"] for a in pipeline["layout"]["annotations"])
-    assert "s = [0.00, 0.00, 1.00] (override)" in titles
+    assert "s = [0.00, 0.00, 1.00] <b>✎ override</b>" in titles and titles.count("override") == 1  # only the shift
     untouched, changed = compare_z(at, "untouched"), compare_z(at, "with override")
     np.testing.assert_array_equal(untouched[:, :4], changed[:, :4])  # bits x time: steps before 4 identical
     assert np.abs(untouched[:, 4:] - changed[:, 4:]).max() > 0.5

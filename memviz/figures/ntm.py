@@ -130,6 +130,12 @@ def phase_band(kinds: Sequence[str], y: float) -> tuple[list[dict], list[dict]]:
     return annotations, shapes
 
 
+def _bit_ticks(labels: Sequence[str]) -> list[str]:
+    """Every other "bit i" label (rows are thin on a projector) plus every named channel."""
+    bits = [label for label in labels if label.startswith("bit ")]
+    return [label for label in labels if not label.startswith("bit ") or bits.index(label) % 2 == 0 or len(bits) <= 6]
+
+
 def _bit_heat(z: np.ndarray, yaxis: str, name: str, labels: Sequence[str], showscale: bool = False) -> dict:
     heat = {
         "type": "heatmap",
@@ -201,6 +207,8 @@ def bit_grids_figure(
             "autorange": "reversed",
             "showgrid": False,
             "tickfont": {"size": 12},
+            "tickmode": "array",
+            "tickvals": _bit_ticks(input_labels if label == "input" else output_labels),
             "title": {"text": f"<b>{label}</b>", "standoff": 6},
         }
     band, lines = phase_band(kinds, 0.955)
@@ -493,7 +501,13 @@ def comparison_figure(
     layout["margin"] = {"l": 110, "r": 20, "t": 40, "b": 50}
     layout["xaxis"] = {**_time_axis(steps), "anchor": "y3"}
     for name, domain in domains.items():
-        layout["yaxis" + name[1:]] = {"domain": domain, "autorange": "reversed", "tickfont": {"size": 12}}
+        layout["yaxis" + name[1:]] = {
+            "domain": domain,
+            "autorange": "reversed",
+            "tickfont": {"size": 12},
+            "tickmode": "array",
+            "tickvals": _bit_ticks(labels),
+        }
     errors = [int((((z > 0.5) != (target > 0.5)) & scored[:, None]).sum()) for z in (base_outputs, new_outputs)]
     layout["annotations"] = [
         _title(f"<b>untouched run</b> · {errors[0]} wrong bits", 0, 0.955, size=14),
