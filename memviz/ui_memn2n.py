@@ -92,13 +92,13 @@ def generated_source() -> xm.Example:
     tasks = xm.task_options()
     task = st.selectbox("Task", list(tasks), format_func=xm.task_label, key="task", **URL)
     st.caption(tasks[task][1])
-    seed_col, next_col = st.columns([1, 1], vertical_alignment="bottom")
-    seed = int(seed_col.number_input("Seed", 0, 99_999, 0, key="seed", **URL))
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    seed = int(row.number_input("Seed", 0, 99_999, 0, key="seed", width=110, **URL))
 
     def next_example() -> None:
         st.session_state["seed"] = min(int(st.session_state.get("seed", 0)) + 1, 99_999)
 
-    next_col.button("Next example", key="next_example", icon=":material/skip_next:", on_click=next_example)
+    row.button("Next example", key="next_example", icon=":material/skip_next:", on_click=next_example)
     return generated(task, seed)
 
 
@@ -317,8 +317,9 @@ def hop_view(trace: MemN2NTrace, example: xm.Example) -> Callable[[int], None]:
         with right:
             show_figure(readout_figure(trace, step, example.answer), key="readout")
         lines = [f"**Hop {k}**: {xm.hop_summary(trace, k, example)}" for k in range(1, step + 1)]
-        st.markdown("  \n".join(lines) or "**Before hop 1** the controller state is the question alone: u₁ = B q.")
-        st.markdown("**Controller state**: each hop adds what it read, uₖ₊₁ = uₖ + oₖ (red > 0 > blue)")
+        lines = lines or ["**Before hop 1** the controller state is the question alone: u₁ = B q."]
+        controller = "**Controller state**: each hop adds what it read, uₖ₊₁ = uₖ + oₖ (red > 0 > blue)"
+        st.markdown("  \n".join(lines) + "\n\n" + controller)
         show_figure(controller_figure(trace, step), key="controller")
 
     return render
