@@ -209,7 +209,7 @@ def wrap_notice(x: np.ndarray, memory_n: int) -> str | None:
 def training_notice(task: Task, size: dict[str, int]) -> str | None:
     """Say when an episode is longer than anything the model was trained on."""
     past = [
-        f"{k.label.lower()} {size[k.key]} (trained up to {k.train_high})"
+        f"{k.label} = {size[k.key]} (trained up to {k.train_high})"
         for k in size_knobs(task)
         if size.get(k.key, 0) > k.train_high
     ]

@@ -202,7 +202,10 @@ def override_choice() -> ex.OverrideChoice | None:
     heads = [f"write{j}" for j in range(config.write_heads)] + [f"read{i}" for i in range(config.read_heads)]
     with st.sidebar:
         st.header("Intervene")
-        st.caption("Fix a head's knobs and re-run the rest of the episode. *off* keeps what the controller emitted.")
+        st.caption(
+            "Fix a head's knobs and re-run the episode from there. *off* keeps what the controller emitted; "
+            "moving a knob applies it at the step on screen."
+        )
         head = st.selectbox("Head", heads, key="head", **URL)
         common = {"on_change": pin_override_step, **URL}
         beta = st.select_slider("Key strength β", BETA_OPTIONS, key="ov_beta", **common)

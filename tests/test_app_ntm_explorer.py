@@ -186,7 +186,7 @@ def test_memory_change_toggle_shows_the_write():
     change = array(trace_named(figure(at, "memory"), "memory")["z"])
     assert np.abs(change).max() > 0.1
     assert (np.abs(change).max(axis=1) > 1e-3).sum() <= 3  # one write: only the written rows change
-    assert "change M" in figure(at, "memory")["layout"]["annotations"][0]["text"]
+    assert "M<sub>t</sub> − M<sub>t−1</sub>" in figure(at, "memory")["layout"]["annotations"][0]["text"]
 
 
 @pytest.mark.skipif("lstm-copy" not in memviz.list_pretrained(), reason="needs pretrained/lstm-copy")

@@ -81,7 +81,7 @@ def test_size_knobs_reach_past_training():
     assert ex.clamp_size(CopyTask(), {"length": "x"}) == {"length": copy.default}
     assert (
         ex.training_notice(CopyTask(), {"length": 30})
-        == "Past the training range: sequence length l 30 (trained up to 20)."
+        == "Past the training range: Sequence length L = 30 (trained up to 20)."
     )
     assert ex.training_notice(CopyTask(), {"length": 20}) is None
 

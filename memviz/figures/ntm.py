@@ -76,9 +76,8 @@ def weights_z(w: np.ndarray) -> tuple[dict | np.ndarray, float, str]:
 
 
 def _time_axis(steps: int, title: str | None = "time step t", narrow: bool = False) -> dict:
-    dtick = (
-        1 if steps <= (12 if narrow else 25) else 5 if steps <= (60 if narrow else 130) else 10 if steps <= 300 else 20
-    )
+    most = 8 if narrow else 22  # ticks that stay legible on a 1280-pixel projector
+    dtick = next((d for d in (1, 2, 5, 10, 20, 25, 50, 100) if steps / d <= most), 200)
     axis = {"range": [-0.5, steps - 0.5], "dtick": dtick, "showgrid": False, "zeroline": False}
     if title:
         axis["title"] = {"text": title}
@@ -304,13 +303,9 @@ def memory_weights_figure(
         "range": [-0.5, width - 0.5],
     }
     layout["yaxis"] = {**y_ticks, "title": {"text": "location i"}, "anchor": "x"}
-    title = (
-        "<b>memory M<sub>t</sub></b> (after the write)"
-        if diff is None
-        else "<b>change M<sub>t</sub> − M<sub>t−1</sub></b>"
-    )
+    title = "<b>memory M<sub>t</sub></b>" if diff is None else "<b>M<sub>t</sub> − M<sub>t−1</sub></b>"
     if len(rows) < memory.shape[0]:
-        title += f"<br><span style='font-size:12px'>locations {rows[0]}–{rows[-1]} of 0–{memory.shape[0] - 1}</span>"
+        title += f"<br><span style='font-size:12px'>locations {rows[0]}–{rows[-1]}</span>"
     annotations = [_title(title, 0, 1.0)]
     shapes = [
         {
@@ -355,7 +350,7 @@ def memory_weights_figure(
         )
         layout[f"xaxis{k}"] = {**_time_axis(steps, narrow=True), "domain": [x0, x0 + head_width], "anchor": "y"}
         kind = "write" if name.startswith("write") else "read"
-        annotations.append(_title(f"<b>{kind} weighting</b> {name} over time", x0, 1.0))
+        annotations.append(_title(f"<b>{kind} weighting</b> ({name}) over time", x0, 1.0))
         shapes.append(_cursor(step, axis, -0.5, len(rows) - 0.5, "y"))
         x0 += head_width + gap
     layout["annotations"], layout["shapes"] = annotations, shapes
@@ -397,7 +392,8 @@ def pipeline_figure(
     for index, stage in enumerate(STAGE_TITLES, start=3):
         knob = knob_labels.get(stage, "cosine of k and each row" if stage == "similarity" else "")
         stats = "&nbsp;" if stage == "similarity" else stage_stats(stages[stage]).replace(" · ", "<br>")
-        text = f"<b>{STAGE_TITLES[stage]}</b><br><span style='font-size:13px'>{knob}<br>{stats}</span>"
+        name, symbol = STAGE_TITLES[stage].rsplit(" ", 1)  # "2 · content", "w<sub>c</sub>"
+        text = f"<b>{name}</b><br><b>{symbol}</b><br><span style='font-size:13px'>{knob}<br>{stats}</span>"
         annotations[index]["text"] = text
     return spec
 
