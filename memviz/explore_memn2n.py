@@ -151,6 +151,23 @@ def typed_example(story_text: str, question: str, answer: str = "") -> Example:
     )
 
 
+def unknown_words_message(words: Sequence[str], suggestions: dict[str, list[str]]) -> str:
+    """``Unknown words: 'kitchn' (did you mean kitchen?), 'zebra'.`` Only close suggestions are kept.
+
+    The model's vocabulary offers up to three words per unknown word at a loose cutoff
+    ('kitchn' -> kitchen, then, than); a reader only needs the close ones (ratio >= 0.75,
+    and always the best one).
+    """
+    import difflib
+
+    parts = []
+    for word in words:
+        near = suggestions.get(word) or []
+        close = [w for w in near if difflib.SequenceMatcher(None, word, w).ratio() >= 0.75] or near[:1]
+        parts.append(f"'{word}' (did you mean {' or '.join(close)}?)" if close else f"'{word}'")
+    return f"Unknown words: {', '.join(parts)}. The model only knows the words of the bAbI tasks."
+
+
 # ---------------------------------------------------------------------------- bAbI files
 
 

@@ -28,7 +28,7 @@ from memviz.figures.memn2n import (
     readout_figure,
     story_attention_figure,
 )
-from memviz.memn2n import MemN2NInputError, MemN2NTrace
+from memviz.memn2n import MemN2NInputError, MemN2NTrace, UnknownWordsError
 from memviz.pretrained import PretrainedError, read_card
 from memviz.tasks.babi import BabiFormatError, load_babi_file
 from memviz.ui import cached_result, pretrained_model, show_figure
@@ -267,6 +267,8 @@ def answer_or_last_good(
         example = xm.fit_memory(example)
         try:
             trace = run(example)
+        except UnknownWordsError as exc:
+            problem = problem or xm.unknown_words_message(exc.words, exc.suggestions)
         except MemN2NInputError as exc:
             problem = problem or str(exc)
     if problem:

@@ -185,3 +185,9 @@ def test_accuracy_figure_pairs_model_and_paper_bars():
     ours, paper = spec["data"]
     assert ours["name"] == "this model" and ours["x"][0] == 0.0 and ours["x"][1] is None
     assert len(paper["y"]) == 20 and paper["y"][0] == "1 single-supporting-fact"
+
+
+def test_unknown_words_message_keeps_only_close_suggestions():
+    message = xm.unknown_words_message(["kitchn", "zebra"], {"kitchn": ["kitchen", "then", "than"], "zebra": []})
+    assert "'kitchn' (did you mean kitchen?)" in message and "then" not in message
+    assert "'zebra'" in message and message.startswith("Unknown words:")

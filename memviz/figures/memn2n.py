@@ -314,9 +314,9 @@ def animation_figure(trace: MemN2NTrace, supporting: Sequence[int] = ()) -> dict
         {
             "type": "buttons",
             "direction": "left",
-            "x": 0,
+            "x": -0.02,
             "y": -0.02,
-            "xanchor": "left",
+            "xanchor": "right",
             "yanchor": "top",
             "pad": {"t": 10},
             "buttons": [
@@ -336,11 +336,12 @@ def animation_figure(trace: MemN2NTrace, supporting: Sequence[int] = ()) -> dict
     layout["sliders"] = [
         {
             "active": 0,
-            "x": 0.22,
+            "x": 0,
             "y": -0.02,
-            "len": 0.75,
+            "len": 1,
             "yanchor": "top",
-            "currentvalue": {"prefix": "", "font": {"size": 15}},
+            "currentvalue": {"visible": False},
+            "font": {"size": 15},
             "steps": [
                 {
                     "label": f"hop {hop}",

@@ -50,8 +50,22 @@ def test_step_three_hops_then_mask_a_sentence(tab):
     assert tab.errors == []
 
 
-def test_typed_story_page_is_clean(tab):
+def test_typed_story_with_unknown_word_shows_the_error_and_keeps_the_view(tab):
     tab.open("memn2n?src=Typed", charts=3)
+    box = tab.page.locator(".st-key-story_text textarea")
+    box.fill("Mary went to the kitchn.\nJohn moved to the office.")
+    box.press("Control+Enter")
+    tab.wait_idle()
+    error = tab.page.locator('[data-testid="stAlertContentError"]').first.inner_text()
+    assert "kitchn" in error and "kitchen" in error
+    assert tab.page.locator(".js-plotly-plot").count() >= 3  # the last good view stays
     assert tab.exceptions() == []
-    tab.screenshot("memn2n-typed")
+    tall_screenshot(tab, "memn2n-typed-unknown-word")
+    assert tab.errors == []
+
+
+def test_export_panel_animation_and_accuracy(tab):
+    tab.open("memn2n?export=true&anim=true&accuracy=true&hop=1", charts=5)
+    assert tab.exceptions() == []
+    tall_screenshot(tab, "memn2n-export-accuracy")
     assert tab.errors == []
