@@ -1,0 +1,353 @@
+"""Streamlit layer of the Addressing Playground page (pages/playground.py calls :func:`render`).
+
+The page script stays a two-line stub: Streamlit recompiles a page script on
+every rerun, while this module is imported once per process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from memviz import playground as pg
+from memviz.figures.addressing import addressing_pipeline_figure, walk_figure
+from memviz.ui import show_figure, snapshot_url_params, warn_ignored_url_params
+
+BETA_OPTIONS = [0, 0.1, 0.2, 0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100]
+GAMMA_OPTIONS = [1, 1.25, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50]
+SHIFT_KEYS = {-2: "s_m2", -1: "s_m1", 0: "s_0", 1: "s_p1", 2: "s_p2"}
+SHIFT_DEFAULTS = {-2: 0.0, -1: 0.0, 0: 1.0, 1: 0.0, 2: 0.0}
+BOUND_KEYS = [
+    "n",
+    "m",
+    "preset",
+    "seed",
+    "key_mode",
+    "key_row",
+    "noise",
+    "key_text",
+    "prev",
+    "prev_row",
+    "beta",
+    "g",
+    "radius",
+    "gamma",
+    *SHIFT_KEYS.values(),
+]
+URL = {"bind": "query-params"}
+# Widgets show (and links carry) these labels; the core uses the mode names.
+KEY_LABELS = {"Copy": "copy", "Noisy copy": "noisy", "Typed": "edited"}
+PREVIOUS_LABELS = {"One-hot": "one-hot", "Uniform": "uniform", "Carry forward": "carry"}
+EQUATIONS = [
+    r"K_i = \frac{k \cdot M_i}{\lVert k\rVert\,\lVert M_i\rVert}",
+    r"w^c_i = \frac{e^{\beta K_i}}{\sum_j e^{\beta K_j}}",
+    r"\begin{aligned} w^g = {} & g\, w^c \\ & + (1-g)\, w_{t-1} \end{aligned}",
+    r"w^s_i = \sum_j w^g_j\, s(i-j)",
+    r"w_i = \frac{(w^s_i)^\gamma}{\sum_j (w^s_j)^\gamma}",
+]
+
+NO_SHIFT = {"radius": 1, "s_m1": 0.0, "s_0": 1.0, "s_p1": 0.0}
+SCENARIOS = {
+    "Content lookup": (
+        "β picks the row most like the key. With a noisy key, lower β and watch the focus spread.",
+        {"preset": "Random", "key_mode": "Noisy copy", "beta": 20, "g": 1.0, **NO_SHIFT, "gamma": 1, "prev": "One-hot"},
+    ),
+    "Ambiguous content": (
+        "Rows i and i + N/2 hold the same numbers, so content alone cannot choose: w_c splits in two.",
+        {"preset": "Duplicated", "key_mode": "Copy", "beta": 20, "g": 1.0, **NO_SHIFT, "gamma": 1, "prev": "One-hot"},
+    ),
+    "Find, then move": (
+        "Content finds the key's row, then the shift moves the focus one row on: how a copy head starts.",
+        {
+            "preset": "Random",
+            "key_mode": "Copy",
+            "beta": 50,
+            "g": 1.0,
+            "radius": 1,
+            "s_m1": 0.0,
+            "s_0": 0.0,
+            "s_p1": 1.0,
+            "gamma": 1,
+            "prev": "One-hot",
+        },
+    ),
+    "Walk by location": (
+        "g = 0 ignores the key and the shift moves the focus one row per Step; it wraps at the end.",
+        {"g": 0.0, "radius": 1, "s_m1": 0.0, "s_0": 0.0, "s_p1": 1.0, "gamma": 1, "prev": "Carry forward", "steps": 0},
+    ),
+    "Blur, then sharpen": (
+        "A soft shift blurs the focus more on every Step. Raise γ to keep it sharp.",
+        {"g": 0.0, "radius": 1, "s_m1": 0.0, "s_0": 0.3, "s_p1": 0.7, "gamma": 1, "prev": "Carry forward", "steps": 4},
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the sidebar sets, read once per rerun."""
+
+    beta: float
+    gate: float
+    shift: tuple[float, ...]
+    gamma: float
+    prev_mode: str
+    prev_row: int
+    key_mode: str
+    key_row: int
+    noise: float
+    key_text: str
+    n_locations: int
+    width: int
+    preset: str
+    seed: int
+
+    @property
+    def memory_signature(self) -> tuple:
+        return (self.preset, self.n_locations, self.width, self.seed)
+
+    @property
+    def knobs(self) -> pg.HeadKnobs:
+        return pg.HeadKnobs(beta=self.beta, gate=self.gate, shift=self.shift, gamma=self.gamma)
+
+
+def sidebar_settings() -> Settings:
+    """Head knobs first (what a class turns most), then w_prev, key and memory set-up."""
+    with st.sidebar:
+        st.header("Head knobs")
+        beta = st.select_slider("Key strength β (stage 2)", BETA_OPTIONS, value=10, key="beta", **URL)
+        gate = st.slider("Gate g (stage 3)", 0.0, 1.0, 1.0, 0.05, key="g", **URL)
+        radius = st.radio("Shift range R (offsets −R … +R, stage 4)", [1, 2], key="radius", horizontal=True, **URL)
+        shift = tuple(
+            st.slider(f"s({o:+d})" if o else "s(0)", 0.0, 1.0, SHIFT_DEFAULTS[o], 0.05, key=SHIFT_KEYS[o], **URL)
+            for o in range(-radius, radius + 1)
+        )
+        gamma = st.select_slider("Sharpening γ (stage 5)", GAMMA_OPTIONS, value=1, key="gamma", **URL)
+
+        st.header("Previous weighting")
+        prev_mode = PREVIOUS_LABELS[st.radio("w_prev", list(PREVIOUS_LABELS), key="prev", index=2, **URL)]
+        st.caption(pg.PREVIOUS_MODES[prev_mode])
+        prev_row = 0 if prev_mode == "uniform" else int(st.number_input("Start row", 0, 63, 0, key="prev_row", **URL))
+
+        st.header("Key")
+        key_mode = KEY_LABELS[st.radio("Key k", list(KEY_LABELS), key="key_mode", horizontal=True, **URL)]
+        key_row, noise, key_text = 3, 0.0, ""
+        if key_mode == "edited":
+            key_text = st.text_input(
+                "Typed key (comma-separated, M numbers)", key="key_text", placeholder="e.g. 1, 0, -0.5, ...", **URL
+            )
+        else:
+            key_row = int(st.number_input("Copy row", 0, 63, 3, key="key_row", **URL))
+        if key_mode == "noisy":
+            noise = st.slider("Noise σ", 0.0, 1.0, 0.3, 0.05, key="noise", **URL)
+
+        st.header("Memory")
+        n_locations = int(st.number_input("Locations N", 2, 64, 12, key="n", **URL))
+        width = int(st.number_input("Width M", 2, 32, 8, key="m", **URL))
+        preset = st.selectbox("Preset", [p.capitalize() for p in pg.MEMORY_PRESETS], key="preset", **URL).lower()
+        st.caption(pg.MEMORY_PRESETS[preset])
+        seed = int(st.number_input("Seed", 0, 99_999, 0, key="seed", **URL))
+    return Settings(
+        beta=float(beta),
+        gate=float(gate),
+        shift=shift,
+        gamma=float(gamma),
+        prev_mode=prev_mode,
+        prev_row=prev_row,
+        key_mode=key_mode,
+        key_row=key_row,
+        noise=float(noise),
+        key_text=key_text,
+        n_locations=n_locations,
+        width=width,
+        preset=preset,
+        seed=seed,
+    )
+
+
+def current_memory(s: Settings) -> np.ndarray:
+    """The preset, or the hand-edited memory carried in the link (``mem``) for this preset."""
+    base = pg.memory_preset(s.preset, s.n_locations, s.width, s.seed)
+    if st.session_state.get("mem_signature", s.memory_signature) != s.memory_signature:
+        st.query_params.pop("mem", None)  # a new preset or shape starts from the preset again
+    st.session_state["mem_signature"] = s.memory_signature
+    text = st.query_params.get("mem")
+    if not text:
+        return base
+    try:
+        return pg.decode_memory(text, s.n_locations, s.width)
+    except pg.PlaygroundInputError as exc:
+        st.warning(
+            f"The memory in the link was not used: {exc}. Showing the preset instead.", icon=":material/link_off:"
+        )
+        st.query_params.pop("mem", None)
+        return base
+
+
+def memory_editor(s: Settings, memory: np.ndarray) -> np.ndarray:
+    """Hand-edit the memory; a bad cell shows a message and keeps the last good memory."""
+    editor_key = "memory_editor_{}_{}_{}_{}".format(*s.memory_signature)
+    if not st.toggle("Edit memory by hand", key="edit_memory"):
+        st.session_state["last_good_memory"] = memory
+        return memory
+    with st.container(border=True):
+        st.caption(
+            "Change any cell and the figures follow; the edit travels in the link. Cells must be finite numbers."
+        )
+        edited = st.data_editor(
+            pd.DataFrame(memory, columns=[f"c{j}" for j in range(s.width)]), key=editor_key, width="stretch"
+        )
+        try:
+            candidate = pg.check_memory_table(edited.to_numpy(dtype=object))
+        except pg.PlaygroundInputError as exc:
+            st.error(f"{exc}. Keeping the last good memory.", icon=":material/warning:")
+            candidate = st.session_state.get("last_good_memory", memory)
+            if candidate.shape != memory.shape:
+                candidate = memory
+        if not np.array_equal(candidate, memory):
+            st.query_params["mem"] = pg.encode_memory(candidate)
+        if st.button("Reset memory to the preset", key="reset_memory"):
+            st.query_params.pop("mem", None)
+            st.session_state.pop(editor_key, None)
+            st.rerun()
+    st.session_state["last_good_memory"] = candidate
+    return candidate
+
+
+def read_key(s: Settings, memory: np.ndarray) -> tuple[np.ndarray, int]:
+    """The key from the sidebar settings; a bad typed key keeps the last good one."""
+    row = min(s.key_row, s.n_locations - 1)
+    if s.key_row >= s.n_locations:
+        st.info(f"Copy row {s.key_row} is past the last location; using row {row}.")
+    if s.key_mode == "edited" and not s.key_text.strip():
+        st.info("Type a key in the sidebar; until then the key is a copy of the chosen row.")
+        return memory[row].copy(), row
+    try:
+        key = pg.make_key(memory, s.key_mode, row, s.noise, s.seed, s.key_text)
+    except pg.PlaygroundInputError as exc:
+        st.error(f"{exc}. Keeping the last good key.", icon=":material/warning:")
+        key = st.session_state.get("last_good_key", memory[row])
+        if key.shape != (s.width,):
+            key = memory[row].copy()
+    st.session_state["last_good_key"] = key
+    return key, row
+
+
+def apply_scenario() -> None:
+    """Set every knob a scenario names (the widgets, and so the URL, follow)."""
+    name = st.session_state.get("scenario")
+    if name in SCENARIOS:
+        st.session_state.update(SCENARIOS[name][1])
+
+
+def scenario_picker() -> None:
+    scenario = st.pills("Try a scenario", list(SCENARIOS), key="scenario", on_change=apply_scenario)
+    if scenario:
+        st.info(SCENARIOS[scenario][0], icon=":material/school:")
+
+
+def steps_from_link() -> int:
+    """The step count carried in the link (``steps``), 0 when absent or malformed."""
+    text = st.query_params.get("steps", "0")
+    return int(text) if text.isdigit() and int(text) <= pg.MAX_STEPS else 0
+
+
+def _move_steps(delta: int) -> None:
+    st.session_state["steps"] = int(min(max(st.session_state["steps"] + delta, 0), pg.MAX_STEPS))
+
+
+def step_controls() -> int:
+    """Back / Step / Reset buttons in carry mode; the step count travels in the link."""
+    if "steps" not in st.session_state:
+        st.session_state["steps"] = steps_from_link()
+    cols = st.columns([1, 1, 1, 5], vertical_alignment="bottom")
+    cols[0].button("Back", key="step_back", icon=":material/undo:", on_click=_move_steps, args=(-1,), width="stretch")
+    cols[1].button(
+        "Step",
+        key="step_next",
+        icon=":material/redo:",
+        on_click=_move_steps,
+        args=(1,),
+        type="primary",
+        width="stretch",
+    )
+    cols[2].button(
+        "Reset",
+        key="step_reset",
+        icon=":material/restart_alt:",
+        on_click=_move_steps,
+        args=(-pg.MAX_STEPS,),
+        width="stretch",
+    )
+    steps = st.session_state["steps"]
+    if steps:
+        st.query_params["steps"] = str(steps)
+    else:
+        st.query_params.pop("steps", None)
+    return steps
+
+
+def pipeline_view(
+    s: Settings, memory: np.ndarray, key: np.ndarray, key_row: int, result: pg.PlaygroundResult, steps: int
+) -> None:
+    """The stage equations over the row-aligned pipeline figure."""
+    if s.prev_mode == "carry":
+        start = "the one-hot start" if steps == 0 else f"the weighting step {steps} produced"
+        st.markdown(f"#### Step {steps + 1}: w_prev is {start}")
+        st.caption(f"{steps} steps taken · press Step to feed this result back in as the next w_prev")
+    eq_cols = st.columns([0.2] + [0.16] * 5)
+    for col, equation in zip(eq_cols[1:], EQUATIONS, strict=True):
+        col.latex(equation)
+    shift_text = ", ".join(f"{v:.2f}" for v in result.shift)
+    labels = {
+        "w_c": f"β = {s.beta:g}",
+        "w_g": f"g = {s.gate:.2f}",
+        "w_s": f"s = [{shift_text}]",
+        "w": f"γ = {s.gamma:g}",
+    }
+    key_row_shown = None if s.key_mode == "edited" else key_row
+    show_figure(
+        addressing_pipeline_figure(memory, key, result.trace, result.w_prev, result.shift, labels, key_row_shown),
+        key="pipeline",
+    )
+
+
+def explanation(s: Settings, result: pg.PlaygroundResult) -> None:
+    st.markdown(
+        "Grey ticks show what a stage starts from: **w_prev** in panel 3 and **w_s** in panel 5. "
+        "The orange box marks the row the key was copied from. Offset +1 moves the focus from location "
+        "*i* to *i + 1*; the last location wraps round to the first."
+    )
+    if s.prev_mode == "carry":
+        st.markdown("**The walk so far**: the weighting after each step (step 0 is the starting one-hot).")
+        show_figure(walk_figure(result.walk), key="walk")
+
+
+def render() -> None:
+    """The whole page: sidebar settings, scenario and step controls, the pipeline, then the details."""
+    raw_url = snapshot_url_params()
+    st.title("Addressing Playground")
+    st.caption(
+        "One NTM head turns a key into a weighting over memory locations in four stages "
+        "(Graves et al. 2014, §3.3). Each row is a location; follow it left to right."
+    )
+    s = sidebar_settings()
+    memory = current_memory(s)
+    controls_area, figure_area, details_area = st.container(), st.container(), st.container()
+    with details_area:
+        memory = memory_editor(s, memory)
+    with controls_area:
+        scenario_picker()
+        key, key_row = read_key(s, memory)
+        steps = step_controls() if s.prev_mode == "carry" else 0
+    w_start = pg.previous_weighting("one-hot" if s.prev_mode == "carry" else s.prev_mode, s.n_locations, s.prev_row)
+    result = pg.run_playground(memory, key, s.knobs, w_start, steps)
+    with figure_area:
+        pipeline_view(s, memory, key, key_row, result, steps)
+    with details_area:
+        explanation(s, result)
+    if "steps" in raw_url and str(steps_from_link()) != raw_url["steps"]:
+        st.warning(f"The link's `steps={raw_url['steps']}` is not a step count from 0 to {pg.MAX_STEPS}.")
+    warn_ignored_url_params(raw_url, BOUND_KEYS, extra_keys=["mem", "steps"])
