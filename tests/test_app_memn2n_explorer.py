@@ -226,3 +226,13 @@ def test_export_panel_offers_gif_html_json_and_the_animation():
     assert [f["name"] for f in frames] == [f"hop {k}" for k in range(1, len(frames) + 1)]
     closed = open_explorer()
     assert not closed.get("download_button")  # nothing is built while the panel is closed
+
+
+def test_masking_every_sentence_says_so_and_shows_no_nan():
+    at = open_explorer({"src": "Typed"})
+    at.get("button_group")[0].set_value([1, 2, 3, 4]).run()
+    no_exception(at)
+    assert np.allclose(attention(at), 0.0)
+    assert "every sentence is masked" in text(at)
+    assert not re.search(r"\bnan\b", text(at).lower())
+    assert all(np.isfinite(p).all() for hop in readout(at).values() for p in hop.values())
