@@ -48,6 +48,11 @@ def test_override_and_animation_render(tab):
     tab.wait_idle()
     tab.page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 14", timeout=30_000)
     tab.screenshot("ntm-explorer-override")
+    animation = tab.page.locator(".st-key-animation")
+    assert animation.locator(".gtitle").text_content().startswith("step 0")
+    animation.get_by_text("▶ Play").click()  # plotly.js plays the frames: no rerun, no server
+    tab.page.wait_for_timeout(1500)
+    assert not animation.locator(".gtitle").text_content().startswith("step 0"), "the animation should have moved on"
     tab.page.set_viewport_size({"width": 1600, "height": 4600})
     tab.wait_idle()
     tab.screenshot("ntm-explorer-override-full")
