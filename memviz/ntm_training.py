@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import os
 import platform
@@ -37,7 +38,7 @@ import numpy as np
 import torch
 from torch.nn import functional as nnf
 
-from memviz.ntm import architecture_of, build_model, make_task, save_state
+from memviz.ntm import architecture_of, build_model, load_state, make_task, save_state
 from memviz.pretrained import PRETRAINED_DIR, card_path, weights_path, write_card
 
 
@@ -69,6 +70,7 @@ class Recipe:
     polish: int = 0
     lr_after_target: float | None = None
     zero_share: float = 0.0
+    init_from: str | None = None
     target_bits: float = 0.1
     check_every: int = 1600
     val_per_size: int = 16
@@ -215,6 +217,8 @@ def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResul
     rng = np.random.default_rng(recipe.seed)
     task = make_task(recipe.task)
     model = build_model(recipe.family, recipe.architecture)
+    if recipe.init_from:
+        load_state(model, Path(recipe.init_from), Path(recipe.init_from).stem)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     val = validation_set(task, recipe)
@@ -273,8 +277,8 @@ def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResul
                 log(f"reached {val_bits:.3f} <= {recipe.target_bits} bits/sequence after {seen} sequences")
                 if recipe.lr_after_target:
                     for group in optimizer.param_groups:
-                        group["lr"] = recipe.lr_after_target
-                    log(f"learning rate now {recipe.lr_after_target} for polishing")
+                        group["lr"] = min(group["lr"], recipe.lr_after_target)
+                    log(f"learning rate now {optimizer.param_groups[0]['lr']} for polishing")
             if seq_to_target is not None and seen >= seq_to_target + recipe.polish:
                 stop = f"target reached, then {recipe.polish} polishing sequences"
         if seen >= recipe.max_sequences:
@@ -367,7 +371,7 @@ def write_curve(path: Path, curve: list[dict[str, float]]) -> None:
 def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) -> dict[str, Any]:
     """The JSON card of a freshly trained model (metrics are added by evaluation)."""
     model = result.model
-    return {
+    card = {
         "name": name,
         "family": recipe.family,
         "description": recipe.description,
@@ -394,6 +398,23 @@ def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) ->
         },
         "metrics": {},
     }
+    if recipe.init_from:
+        card["training"]["previous_stage"] = previous_stage(Path(recipe.init_from))
+        card["training"]["reproduce"] = (
+            "first reproduce previous_stage, then: "
+            + card["training"]["reproduce"]
+            + (f" --init-from {recipe.init_from} --lr {recipe.lr} --polish {recipe.polish}")
+        )
+    return card
+
+
+def previous_stage(weights: Path) -> dict[str, Any]:
+    """The training record of the checkpoint a run started from (its card sits beside it)."""
+    card_file = weights.with_suffix(".json")
+    if not card_file.is_file():
+        return {"weights": str(weights), "card": "missing"}
+    card = json.loads(card_file.read_text())
+    return {"weights": str(weights), "seed": card.get("seed"), "recipe": card.get("recipe"), **card.get("training", {})}
 
 
 def save_run(name: str, recipe: Recipe, result: TrainResult, out_dir: Path) -> Path:
@@ -418,6 +439,7 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--polish", type=int, help="sequences to keep training after reaching the target")
     parser.add_argument("--batch", type=int, help="batch size")
     parser.add_argument("--lr", type=float, help="Adam learning rate")
+    parser.add_argument("--init-from", help="start from these weights (a .safetensors with its card beside it)")
     parser.add_argument("--out", type=Path, default=PRETRAINED_DIR, help="output folder (default: pretrained/)")
     parser.add_argument("--no-eval", action="store_true", help="skip the evaluation after training")
     parser.add_argument("--eval-sequences", type=int, default=500, help="fresh sequences per size in evaluation")
@@ -435,6 +457,7 @@ def recipe_for(name: str, args: argparse.Namespace) -> Recipe:
         "polish": args.polish,
         "batch": args.batch,
         "lr": args.lr,
+        "init_from": args.init_from,
     }
     return replace(RECIPES[name], **{k: v for k, v in overrides.items() if v is not None})
 
