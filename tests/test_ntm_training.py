@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -61,3 +62,14 @@ def test_every_shipped_name_has_a_recipe():
     for name in list_pretrained():
         if name.split("-")[0] in ("ntm", "lstm"):
             assert name in RECIPES
+
+
+def test_training_can_continue_from_a_checkpoint(tmp_path, tiny_run):
+    save_run("ntm-tiny", TINY, tiny_run, tmp_path)
+    stage2 = replace(TINY, init_from=str(tmp_path / "ntm-tiny.safetensors"), max_sequences=16 * 30, seed=4)
+    again = train(stage2, progress=False, log=lambda s: None)
+    assert again.curve[0]["val_loss"] < tiny_run.curve[0]["val_loss"] - 0.03
+    save_run("ntm-tiny2", stage2, again, tmp_path)
+    card = json.loads((tmp_path / "ntm-tiny2.json").read_text())
+    assert card["training"]["previous_stage"]["sequences_seen"] == TINY.max_sequences
+    assert "--init-from" in card["training"]["reproduce"]
