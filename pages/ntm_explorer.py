@@ -177,8 +177,8 @@ def build_episode() -> ex.Episode | None:
     try:
         return ex.drawn_episode(task, grid, ex.clamp_size(task, size), query)
     except ex.ExploreInputError as exc:
-        st.error(f"{exc.args[0].capitalize()}.", icon=":material/warning:")
-        return st.session_state.get("last_good_episode")
+        st.error(f"{exc.args[0].capitalize()}. Showing the last good episode.", icon=":material/warning:")
+        return st.session_state.get(f"last_good_episode_{name}")
 
 
 st.title("NTM Explorer")
@@ -190,7 +190,7 @@ episode = build_episode()
 if episode is None:
     st.info("Draw at least one vector to start.")
     st.stop()
-st.session_state["last_good_episode"] = episode
+st.session_state[f"last_good_episode_{name}"] = episode
 steps = episode.steps
 base = run_trace(name, episode.x)
 
@@ -399,6 +399,7 @@ def meta() -> dict:
 def export_section() -> None:
     st.subheader("Take it with you")
     stem = f"{name}-seed{seed}" if source == "Random" else f"{name}-drawn"
+    info = json.loads(json.dumps(meta(), default=str))  # now: the download callables run outside the script
     cols = st.columns(4)
     cols[0].download_button(
         "GIF for slides",
@@ -433,7 +434,7 @@ def export_section() -> None:
     )
     cols[3].download_button(
         "Trace as JSON",
-        data=lambda: ex.export_json(shown, episode, json.loads(json.dumps(meta(), default=str))),
+        data=lambda: ex.export_json(shown, episode, info),
         file_name=f"{stem}.json",
         mime="application/json",
         key="dl_json",

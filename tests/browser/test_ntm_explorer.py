@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +55,13 @@ def test_override_and_animation_render(tab):
     animation.get_by_text("▶ Play").click()  # plotly.js plays the frames: no rerun, no server
     tab.page.wait_for_timeout(1500)
     assert not animation.locator(".gtitle").text_content().startswith("step 0"), "the animation should have moved on"
+    with tab.page.expect_download() as gif:
+        tab.page.locator(".st-key-dl_gif button").first.click()
+    assert Path(gif.value.path()).read_bytes()[:6] == b"GIF89a"  # drawn on the server, no browser involved
+    with tab.page.expect_download() as trace:
+        tab.page.locator(".st-key-dl_json button").first.click()
+    doc = json.loads(Path(trace.value.path()).read_text())
+    assert doc["meta"]["overrides"] == [{"head": "write0", "step": 12, "g": 0.0, "shift": [0.0, 0.0, 1.0]}]
     tab.page.set_viewport_size({"width": 1600, "height": 4600})
     tab.wait_idle()
     tab.screenshot("ntm-explorer-override-full")
