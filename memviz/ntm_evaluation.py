@@ -53,8 +53,11 @@ def default_sizes(task: Any) -> list[int | tuple[int, int]]:
     if task.name == "copy":
         return [*task.train_sizes(), 30, 40, 50, 60, 80, 100, 120]
     if task.name == "repeat_copy":
+        # a 5 x 5 grid over the training range (all 100 pairs x 500 episodes take minutes), then beyond it
+        grid = [(length, repeats) for length in (1, 3, 5, 7, 10) for repeats in (1, 3, 5, 7, 10)]
         beyond = [(length, repeats) for length in (10, 15, 20) for repeats in (10, 15, 20)]
-        return [*task.train_sizes(), *[s for s in beyond if s not in task.train_sizes()]]
+        inside = [s for s in grid if s in task.train_sizes()]
+        return [*inside, *[s for s in beyond if s not in task.train_sizes()]]
     return [*task.train_sizes(), *range(task.max_items + 1, 13)]
 
 
