@@ -13,7 +13,7 @@ from PIL import Image
 from memviz import explore_ntm as ex
 from memviz.figures import ntm as figs
 from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE, to_plotly
-from memviz.ntm import NTM, NTMConfig
+from memviz.ntm import NTM, LSTMBaseline, LSTMConfig, NTMConfig
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.copy import CopyTask
 from memviz.tasks.repeat_copy import RepeatCopyTask
@@ -244,3 +244,13 @@ def test_figures_are_valid_plotly_specs(trace, episode):
     assert f"max {h.w[t].max():.2f} @ {int(h.w[t].argmax())}" in pipeline_titles  # stats over all locations
     assert len(specs[5]["frames"]) == episode.steps
     assert "<html" in figs.animation_html(specs[5])[:200].lower()
+
+
+def test_lstm_episode_exports_too(episode):
+    torch.manual_seed(0)
+    lstm = LSTMBaseline(LSTMConfig(hidden_size=8, layers=1)).eval()
+    trace = ex.run_episode(lstm, episode.x)
+    image = Image.open(io.BytesIO(ex.episode_gif(trace, episode, STYLE, "lstm")))
+    assert image.n_frames == episode.steps
+    assert "hidden" in np.load(io.BytesIO(ex.export_npz(trace, episode)))
+    ex.check_finite(trace)
