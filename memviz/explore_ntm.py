@@ -195,6 +195,20 @@ def phase_labels(task: Task, size: dict[str, int]) -> tuple[list[str], list[str]
     return [n for n, _ in named], [k for _, k in named]
 
 
+def baseline_for(name: str, available: Sequence[str], specs: dict[str, dict]) -> str | None:
+    """The LSTM baseline trained on the same task as NTM ``name`` (``ntm-copy`` -> ``lstm-copy``), if shipped.
+
+    ``specs`` maps model names to their cards' task specs; the two must match
+    so that both models read the same episode (section 4 compares them so).
+    """
+    if not name.startswith("ntm-"):
+        return None
+    candidate = "lstm-" + name[len("ntm-") :]
+    if candidate not in available or specs.get(candidate) != specs.get(name):
+        return None
+    return candidate
+
+
 def wrap_notice(x: np.ndarray, memory_n: int) -> str | None:
     """A warning when more input steps carry data than memory has locations (shifts wrap round)."""
     data_steps = int((np.abs(np.asarray(x)).sum(axis=1) > 0).sum())

@@ -32,6 +32,7 @@ G_OPTIONS = [OFF, "0", "0.1", "0.25", "0.5", "0.75", "0.9", "1"]
 GAMMA_OPTIONS = [OFF, "1", "1.5", "2", "3", "5", "10", "20", "50", "100"]
 OVERRIDE_KEYS = ["ov_beta", "ov_g", "ov_shift", "ov_gamma"]
 BOUND_KEYS = [
+    "vs_lstm",
     "model",
     "input",
     "seed",
@@ -362,6 +363,31 @@ if changed is not None:
     show_figure(
         figs.comparison_figure(base.outputs, changed.outputs, episode.y, episode.mask, override_step, output_labels),
         key="compare",
+    )
+
+
+# ------------------------------------------------------------------ the LSTM baseline on the same input
+@st.cache_data(ttl=300, show_spinner=False)
+def task_specs(names: tuple[str, ...]) -> dict[str, dict]:
+    """Each model's task, from its card (the LSTM baseline must match the NTM's task to compare)."""
+    return {n: memviz.pretrained.read_card(n).get("task", {}) for n in names}
+
+
+baseline = ex.baseline_for(name, models, task_specs(tuple(models))) if is_ntm else None
+if baseline and st.toggle(f"Compare with the LSTM baseline ({baseline}) on this input", key="vs_lstm", **URL):
+    lstm = run_trace(baseline, episode.x)
+    show_figure(
+        figs.comparison_figure(
+            shown.outputs,
+            lstm.outputs,
+            episode.y,
+            episode.mask,
+            None,
+            output_labels,
+            names=("NTM", "LSTM"),
+            titles=(f"NTM ({name})", f"LSTM baseline ({baseline}), no external memory"),
+        ),
+        key="vs_lstm_chart",
     )
 
 

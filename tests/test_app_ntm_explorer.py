@@ -236,3 +236,15 @@ def test_every_task_steps_and_intervenes(tiny_models, name, phase, channel):
     at.radio(key="input").set_value("Drawn").run()
     no_exception(at)
     assert at.data_editor
+
+
+@pytest.mark.skipif("lstm-copy" not in memviz.list_pretrained(), reason="needs pretrained/lstm-copy")
+def test_ntm_and_lstm_side_by_side_on_the_same_input():
+    at = open_explorer({"length": "20"})
+    at.toggle(key="vs_lstm").set_value(True).run()
+    no_exception(at)
+    chart = figure(at, "vs_lstm_chart")
+    ntm, lstm = array(trace_named(chart, "NTM")["z"]), array(trace_named(chart, "LSTM")["z"])
+    assert ntm.shape == lstm.shape == (8, 41)
+    titles = " ".join(a["text"] for a in chart["layout"]["annotations"])
+    assert "NTM (ntm-copy)" in titles and "LSTM baseline (lstm-copy)" in titles

@@ -254,3 +254,11 @@ def test_lstm_episode_exports_too(episode):
     assert image.n_frames == episode.steps
     assert "hidden" in np.load(io.BytesIO(ex.export_npz(trace, episode)))
     ex.check_finite(trace)
+
+
+def test_lstm_baseline_is_matched_by_task():
+    specs = {"ntm-copy": {"name": "copy"}, "lstm-copy": {"name": "copy"}, "ntm-repeat-copy": {"name": "repeat_copy"}}
+    assert ex.baseline_for("ntm-copy", list(specs), specs) == "lstm-copy"
+    assert ex.baseline_for("ntm-repeat-copy", list(specs), specs) is None
+    assert ex.baseline_for("lstm-copy", list(specs), specs) is None
+    assert ex.baseline_for("ntm-copy", ["ntm-copy", "lstm-copy"], {**specs, "lstm-copy": {"name": "other"}}) is None

@@ -448,18 +448,22 @@ def comparison_figure(
     mask: np.ndarray,
     override_step: int | None,
     labels: Sequence[str],
+    names: tuple[str, str] = ("untouched", "with override"),
+    titles: tuple[str, str] = ("untouched run", "with the override"),
 ) -> dict:
-    """Outputs of the untouched run, of the run with the override, and their difference (bits x time).
+    """Outputs of two runs of one episode and their difference (bits x time).
 
-    ``override_step`` (None: every step) is marked; wrong bits are crossed as
-    in :func:`bit_grids_figure`.
+    By default the untouched run and the run with an override, whose step
+    (``override_step``; None: every step) is marked; the NTM against the LSTM
+    baseline with other ``names`` and ``titles``. Wrong bits are crossed as in
+    :func:`bit_grids_figure`.
     """
     steps = base_outputs.shape[0]
     scored = mask > 0
     change = (new_outputs - base_outputs).T.astype(np.float32)
     data = []
     domains = {"y": [0.69, 0.95], "y2": [0.36, 0.62], "y3": [0.0, 0.28]}
-    for axis, (name, z) in zip(domains, [("untouched", base_outputs), ("with override", new_outputs)], strict=False):
+    for axis, (name, z) in zip(domains, [(names[0], base_outputs), (names[1], new_outputs)], strict=False):
         data.append(_bit_heat(z.T, axis, name, labels, showscale=axis == "y"))
         wt, wb = np.nonzero(((z > 0.5) != (target > 0.5)) & scored[:, None])
         data.append(
@@ -506,8 +510,8 @@ def comparison_figure(
         }
     errors = [int((((z > 0.5) != (target > 0.5)) & scored[:, None]).sum()) for z in (base_outputs, new_outputs)]
     layout["annotations"] = [
-        _title(f"<b>untouched run</b> · {errors[0]} wrong bits", 0, 0.955, size=14),
-        _title(f"<b>with the override</b> · {errors[1]} wrong bits", 0, 0.625, size=14),
+        _title(f"<b>{titles[0]}</b> · {errors[0]} wrong bits", 0, 0.955, size=14),
+        _title(f"<b>{titles[1]}</b> · {errors[1]} wrong bits", 0, 0.625, size=14),
         _title("<b>change</b> in p(bit = 1): red up, blue down", 0, 0.285, size=14),
     ]
     layout["shapes"] = [] if override_step is None else [_cursor(override_step, "x")]
