@@ -174,7 +174,9 @@ def build_episode() -> ex.Episode | None:
     query = 0
     if task.name == "associative_recall":
         items = max(len(grid) // task.item_length, 2)
-        query = int(st.number_input("Query: recall the item after item number", 0, items - 2, 0, key="query", **URL))
+        if "query" in st.session_state:  # fewer items drawn than before: keep the query inside the list
+            st.session_state["query"] = min(max(int(st.session_state["query"]), 0), items - 2)
+        query = int(st.number_input("Query: recall the item after item number", 0, items - 2, key="query", **URL))
     try:
         return ex.drawn_episode(task, grid, ex.clamp_size(task, size), query)
     except ex.ExploreInputError as exc:
