@@ -436,7 +436,7 @@ def gif_frame(trace: MemN2NTrace, example: Example, hop: int):
 
     n, hops = len(trace.sentences), trace.hops
     top = 110
-    readout_h = 40 + 5 * 34
+    readout_h = 40 + 6 * 34
     height = top + n * _ROW + 30 + readout_h
     image = Image.new("RGB", (_GIF_WIDTH, height), "white")
     draw = ImageDraw.Draw(image)
@@ -468,9 +468,13 @@ def gif_frame(trace: MemN2NTrace, example: Example, hop: int):
                 draw.text((box[0] + 14, y + 4), f"{value:.2f}", fill=ink, font=normal)
     y0 = top + n * _ROW + 24
     draw.text((20, y0), f"Answer if it stopped after hop {hop}:", fill="black", font=bold)
-    for r, (word, prob) in enumerate(trace.hop_top5[hop - 1]):
+    rows = list(trace.hop_top5[hop - 1])
+    rank = answer_rank(trace, hop, example.answer)
+    if rank is not None and rank[0] > len(rows):  # the true answer, marked even when it is not in the top 5
+        rows.append((f"{example.answer} (rank {rank[0]})", rank[1]))
+    for r, (word, prob) in enumerate(rows):
         y = y0 + 34 + r * 34
-        colour = HIGHLIGHT_COLOR if word == example.answer else "#2c5f8a"
+        colour = HIGHLIGHT_COLOR if word.split(" (rank")[0] == example.answer else "#2c5f8a"
         draw.text((20, y + 2), _fit(draw, word, normal, 200), fill="black", font=normal)
         draw.rectangle((240, y, 240 + round(prob * 700), y + 26), fill=colour)
         draw.text((250 + round(prob * 700), y + 2), f"{prob:.2f}", fill="black", font=normal)

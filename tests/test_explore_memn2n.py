@@ -131,6 +131,16 @@ def test_gif_has_one_frame_per_hop_drawn_without_a_browser(trace, example):
     assert image.size[0] == 1200 and image.size[1] > 30 * len(trace.sentences)
 
 
+def test_gif_frame_marks_a_true_answer_outside_the_top_five(trace, example):
+    from dataclasses import replace
+
+    worst = trace.answers[int(np.argmin(trace.hop_probs[0]))]
+    assert xm.answer_rank(trace, 1, worst)[0] == len(trace.answers)
+    frame = xm.gif_frame(trace, replace(example, answer=worst), 1)
+    orange = np.all(np.asarray(frame)[:, :, :3] == (230, 97, 0), axis=-1)  # HIGHLIGHT_COLOR
+    assert orange[-60:].any()  # the sixth bar, at the bottom, is the true answer
+
+
 def test_html_export_is_self_contained(trace, example):
     html = xm.figure_html(figs.animation_figure(trace, example.supporting), "test")
     assert "<html>" in html and "Plotly.newPlot" in html and "cdn" not in html.split("<body>")[0].lower()
