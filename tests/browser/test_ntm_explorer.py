@@ -36,9 +36,6 @@ def test_step_buttons_and_play(tab):
     tab.wait_idle()
     later = int(re.match(r"Step (\d+)", step_label(tab)).group(1))
     assert later > 3, "playing for a second should advance the step"
-    tab.page.set_viewport_size({"width": 1600, "height": 4000})  # Streamlit scrolls inside: show it all
-    tab.wait_idle()
-    tab.screenshot("ntm-explorer-full")
     assert tab.exceptions() == []
     assert tab.errors == []
 
