@@ -4,6 +4,13 @@ Graves, Wayne & Danihelka (2014): the copy, repeat copy and associative recall
 tasks of section 4, the heads' addressing of section 3.3, the LSTM baseline.
 Thin page: widgets, caching and layout; the logic is in memviz.explore_ntm and
 the figures in memviz.figures.ntm.
+
+A link carries the whole view (``/ntm?...``): ``model``, ``input`` (Random or
+Drawn), ``seed``, ``length`` / ``repeats`` / ``items``, ``bits`` (a drawing, one
+hex number per vector), ``query``, ``t`` (the step), ``diff``, ``head``,
+``ov_beta`` / ``ov_g`` / ``ov_shift`` / ``ov_gamma`` (``off`` or a value),
+``ov_scope`` and ``ov_step``, ``vs_lstm``. Values out of range fall back to the
+defaults with a notice.
 """
 
 from __future__ import annotations
