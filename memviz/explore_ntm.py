@@ -688,9 +688,8 @@ def canvas_labels(
     """Text of a GIF frame as (x, y, text): title with the step and phase, and every panel's name."""
     labels = [(_PAD, 8, f"{title}   step {t} of {trace.steps - 1}: {episode.phases[t]}")]
     if isinstance(trace, NTMTrace):
-        rows = layout["rows"]
         y, x = layout["memory_origin"]
-        labels.append((x, y - _LABEL + 2, f"memory M_t (rows {rows[0]}..{rows[-1]})"))
+        labels.append((x, y - _LABEL + 2, "memory M_t"))
         for head, (hy, hx) in zip([*trace.write, *trace.read], layout["head_origins"], strict=True):
             labels.append((hx, hy - _LABEL + 2, f"{head.name} w: location x time"))
     for name, (y, _x) in zip(("input", "target", "output"), layout["bit_origins"], strict=True):
