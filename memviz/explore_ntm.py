@@ -358,6 +358,17 @@ def build_overrides(choice: OverrideChoice, shift_width: int, steps: int) -> tup
         raise ExploreInputError(str(exc)) from None
 
 
+def describe_override(override: Override) -> str:
+    """An override in words for the page: ``"write0 at step 12: g = 0, shift s = [0, 0, 1]"``."""
+    where = "every step" if override.step is None else f"step {override.step}"
+    names = {"beta": "β", "g": "g", "shift": "shift s", "gamma": "γ", "key": "key k"}
+    parts = []
+    for name, value in override.values().items():
+        text = "[" + ", ".join(f"{float(v):.3g}" for v in value) + "]" if isinstance(value, tuple) else f"{value:g}"
+        parts.append(f"{names[name]} = {text}")
+    return f"{override.head} at {where}: {', '.join(parts)}"
+
+
 def fixed_knobs(overrides: Sequence[Override], head: str, t: int) -> set[str]:
     """Names of the knobs (beta, g, shift, gamma, key) the overrides fix for ``head`` at step ``t``."""
     return {name for o in overrides if o.head == head and o.applies_at(t) for name in o.values()}

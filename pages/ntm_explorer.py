@@ -258,10 +258,8 @@ shown = changed if changed is not None else base
 errors = ex.total_bit_errors(shown.outputs, episode.y, episode.mask)
 summary = f"**{name}** · {model_label(name)} · {steps} timesteps · **{errors} wrong bit{'s' if errors != 1 else ''}**"
 if overrides:
-    o = overrides[0]
-    where = "every step" if o.step is None else f"step {o.step}"
-    fixed = ", ".join(f"{k} = {v if not isinstance(v, tuple) else list(np.round(v, 2))}" for k, v in o.values().items())
-    summary += f" · override on **{o.head}** at {where}: {fixed}"
+    head, _, rest = ex.describe_override(overrides[0]).partition(" ")
+    summary += f" · override on **{head}** {rest}"
 st.markdown(summary)
 notice = ex.training_notice(task, episode.size)
 if notice:

@@ -115,7 +115,8 @@ def test_link_round_trips_the_view():
     assert at.slider(key="length").value == 15
     assert step_label(at).startswith("**Step 9 of 30**")
     assert at.select_slider(key="ov_g").value == "0" and at.select_slider(key="ov_shift").value == "1"
-    assert any("override on **write0** at step 9" in m.value for m in at.markdown)
+    summary = next(m.value for m in at.markdown if "override on" in m.value)
+    assert "override on **write0** at step 9: g = 0, shift s = [0, 0, 1]" in summary
     assert not at.warning
 
 

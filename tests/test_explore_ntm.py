@@ -262,3 +262,10 @@ def test_lstm_baseline_is_matched_by_task():
     assert ex.baseline_for("ntm-repeat-copy", list(specs), specs) is None
     assert ex.baseline_for("lstm-copy", list(specs), specs) is None
     assert ex.baseline_for("ntm-copy", ["ntm-copy", "lstm-copy"], {**specs, "lstm-copy": {"name": "other"}}) is None
+
+
+def test_overrides_read_as_words():
+    (o,) = ex.build_overrides(ex.OverrideChoice(g="0", shift="1", step=12), 3, 20)
+    assert ex.describe_override(o) == "write0 at step 12: g = 0, shift s = [0, 0, 1]"
+    (every,) = ex.build_overrides(ex.OverrideChoice(head="read0", beta="0.5", every_step=True), 3, 20)
+    assert ex.describe_override(every) == "read0 at every step: β = 0.5"
