@@ -82,6 +82,7 @@ def test_stepping_changes_label_cursor_and_memory():
 def test_override_changes_the_head_at_t_and_outputs_after_only():
     at = open_explorer({"t": "4", "length": "10"})
     w_before = array(trace_named(figure(at, "pipeline_write0"), "w")["x"])
+    wc_before = array(trace_named(figure(at, "pipeline_write0"), "w_c")["x"])
     at.select_slider(key="ov_g").set_value("1").run()  # follow content only...
     at.select_slider(key="ov_beta").set_value("0").run()  # ...with no preference: a uniform write
     no_exception(at)
@@ -90,6 +91,8 @@ def test_override_changes_the_head_at_t_and_outputs_after_only():
     w = array(trace_named(pipeline, "w")["x"])
     assert not np.allclose(w, w_before)
     np.testing.assert_allclose(w, np.full_like(w, 1 / 128), rtol=1e-3)
+    w_c = array(trace_named(pipeline, "w_c")["x"])  # beta = 0: content focus is uniform too
+    assert not np.allclose(w_c, wc_before) and np.allclose(w_c, 1 / 128, rtol=1e-3)
     titles = " ".join(a["text"] for a in pipeline["layout"]["annotations"])
     assert "β = 0.00 <b>✎ override</b>" in titles and "g = 1.00 <b>✎ override</b>" in titles
     assert titles.count("override") == 2  # shift and gamma are still the controller's
