@@ -29,3 +29,37 @@ def test_playground_step_button_walks_the_head(tab):
     assert tab.exceptions() == []
     tab.screenshot("playground-after-3-steps")
     assert tab.errors == []
+
+
+def _cell(tab, row: int, col: int, columns: int) -> tuple[float, float]:
+    """Screen centre of a data-editor cell: a ~45 px index column, then equal columns; 35 px rows under a header."""
+    box = tab.page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    column_width = (box["width"] - 45) / columns
+    return box["x"] + 45 + column_width * (col + 0.5), box["y"] + 35 + 17 + 35 * row
+
+
+def test_memory_editor_takes_a_number_and_refuses_an_empty_cell(tab):
+    tab.open("playground?n=4&m=3&preset=Zeros", charts=2)
+    tab.page.locator(".st-key-edit_memory").click()
+    tab.page.wait_for_selector('[data-testid="stDataFrame"]', timeout=30_000)
+    tab.wait_idle()
+    tab.page.mouse.click(*_cell(tab, 0, 0, 3))
+    tab.page.keyboard.press("ArrowDown")  # row 1, column 0
+    tab.page.keyboard.press("Enter")  # open the cell editor
+    tab.page.wait_for_timeout(400)
+    tab.page.keyboard.press("Control+A")
+    tab.page.keyboard.type("0.75", delay=60)
+    tab.page.keyboard.press("Enter")
+    tab.wait_idle()
+    tab.page.wait_for_function("window.location.search.includes('mem=')", timeout=30_000)
+    assert "0.75" in tab.page.url
+    tab.page.mouse.click(*_cell(tab, 0, 0, 3))
+    tab.page.keyboard.press("Delete")
+    tab.wait_idle()
+    alert = tab.page.locator('[data-testid="stAlert"]').filter(has_text="Keeping the last good memory")
+    alert.wait_for(timeout=30_000)
+    assert "row 0, column 0" in alert.inner_text()
+    assert "0.75" in tab.page.url  # the last good memory is still the one in the link
+    assert tab.exceptions() == []
+    tab.screenshot("playground-memory-editor")
+    assert tab.errors == []
