@@ -447,8 +447,9 @@ def export_section() -> None:
         cols[1].download_button(
             "Interactive HTML",
             data=lambda: figs.animation_html(
-                figs.animation_figure(shown.memory_after, ex.touched_rows(shown), _heads(shown), episode.phases),
-                title_text(),
+                figs.animation_figure(
+                    shown.memory_after, ex.touched_rows(shown), _heads(shown), episode.phases, title_text()
+                )
             ),
             file_name=f"{stem}.html",
             mime="text/html",

@@ -541,7 +541,11 @@ def hidden_state_figure(hidden: np.ndarray, step: int) -> dict:
 
 
 def animation_figure(
-    memory: np.ndarray, rows: np.ndarray, heads: Sequence[tuple[str, np.ndarray]], phases: Sequence[str]
+    memory: np.ndarray,
+    rows: np.ndarray,
+    heads: Sequence[tuple[str, np.ndarray]],
+    phases: Sequence[str],
+    title: str = "",
 ) -> dict:
     """The whole episode as a Plotly animation: memory M_t and the cursor over the weightings, per frame.
 
@@ -560,7 +564,9 @@ def animation_figure(
     moving = [s for s in layout["shapes"] if s not in fixed]
     del fixed  # written-row outlines depend on the step and are left out of the animation
     layout["shapes"] = moving
-    layout["title"] = {"text": f"step 0: {phases[0]}", "x": 0.01, "y": 0.99, "yanchor": "top", "font": {"size": 16}}
+    prefix = f"{title} · " if title else ""
+    layout["title"] = {"text": f"{prefix}step 0: {phases[0]}", "x": 0.01, "y": 0.99, "yanchor": "top"}
+    layout["title"]["font"] = {"size": 16}
     layout["margin"]["t"] = 110
     frames = []
     for t in range(steps):
@@ -571,7 +577,7 @@ def animation_figure(
                 "name": str(t),
                 "data": [{"type": "heatmap", "z": memory[t][rows].astype(np.float32)}],
                 "traces": [0],
-                "layout": {"shapes": shapes, "title": {**layout["title"], "text": f"step {t}: {phases[t]}"}},
+                "layout": {"shapes": shapes, "title": {**layout["title"], "text": f"{prefix}step {t}: {phases[t]}"}},
             }
         )
     play = {"frame": {"duration": 400, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
@@ -613,8 +619,6 @@ def animation_figure(
     return spec
 
 
-def animation_html(spec: dict, title: str = "memviz NTM episode") -> str:
-    """A self-contained HTML page (plotly.js inlined) playing an animation spec offline."""
-    fig = to_plotly(spec)
-    fig.update_layout(title={"text": title, "x": 0.01})
-    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+def animation_html(spec: dict) -> str:
+    """A self-contained HTML page (plotly.js inlined) that plays an animation spec offline."""
+    return to_plotly(spec).to_html(include_plotlyjs=True, full_html=True, auto_play=False)
