@@ -64,10 +64,23 @@ def load_model(name: str):
     return memviz.load_pretrained(name)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def episode_states(name: str, x: np.ndarray) -> list:
+    """The NTM's state before each step of the untouched episode (read only), so overrides re-run from t."""
+    return ex.episode_states(load_model(name), x)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def run_trace(name: str, x: np.ndarray, overrides: tuple = ()):
-    """The traced episode of a model on input ``x`` with ``overrides``, cached by all three."""
-    return ex.run_episode(load_model(name), x, overrides)
+    """The traced episode of a model on input ``x`` with ``overrides``, cached by all three.
+
+    With overrides, only the steps from the first overridden one are re-run
+    (the earlier ones cannot change); the result equals a full re-run.
+    """
+    model = load_model(name)
+    if not overrides or model.family != "ntm":
+        return ex.run_episode(model, x, overrides)
+    return ex.rerun_from(model, x, run_trace(name, x), episode_states(name, x), overrides)
 
 
 def explorer_models() -> list[str]:

@@ -10,7 +10,7 @@ from apptest_helpers import ROOT, array, figure, no_exception, trace_named
 from streamlit.testing.v1 import AppTest
 
 import memviz
-from memviz import pretrained
+from memviz import explore_ntm, pretrained
 from memviz.ntm import NTM, NTMConfig, architecture_of, save_state
 from memviz.pretrained import write_card
 from memviz.tasks.associative_recall import AssociativeRecallTask
@@ -166,15 +166,14 @@ def test_bad_drawing_in_link_gives_a_notice():
 
 
 def test_override_giving_nan_keeps_the_last_good_view(monkeypatch):
-    run = NTM.run
+    rerun_from = explore_ntm.rerun_from
 
-    def poisoned(self, x, overrides=None):
-        trace = run(self, x, overrides)
-        if overrides:
-            trace.outputs[3:] = np.nan
+    def poisoned(*args, **kwargs):
+        trace = rerun_from(*args, **kwargs)
+        trace.outputs[3:] = np.nan
         return trace
 
-    monkeypatch.setattr(NTM, "run", poisoned)
+    monkeypatch.setattr(explore_ntm, "rerun_from", poisoned)
     st.cache_data.clear()
     try:
         at = open_explorer({"ov_gamma": "50", "ov_step": "2", "seed": "3"})

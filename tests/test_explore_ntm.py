@@ -269,3 +269,28 @@ def test_overrides_read_as_words():
     assert ex.describe_override(o) == "write0 at step 12: g = 0, shift s = [0, 0, 1]"
     (every,) = ex.build_overrides(ex.OverrideChoice(head="read0", beta="0.5", every_step=True), 3, 20)
     assert ex.describe_override(every) == "read0 at every step: β = 0.5"
+
+
+@pytest.mark.parametrize(
+    "choices",
+    [
+        [ex.OverrideChoice(shift="1", step=5)],
+        [ex.OverrideChoice(head="read0", beta="0", gamma="50", step=11)],
+        [ex.OverrideChoice(g="1", beta="0", step=2), ex.OverrideChoice(head="read0", shift="blur", step=9)],
+        [ex.OverrideChoice(gamma="2", every_step=True)],
+        [ex.OverrideChoice(g="0", step=12)],
+    ],
+)
+def test_rerun_from_the_first_override_equals_a_full_rerun(model, episode, trace, choices):
+    overrides = [o for c in choices for o in ex.build_overrides(c, 3, episode.steps)]
+    full = model.run(episode.x, overrides=overrides)
+    part = ex.rerun_from(model, episode.x, trace, ex.episode_states(model, episode.x), overrides)
+    for name in ("outputs", "logits", "controller_output", "read_vectors", "memory_before", "memory_after"):
+        np.testing.assert_array_equal(getattr(part, name), getattr(full, name), err_msg=name)
+    for a, b in zip(part.heads, full.heads, strict=True):
+        for name in ("key", "beta", "g", "shift", "gamma", "w_prev", "similarity", "w_c", "w_g", "w_s", "w"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=f"{a.name}.{name}")
+        np.testing.assert_array_equal(a.overridden, b.overridden)
+    assert part.overrides == overrides and ex.first_override_step(overrides) == min(
+        (0 if o.step is None else o.step) for o in overrides
+    )
