@@ -118,14 +118,19 @@ def revisit_case(at: AppTest):
     return action
 
 
-def model_case(steps_length: int):
-    """The re-run alone: the model's traced episode with a new override each call (no Streamlit)."""
+def model_case(steps_length: int, from_step: bool):
+    """The re-run alone (no Streamlit), a new one-step override each call: from its step, or from step 0."""
     model = memviz.load_pretrained("ntm-copy")
     episode = ex.random_episode(model.task, 0, {"length": steps_length})
+    base, states = ex.run_episode(model, episode.x), ex.episode_states(model, episode.x)
 
     def action(i: int) -> None:
         choice = ex.OverrideChoice(gamma=GAMMAS[i % len(GAMMAS)], step=(i + 1) % episode.steps)
-        ex.run_episode(model, episode.x, ex.build_overrides(choice, 3, episode.steps))
+        overrides = ex.build_overrides(choice, 3, episode.steps)
+        if from_step:
+            ex.rerun_from(model, episode.x, base, states, overrides)
+        else:
+            ex.run_episode(model, episode.x, overrides)
 
     return action
 
@@ -148,7 +153,8 @@ def main() -> None:
         "override change + re-run (length 10)": override_case(explorer()[0], 21),
         "override change + re-run (length 20)": override_case(explorer({"length": "20"})[0], 41),
         "override change, trace already cached (length 10)": revisit_case(explorer()[0]),
-        "the re-run alone, no page (length 10)": model_case(10),
+        "the re-run alone from the override's step, no page (length 10)": model_case(10, True),
+        "a full re-run from step 0, no page (length 10)": model_case(10, False),
     }
     baseline, medians = interleaved_medians(lambda i: trivial_rerun(base, i), cases, args.repeats)
     targets = {n: (3.0 if n.startswith("step") else 5.0) for n in cases if n.startswith(("step", "override change +"))}
