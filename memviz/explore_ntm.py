@@ -4,9 +4,10 @@ Everything the page needs that is not a widget or a figure: turn a seed or a
 hand-drawn bit grid into an episode of a task (Graves, Wayne & Danihelka 2014,
 section 4: copy 4.1, repeat copy 4.2, associative recall 4.3), name the phase
 of every timestep, turn slider values into :class:`memviz.ntm.Override`
-objects (the head parameters of section 3.3), compare a re-run with the
-untouched run, and export an episode as GIF, NPZ or JSON. No streamlit here
-(DESIGN.md section 1), so all of it is tested directly.
+objects (the head parameters of section 3.3), re-run an episode from the
+first overridden step (the steps before it cannot change), compare a re-run
+with the untouched run, and export an episode as GIF, NPZ or JSON. No
+streamlit here (DESIGN.md section 1), so all of it is tested directly.
 """
 
 from __future__ import annotations
