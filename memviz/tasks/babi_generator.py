@@ -60,6 +60,10 @@ class Story:
     def ask(self, question: str, answer: str, support: list[int]) -> None:
         self.lines.append(f"{len(self.lines) + 1} {question}\t{answer}\t{' '.join(str(s) for s in support)}")
 
+    def statements_after(self, line: int) -> int:
+        """How many statements were told after line ``line`` (question lines not counted)."""
+        return sum("\t" not in text for text in self.lines[line:])
+
 
 def _capital(text: str) -> str:
     return text[0].upper() + text[1:]
@@ -75,6 +79,8 @@ class World:
     rng: random.Random
     gives: bool = False
     drop_weight: float = 0.45  # relative weight of a drop per carried object (a move weighs 1 per person)
+    get_there: float = 1.0  # how often "got the milk" ends in "there" (tasks 2, 6-8: always; task 3: ~1 in 5)
+    drop_there: float = 0.2
     where: dict[str, str] = field(default_factory=dict)  # person -> room
     moved_at: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # person -> [(line, room)]
     holder: dict[str, str | None] = field(default_factory=dict)  # object -> person or None
@@ -127,11 +133,9 @@ class World:
             self.object_room[o] = room
             self.trail[o].append((room, self.object_events[o][-1], line))
 
-    def _there(self) -> str:
-        return " there" if self.rng.random() < 0.5 else ""
-
     def get(self, story: Story, p: str, o: str) -> None:
-        line = story.say(f"{p} {self.rng.choice(GET)} the {o}{self._there()}.")
+        there = " there" if self.rng.random() < self.get_there else ""
+        line = story.say(f"{p} {self.rng.choice(GET)} the {o}{there}.")
         self.holder[o] = p
         self.carrying[p].append(o)
         self._touch(o, p, line)
@@ -139,7 +143,7 @@ class World:
             self.trail[o].append((self.where[p], line, self.moved_at[p][-1][0]))
 
     def drop(self, story: Story, p: str, o: str) -> None:
-        there = " there" if self.rng.random() < 0.2 else ""
+        there = " there" if self.rng.random() < self.drop_there else ""
         line = story.say(f"{p} {self.rng.choice(DROP)} the {o}{there}.")
         self.holder[o] = None
         self.carrying[p].remove(o)
@@ -175,8 +179,16 @@ def _where_is_person(w: World) -> Question | None:
     return f"Where is {p}?", w.where[p], [w.moved_at[p][-1][0]]
 
 
+def _pick_object(w: World) -> str:
+    """An object to ask about; like the released tasks, mostly one that lies where it was put down."""
+    dropped = [o for o in OBJECTS if w.object_events[o] and w.holder[o] is None]
+    if dropped and w.rng.random() < 0.75:
+        return w.rng.choice(dropped)
+    return w.rng.choice(OBJECTS)
+
+
 def _where_is_object(w: World) -> Question | None:
-    o = w.rng.choice(OBJECTS)
+    o = _pick_object(w)
     if not w.object_events[o]:
         return None
     event = w.object_events[o][-1]
@@ -189,7 +201,7 @@ def _where_is_object(w: World) -> Question | None:
 
 
 def _where_was_object(w: World) -> Question | None:
-    o = w.rng.choice(OBJECTS)
+    o = _pick_object(w)
     trail = w.trail[o]
     if len(trail) < 2 or trail[-1][0] != w.object_room[o]:
         return None  # "before the L" means before its latest arrival at its current room L
@@ -229,28 +241,58 @@ def _world_story(
     objects: bool,
     gives: bool,
     drop_weight: float = 0.45,
-    ask_rate: float = 1.0,
+    get_there: float = 1.0,
+    max_span: int = 1000,
+    tries: int = 8,
 ) -> Story:
-    """Two statements, then (with probability ``ask_rate``) a question if one can be answered; five a story."""
-    story, world = Story(), World(rng, gives=gives, drop_weight=drop_weight)
+    """Two statements, then a question about something told in the last 5 statements; five a story.
+
+    Like the released tasks, a question's latest supporting fact is at most 4 statements
+    old (and, for task 3, its earliest at most ``max_span``); several candidates are tried.
+    """
+    story = Story()
+    world = World(rng, gives=gives, drop_weight=drop_weight, get_there=get_there)
     asked = 0
     while asked < QUESTIONS_PER_STORY:
         world.step(story, objects)
         world.step(story, objects)
-        question = ask(world) if rng.random() < ask_rate else None
-        if question is not None:
-            story.ask(*question)
-            asked += 1
+        for _ in range(tries):
+            question = ask(world)
+            if question is None:
+                continue
+            support = question[2]
+            if story.statements_after(max(support)) <= 4 and story.statements_after(min(support)) <= max_span:
+                story.ask(*question)
+                asked += 1
+                break
     return story
 
 
 # ---------------------------------------------------------------------------- tasks 11-13 (people only)
 
 
+def _recent_pick(rng: random.Random, recent: list[tuple[list[str], object]], weights: list[float]):
+    """Pick (person, fact) from the most recent facts (newest first) with the given weights.
+
+    A person counts only for their newest fact, so the answer is their current place; the
+    released tasks ask about recently mentioned people with about these weights.
+    """
+    seen: set[str] = set()
+    options, option_weights = [], []
+    for (people, fact), weight in zip(recent, weights, strict=False):
+        for p in people:
+            if p not in seen:
+                options.append((p, fact))
+                option_weights.append(weight / len(people))
+        seen.update(people)
+    return rng.choices(options, weights=option_weights)[0]
+
+
 def _coreference_story(rng: random.Random, compound: bool) -> Story:
     """Task 11 (he/she) or 13 (they): a named sentence, then a pronoun sentence about the same subject."""
     story = Story()
-    where: dict[str, tuple[str, list[int]]] = {}
+    blocks: list[tuple[list[str], tuple[str, list[int]]]] = []  # newest first
+    weights = [0.85, 0.15] if compound else [0.5, 0.38, 0.12]
     for _ in range(QUESTIONS_PER_STORY):
         group = rng.sample(PEOPLE, 2) if compound else [rng.choice(PEOPLE)]
         first = rng.choice(ROOMS)
@@ -259,26 +301,24 @@ def _coreference_story(rng: random.Random, compound: bool) -> Story:
         second = rng.choice([r for r in ROOMS if r != first])
         pronoun = "they" if compound else PRONOUN[group[0]]
         b = story.say(f"{rng.choice(THEN)} {pronoun} {rng.choice(MOVE)} the {second}.")
-        for p in group:
-            where[p] = (second, [a, b])
-        p = rng.choice(sorted(where))
-        story.ask(f"Where is {p}?", where[p][0], where[p][1])
+        blocks.insert(0, (group, (second, [a, b])))
+        p, (room, support) = _recent_pick(rng, blocks, weights)
+        story.ask(f"Where is {p}?", room, support)
     return story
 
 
 def _conjunction_story(rng: random.Random) -> Story:
-    """Task 12: two people move together; where is one of them?"""
+    """Task 12: two people move together; where is one of them (mostly of the latest pair)?"""
     story = Story()
-    where: dict[str, tuple[str, int]] = {}
+    recent: list[tuple[list[str], tuple[str, int]]] = []  # newest first
     for _ in range(QUESTIONS_PER_STORY):
         for _ in range(2):
             pair = rng.sample(PEOPLE, 2)
             room = rng.choice(ROOMS)
             line = story.say(f"{pair[0]} and {pair[1]} {rng.choice(MOVE)} the {room}.")
-            for p in pair:
-                where[p] = (room, line)
-        p = rng.choice(sorted(where))
-        story.ask(f"Where is {p}?", where[p][0], [where[p][1]])
+            recent.insert(0, (pair, (room, line)))
+        p, (room, line) = _recent_pick(rng, recent, [0.6, 0.33, 0.07])
+        story.ask(f"Where is {p}?", room, [line])
     return story
 
 
@@ -320,7 +360,8 @@ def _time_story(rng: random.Random) -> Story:
                 place = plans[p][t]
                 later_same = [u for u in range(t + 1, 4) if (p, u) in seen and plans[p][u] == place]
                 earlier_same = [u for u in range(t) if plans[p][u] == place]
-                if not later_same and not earlier_same:
+                recent = story.statements_after(max(seen[(p, t)], seen[(p, t - 1)])) <= 5
+                if not later_same and not earlier_same and recent:
                     options.append((p, t))
         if options:
             p, t = rng.choice(options)
@@ -354,23 +395,30 @@ def _deduction_story(rng: random.Random) -> Story:
 
 
 def _induction_story(rng: random.Random) -> Story:
-    """Task 16: 'N is a swan', 'N is white'; what color is another swan?"""
+    """Task 16: 'N is a swan', 'N is white'; what color is another swan?
+
+    As in the released task, the four other animals are mostly of different kinds and each
+    has its own color; sometimes (~1 in 9) a second animal shares the witness's kind, and
+    then its color may disagree: the answer is the witness's color.
+    """
     story = Story()
     names = rng.sample(INDUCTION_NAMES, 5)
     query, others = names[-1], names[:-1]
-    kinds = {n: rng.choice(ANIMALS) for n in others}
+    kinds = dict(zip(others, rng.sample(ANIMALS, 4), strict=True))
     witness = rng.choice(others)
     kinds[query] = kinds[witness]
-    color_of = {a: rng.choice(COLORS) for a in ANIMALS}  # one color per kind: the answer is never ambiguous
+    if rng.random() < 0.11:
+        kinds[rng.choice([n for n in others if n != witness])] = kinds[witness]
+    colors = {n: rng.choice(COLORS) for n in others}
     facts = [("kind", n) for n in names] + [("color", n) for n in others]
     rng.shuffle(facts)
     lines: dict[tuple[str, str], int] = {}
     for fact, n in facts:
-        text = f"{n} is a {kinds[n]}." if fact == "kind" else f"{n} is {color_of[kinds[n]]}."
+        text = f"{n} is a {kinds[n]}." if fact == "kind" else f"{n} is {colors[n]}."
         lines[(fact, n)] = story.say(text)
     story.ask(
         f"What color is {query}?",
-        color_of[kinds[query]],
+        colors[witness],
         [lines[("kind", query)], lines[("kind", witness)], lines[("color", witness)]],
     )
     return story
@@ -437,12 +485,14 @@ GENERATORS: dict[int, tuple[str, str, Callable[[random.Random], Story]]] = {
     2: (
         "two-supporting-facts",
         "Where is an object? Who last touched it, and where that person went.",
-        lambda r: _world_story(r, _where_is_object, objects=True, gives=False),
+        lambda r: _world_story(r, _where_is_object, objects=True, gives=False, drop_weight=3.0, tries=1),
     ),
     3: (
         "three-supporting-facts",
         "Where was an object before its current room? Three facts chain.",
-        lambda r: _world_story(r, _where_was_object, objects=True, gives=False, ask_rate=0.4),
+        lambda r: _world_story(
+            r, _where_was_object, objects=True, gives=False, drop_weight=3.0, get_there=0.19, max_span=19, tries=1
+        ),
     ),
     6: (
         "yes-no-questions",
