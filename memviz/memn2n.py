@@ -10,7 +10,7 @@ Equations (section 2 of the paper; DESIGN.md section 2), for a story x_1..x_n an
     u_{k+1} = u_k + o_k                           next controller state        (sec. 2.2)
     a = softmax(W u_{K+1})                        answer                       (eq. 3)
 
-Choices, each named in the paper:
+Choices (the paper's unless marked as this project's):
 
 - Adjacent weight tying (sec. 2.2): A_{k+1} = C_k, B = A_1, W^T = C_K. The model owns
   K+1 embedding matrices E_0..E_K with A_k = E_{k-1} and C_k = E_k; the temporal
@@ -19,11 +19,12 @@ Choices, each named in the paper:
   sentence (not the padded length): l_kj = (1 - j/J) - (k/d)(1 - 2j/J), j = 1..J, k = 1..d.
 - Temporal encoding (sec. 4.1): T_A(i), T_C(i) indexed by recency (i = 0 is the most recent
   sentence). Random noise (RN): training adds ~10% empty time slots (see ``noisy_time_index``).
-- Linear start (LS, sec. 4.2): ``linear=True`` drops the attention softmax; the scores are
-  averaged over the sentences in memory (p_k = scores / n, see :func:`attend`).
+- Linear start (LS, sec. 4.2): ``linear=True`` drops the attention softmax. This project's
+  change: the scores are averaged over the n sentences in memory (p_k = scores / n, see
+  :func:`attend`), which keeps joint 20-task LS from stalling.
 - Memory holds the 50 most recent sentences (sec. 4.2).
-- The answer softmax runs over the answer words seen in training (W restricted to those
-  rows of C_K), so every "answer if it stopped here" readout is a distribution over answers.
+- This project's: the answer softmax runs over the answer words seen in training (W
+  restricted to those rows of C_K), so every "answer if it stopped here" readout is a distribution over answers.
   Multi-word bAbI answers (``apple,football``, ``s,e``) are single answer tokens.
 
 ``tau_k`` (attention temperature) and sentence masking are this project's what-if

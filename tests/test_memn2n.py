@@ -189,6 +189,18 @@ def test_shipped_model_card_is_complete(shipped):
     v = card["validation"]
     assert len(v["per_task_error"]) == 20 and "mean_error" in v and "failed_tasks" in v
     assert card["config"]["hops"] in (1, 2, 3) and "en/" in card["data"]["note"]
+    assert "evaluation" in card and len(card["generator_fidelity"]["rows"]) >= 13
+
+
+def test_one_hop_model_fails_where_three_hops_succeed():
+    """The class demo: two- and three-supporting-fact questions need more than one hop."""
+    names = set(memn2n_models())
+    if not {"memn2n-babi", "memn2n-babi-1hop"} <= names:
+        pytest.skip("needs memn2n-babi and memn2n-babi-1hop")
+    three = read_card("memn2n-babi")["validation"]["per_task_error"]
+    one = read_card("memn2n-babi-1hop")["validation"]["per_task_error"]
+    for task in ("2", "3"):
+        assert one[task] > three[task] + 10
 
 
 def test_masking_the_supporting_fact_moves_attention_away(shipped):
