@@ -40,6 +40,7 @@ GAMMA_OPTIONS = [OFF, "1", "1.5", "2", "3", "5", "10", "20", "50", "100"]
 OVERRIDE_KEYS = ["ov_beta", "ov_g", "ov_shift", "ov_gamma"]
 BOUND_KEYS = [
     "vs_lstm",
+    "pipe",
     "model",
     "input",
     "seed",
@@ -318,10 +319,14 @@ def knob_labels(head, t: int) -> dict[str, str]:
 
 
 def render_pipelines(trace: NTMTrace, t: int) -> None:
-    """Each head's five addressing stages at t (section 3.3), the intervened head first."""
-    heads = sorted(trace.heads, key=lambda h: (h.name != (choice.head if choice else ""), h.name != "write0"))
-    tabs = st.tabs([f"{h.name} head" for h in heads])
+    """One tab per head with its five addressing stages at t (section 3.3); only the open tab is drawn."""
+    heads = [*trace.write, *trace.read]
+    labels = [f"{h.name} head" for h in heads]
+    default = f"{choice.head} head" if choice and f"{choice.head} head" in labels else labels[0]
+    tabs = st.tabs(labels, key="pipe", default=default, on_change="rerun", **URL)
     for tab, head in zip(tabs, heads, strict=True):
+        if tab.open is False:
+            continue
         with tab:
             stages = {s: getattr(head, s)[t] for s in ("similarity", "w_c", "w_g", "w_s", "w")}
             rows = ex.focus_window(head.w[t], PIPELINE_ROWS)

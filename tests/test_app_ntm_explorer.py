@@ -55,7 +55,8 @@ def test_renders_every_part_at_step_0(fresh):
     assert fresh.title[0].value == "NTM Explorer"
     assert step_label(fresh) == "**Step 0 of 20** · input 1/10"
     keys = {c.key for c in fresh.get("plotly_chart")}
-    assert {"bits", "memory", "pipeline_write0", "pipeline_read0", "vectors"} <= keys
+    assert {"bits", "memory", "pipeline_write0", "vectors"} <= keys
+    assert "pipeline_read0" not in keys  # only the open head tab is drawn
     for name in ("input", "target", "output"):
         assert trace_named(figure(fresh, "bits"), name)
     w = array(trace_named(figure(fresh, "memory"), "write0")["z"])
@@ -63,6 +64,15 @@ def test_renders_every_part_at_step_0(fresh):
     table = next(m.value for m in fresh.markdown if "| head |" in m.value)
     assert "write0" in table and "read0" in table and "1.000" in table
     assert not fresh.warning and not fresh.error
+
+
+def test_each_head_has_its_pipeline_tab_in_the_link():
+    at = open_explorer({"pipe": "read0 head", "t": "14"})
+    pipeline = figure(at, "pipeline_read0")
+    assert "pipeline_write0" not in {c.key for c in at.get("plotly_chart")}
+    w = array(trace_named(pipeline, "w")["x"])
+    assert np.isfinite(w).all() and 0 < w.sum() <= 1 + 1e-5  # 16 of the 128 locations
+    assert not at.warning
 
 
 def test_stepping_changes_label_cursor_and_memory():

@@ -10,7 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-CHARTS = 5  # bit grids, memory + weightings, two pipelines, write/read vectors
+CHARTS = 4  # bit grids, memory + weightings, the open head's pipeline, write/read vectors
 
 
 def step_label(tab) -> str:
@@ -28,6 +28,10 @@ def test_step_buttons_and_play(tab):
     assert step_label(tab).startswith("Step 3 of 20")
     assert "t=3" in tab.page.url
     tab.screenshot("ntm-explorer-step-3")
+    tab.page.get_by_role("tab", name="read0 head").click()  # the other head's pipeline, drawn on demand
+    tab.wait_idle()
+    tab.page.locator(".st-key-pipeline_read0 .js-plotly-plot").wait_for(timeout=30_000)
+    assert "pipe=read0" in tab.page.url
 
     tab.page.locator(".st-key-t_play label").click()  # the Play toggle: one step per second
     tab.wait_idle()
@@ -45,7 +49,7 @@ def test_override_and_animation_render(tab):
     assert tab.page.get_by_text("What the override changed").count() == 1
     tab.page.locator(".st-key-anim label").click()
     tab.wait_idle()
-    tab.page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 14", timeout=30_000)
+    tab.page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 12", timeout=30_000)
     tab.screenshot("ntm-explorer-override")
     animation = tab.page.locator(".st-key-animation")
     assert animation.locator(".gtitle").text_content().startswith("step 0")
