@@ -307,7 +307,7 @@ def knob_labels(head, t: int) -> dict[str, str]:
     fixed = ex.fixed_knobs(overrides, head.name, t)
 
     def mark(name: str) -> str:
-        return " <b>✎ override</b>" if name in fixed else ""
+        return "<br><b>✎ override</b>" if name in fixed else ""
 
     shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
     return {
