@@ -16,9 +16,10 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-# Explicit [position, colour] lists: plotly.js itself does not know the "_r" names.
-WEIGHT_COLORSCALE = plotly.colors.get_colorscale("Viridis")
-MEMORY_COLORSCALE = plotly.colors.get_colorscale("RdBu_r")
+# Explicit (position, colour) pairs: plotly.js itself does not know the "_r" names.
+# Tuples, because encode_arrays passes tuples through untouched (they are plain data).
+WEIGHT_COLORSCALE = tuple(tuple(pair) for pair in plotly.colors.get_colorscale("Viridis"))
+MEMORY_COLORSCALE = tuple(tuple(pair) for pair in plotly.colors.get_colorscale("RdBu_r"))
 BAR_COLOR = "#2c5f8a"
 NEGATIVE_COLOR = "#2166ac"
 POSITIVE_COLOR = "#b2182b"
@@ -68,12 +69,16 @@ def _typed_array(array: np.ndarray) -> dict | list:
 
 
 def encode_arrays(value: Any) -> Any:
-    """Replace every numpy array inside a figure spec by plotly.js's typed-array form."""
+    """Replace every numpy array inside a figure spec by plotly.js's typed-array form.
+
+    Tuples are taken as plain data already (the colour scales are tuples), so
+    the walk does not descend into them: this runs on every rerun.
+    """
     if isinstance(value, np.ndarray):
         return _typed_array(np.ascontiguousarray(value))
     if isinstance(value, dict):
         return {k: encode_arrays(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return [encode_arrays(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
