@@ -52,7 +52,8 @@ with st.sidebar:
     taus = page.temperature_sliders(hops)
 
 
-def run(ex):
+def run(ex: page.xm.Example) -> page.MemN2NTrace:
+    """The chosen model's trace for ``ex`` with the sidebar's temperatures and this story's masks."""
     return page.answer(name, ex, taus, page.current_masks(ex, raw_url))
 
 

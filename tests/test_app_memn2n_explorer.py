@@ -16,6 +16,12 @@ MODELS = [n for n in memviz.list_pretrained() if n.startswith("memn2n")]
 pytestmark = pytest.mark.skipif(not MODELS, reason="no MemN2N model in pretrained/ yet")
 
 
+def default_model() -> str:
+    """The model the page opens with: the most hops, memn2n-babi first among equals."""
+    hops = {n: memviz.load_pretrained(n).config.hops for n in MODELS}
+    return min(MODELS, key=lambda n: (-hops[n], n != "memn2n-babi", n))
+
+
 def open_explorer(query: dict[str, str] | None = None) -> AppTest:
     """Like ``apptest_helpers.open_page``, with the first run AppTest needs before switching to a page
     registered under a custom ``url_path`` (``/memn2n``)."""
@@ -57,7 +63,7 @@ def seed_where(model_answers_right: bool, task: int = 1) -> str:
     """A generated story of ``task`` the shipped 3-hop model answers right (or wrong)."""
     from memviz import explore_memn2n as xm
 
-    model = memviz.load_pretrained(MODELS[0])
+    model = memviz.load_pretrained(default_model())
     for seed in range(40):
         ex = xm.generated_example(task, seed)
         if (model.answer(list(ex.sentences), ex.question).answer == ex.answer) == model_answers_right:
@@ -71,7 +77,7 @@ def fresh() -> AppTest:
 
 
 def test_opens_on_all_hops_with_story_readout_and_state(fresh):
-    hops = memviz.load_pretrained(MODELS[0]).config.hops
+    hops = memviz.load_pretrained(default_model()).config.hops
     assert fresh.title[0].value == "MemN2N Explorer"
     z = attention(fresh)
     assert z.shape[1] == hops and shown_hops(fresh) == hops
@@ -148,13 +154,13 @@ def test_empty_question_and_long_story_give_messages():
 
 
 def test_link_restores_the_view():
-    query = {"task": "2 two-supporting-facts", "seed": "4", "hop": "2", "tau1": "0.5", "mask": "1"}
+    query = {"task": "2 two-supporting-facts", "seed": "4", "hop": "1", "tau1": "0.5", "mask": "1"}
     at = open_explorer(query)
     assert not at.warning, [w.value for w in at.warning]
     assert at.selectbox(key="task").value == 2 and at.number_input(key="seed").value == 4
     assert at.select_slider(key="tau1").value == 0.5
-    assert shown_hops(at) == 2
-    assert np.allclose(attention(at)[0, :2], 0.0)  # sentence 1 masked
+    assert shown_hops(at) == 1
+    assert np.allclose(attention(at)[0, :1], 0.0)  # sentence 1 masked
     assert "generated task 2, seed 4" in text(at)
 
 
