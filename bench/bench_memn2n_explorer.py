@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -91,6 +92,40 @@ def first_render_cold_process() -> tuple[float, float, float]:
     return setup, torch_import, first
 
 
+_SCRIPT_RUNS: list[float] = []
+
+
+def _install_script_timer() -> None:
+    """Record the duration of every script run (``ScriptRunner._run_script``: what a server does per rerun)."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = script_runner.ScriptRunner._run_script
+    if getattr(original, "timed", False):
+        return
+
+    def timed(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _SCRIPT_RUNS.append(time.perf_counter() - start)
+
+    timed.timed = True
+    script_runner.ScriptRunner._run_script = timed
+
+
+def script_timed(action: Callable[[int], None], into: list[float]) -> Callable[[int], None]:
+    """``action``, also appending the seconds its script run(s) took to ``into``."""
+    _install_script_timer()
+
+    def run(i: int) -> None:
+        _SCRIPT_RUNS.clear()
+        action(i)
+        into.append(sum(_SCRIPT_RUNS))
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
@@ -116,8 +151,19 @@ def main() -> None:
         "mask a sentence (click)": lambda i: mask_view.get("button_group")[0].set_value([1 + i % 3]).run(),
         "temperature slider, answer never computed before": never_seen,
     }
-    baseline, medians = interleaved_medians(lambda i: trivial_rerun(base, i), cases, args.repeats)
-    report("MemN2N Explorer: AppTest rerun after a change", baseline, medians, dict.fromkeys(cases, 3.0))
+    script_times: dict[str, list[float]] = {name: [] for name in ["baseline", *cases]}
+    timed_cases = {name: script_timed(action, script_times[name]) for name, action in cases.items()}
+    baseline_action = script_timed(lambda i: trivial_rerun(base, i), script_times["baseline"])
+    baseline, medians = interleaved_medians(baseline_action, timed_cases, args.repeats)
+    report("MemN2N Explorer: AppTest rerun after a change (wall)", baseline, medians, dict.fromkeys(cases, 3.0))
+    print()
+    script = {name: statistics.median(times[1:]) for name, times in script_times.items()}  # [0] is the warm-up
+    report(
+        "Same runs, server side only: the script run (app.py + page) without AppTest's parsing of the element tree",
+        script.pop("baseline"),
+        script,
+        dict.fromkeys(cases, 3.0),
+    )
 
     print()
     warm = first_render_in_process(5)

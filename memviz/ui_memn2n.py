@@ -199,9 +199,17 @@ def read_source(source: str, raw_url: dict[str, str]) -> tuple[xm.Example | None
 # ------------------------------------------------------------------ what-ifs: temperatures and masks
 def temperature_sliders(hops: int) -> tuple[float, ...]:
     """One attention temperature per hop (the MemN2N counterpart of the NTM's key strength β)."""
-    st.caption("τ < 1 sharpens a hop's attention, τ > 1 spreads it: p = softmax(u·m / τ).")
     return tuple(
-        float(st.select_slider(f"Temperature τ, hop {k}", TAU_OPTIONS, value=1.0, key=f"tau{k}", **URL))
+        float(
+            st.select_slider(
+                f"Temperature τ, hop {k}",
+                TAU_OPTIONS,
+                value=1.0,
+                key=f"tau{k}",
+                help="τ < 1 sharpens this hop's attention, τ > 1 spreads it: p = softmax(u·m / τ).",
+                **URL,
+            )
+        )
         for k in range(1, hops + 1)
     )
 

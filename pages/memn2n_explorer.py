@@ -48,7 +48,7 @@ with st.sidebar:
     names = [n for n, h in models.items() if h == hops]
     name = names[0] if len(names) == 1 else st.selectbox("Model", names, key="model", **page.URL)
 
-    st.header("What if…")
+    st.header("What if…", help="τ < 1 sharpens a hop's attention, τ > 1 spreads it: p = softmax(u·m / τ).")
     taus = page.temperature_sliders(hops)
 
 
