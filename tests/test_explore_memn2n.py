@@ -153,7 +153,9 @@ def test_accuracy_rows_pair_model_and_paper_per_task():
         {"task": 1, "name": "single-supporting-fact", "model": "this model", "error": 0.5},
         {"task": 2, "name": "two-supporting-facts", "model": "this model", "error": 40.0},
     ]
-    assert len([r for r in rows if r["model"] == "paper"]) == 20
+    paper_1k = [r for r in rows if r["model"] == "paper, 1k joint 2 hops PE LS"]
+    assert len(paper_1k) == 20 and paper_1k[1]["error"] == pytest.approx(15.6)  # Table 1: 84.4% on task 2
+    assert len([r for r in rows if r["model"] == "paper, 10k joint"]) == 20
     assert "2 hops" in caption and "validation" in caption
 
 
@@ -192,9 +194,10 @@ def test_accuracy_figure_pairs_model_and_paper_bars():
     rows, _ = xm.accuracy_rows({"config": {"hops": 3}, "validation": {"per_task_error": {"1": 0.0}}})
     spec = figs.accuracy_figure(rows)
     to_plotly(spec)
-    ours, paper = spec["data"]
+    ours, paper_1k, paper_10k = spec["data"]
     assert ours["name"] == "this model" and ours["x"][0] == 0.0 and ours["x"][1] is None
-    assert len(paper["y"]) == 20 and paper["y"][0] == "1 single-supporting-fact"
+    assert len(paper_1k["y"]) == 20 and paper_1k["y"][0] == "1 single-supporting-fact"
+    assert paper_10k["name"] == "paper, 10k joint" and paper_10k["x"][18] == pytest.approx(75.7)
 
 
 def test_unknown_words_message_keeps_only_close_suggestions():

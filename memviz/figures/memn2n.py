@@ -362,7 +362,8 @@ def accuracy_figure(rows: list[dict[str, Any]]) -> dict[str, Any]:
     tasks = list(dict.fromkeys((r["task"], r["name"]) for r in rows))
     labels = [f"{t} {n}" for t, n in tasks]
     data = []
-    for model, colour in (("this model", BAR_COLOR), ("paper", "#b0b0b0")):
+    colours = [BAR_COLOR, "#b0b0b0", "#6e6e6e"]
+    for model, colour in zip(dict.fromkeys(r["model"] for r in rows), colours, strict=False):
         by_task = {r["task"]: r["error"] for r in rows if r["model"] == model}
         values = [by_task.get(t) for t, _ in tasks]
         data.append(
@@ -380,7 +381,7 @@ def accuracy_figure(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 "hovertemplate": f"%{{y}}<br>{model}: %{{x:.1f}}% error<extra></extra>",
             }
         )
-    layout = base_layout(height=120 + 34 * len(tasks))
+    layout = base_layout(height=120 + 46 * len(tasks))
     layout.update(
         barmode="group",
         bargap=0.25,
