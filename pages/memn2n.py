@@ -1,11 +1,76 @@
-"""Deep-link shim: ``/memn2n`` opened first thing after the server starts.
+"""MemN2N Explorer: which sentence a memory network reads on each hop, and how that changes its answer.
 
-Until the first ``st.navigation`` call, Streamlit serves files in ``pages/`` by their
-file name, so ``/memn2n`` would be "page not found" on a fresh server (the explorer's
-file is ``memn2n_explorer.py``). This file catches that one request and hands it to
-app.py's navigation, which runs the MemN2N Explorer (``url_path="memn2n"``).
+Layout only; the widgets are in memviz/ui_memn2n.py, the logic in memviz/explore_memn2n.py
+and the figures in memviz/figures/memn2n.py.
 """
 
-from memviz.ui import use_app_navigation
+from __future__ import annotations
+
+import streamlit as st
+
+from memviz import ui_memn2n as page
+from memviz.ui import snapshot_url_params, step_player, use_app_navigation, warn_ignored_url_params
 
 use_app_navigation()
+raw_url = snapshot_url_params()
+
+st.title("MemN2N Explorer")
+st.caption(
+    "An End-to-End Memory Network (Sukhbaatar et al. 2015) stores each sentence of a story in memory. "
+    "On every hop it attends over the sentences (softmax of u·m), reads a weighted sum o, and adds it to its "
+    "state: u ← u + o. Step through the hops to see where it looks and how its answer forms."
+)
+
+models = page.memn2n_models()
+if not models:
+    st.info(
+        "No MemN2N model is installed yet. Train one with `python -m memviz.train memn2n-babi` "
+        "(it lands in `pretrained/`), then reload this page.",
+        icon=":material/hourglass_empty:",
+    )
+    st.stop()
+
+with st.sidebar:
+    st.header("Story")
+    source = st.radio("Source", page.SOURCES, key="src", horizontal=True, **page.URL)
+    example, problem = page.read_source(source, raw_url)
+
+    st.header("Model")
+    hop_counts = sorted(set(models.values()))
+    hops = st.radio(
+        "Hops (each count is its own trained model)",
+        hop_counts,
+        index=len(hop_counts) - 1,
+        key="hops",
+        horizontal=True,
+        **page.URL,
+    )
+    names = [n for n, h in models.items() if h == hops]
+    name = names[0] if len(names) == 1 else st.selectbox("Model", names, key="model", **page.URL)
+
+    st.header("What if…", help="τ < 1 sharpens a hop's attention, τ > 1 spreads it: p = softmax(u·m / τ).")
+    taus = page.temperature_sliders(hops)
+
+
+def run(ex: page.xm.Example) -> page.MemN2NTrace:
+    """The chosen model's trace for ``ex`` with the sidebar's temperatures and this story's masks."""
+    return page.answer(name, ex, taus, page.current_masks(ex, raw_url))
+
+
+example, trace = page.answer_or_last_good(example, problem, run)
+about = example.source + (
+    f" · task {page.xm.task_label(example.task)}" if example.task and source != "Generated" else ""
+)
+page.headline(trace, example, name, about)
+
+with st.sidebar:
+    page.mask_pills(example)
+    st.button("Reset τ and masks", key="reset", icon=":material/restart_alt:", on_click=page.reset_what_ifs)
+
+page.open_on_all_hops(raw_url, trace.hops)
+step_player("hop", trace.hops + 1, page.hop_view(trace, example), unit="hop", labels=page.hop_labels(trace.hops))
+
+page.exports(trace, example, name)
+page.accuracy(name)
+st.caption("Every setting on this page is in its address: copy it to share exactly this view.")
+warn_ignored_url_params(page.url_as_values(raw_url), page.BOUND_KEYS, extra_keys=page.LINK_KEYS)

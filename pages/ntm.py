@@ -1,11 +1,13 @@
-"""Deep-link shim: ``/ntm`` opened first thing after the server starts.
+"""NTM Explorer: step through a pretrained NTM's episode, see every addressing stage, and intervene.
 
-Until the first ``st.navigation`` call, Streamlit serves files in ``pages/`` by their
-file name, so ``/ntm`` would be "page not found" on a fresh server (the explorer's
-file is ``ntm_explorer.py``). This file catches that one request and hands it to
-app.py's navigation, which runs the NTM Explorer (``url_path="ntm"``).
+The page is :func:`memviz.ui_ntm_explorer.render` (a module is compiled once per
+process; a page script is recompiled on every rerun).
 """
 
 from memviz.ui import use_app_navigation
 
 use_app_navigation()
+
+from memviz.ui_ntm_explorer import render  # noqa: E402 (after the navigation check, which may rerun)
+
+render()
