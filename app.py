@@ -7,8 +7,8 @@ st.set_page_config(page_title="memviz", page_icon="assets/favicon.png", layout="
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/playground.py", title="Addressing Playground", icon=":material/tune:", url_path="playground"),
-    st.Page("pages/ntm_explorer.py", title="NTM Explorer", icon=":material/memory:", url_path="ntm"),
-    st.Page("pages/memn2n_explorer.py", title="MemN2N Explorer", icon=":material/forum:", url_path="memn2n"),
+    st.Page("pages/ntm.py", title="NTM Explorer", icon=":material/memory:", url_path="ntm"),
+    st.Page("pages/memn2n.py", title="MemN2N Explorer", icon=":material/forum:", url_path="memn2n"),
 ]
 
 st.navigation(PAGES).run()

@@ -40,7 +40,7 @@ def explorer(query: dict[str, str] | None = None, *, run: bool = True) -> AppTes
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()
-    at.switch_page("pages/memn2n_explorer.py")
+    at.switch_page("pages/memn2n.py")
     if run:
         at.run()
         assert not at.exception, at.exception
@@ -132,7 +132,7 @@ def main() -> None:
     args = parser.parse_args()
     set_log_level("error")  # AppTest outside a server logs "missing ScriptRunContext" and cache notices
 
-    from memviz.ui_memn2n import TAU_OPTIONS  # here, so the cold-process run below imports it itself
+    from memviz.ui.memn2n import TAU_OPTIONS  # here, so the cold-process run below imports it itself
 
     base = trivial_app()
     default, tau_view, mask_view, fresh_view = explorer(), explorer(), explorer(), explorer()

@@ -49,7 +49,7 @@ def explorer(query: dict[str, str] | None = None, clear: bool = False) -> tuple[
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()
-    at.switch_page("pages/ntm_explorer.py")
+    at.switch_page("pages/ntm.py")
     if clear:
         st.cache_resource.clear()
         st.cache_data.clear()

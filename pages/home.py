@@ -58,13 +58,13 @@ cards = [
     ),
     (
         "🧠 NTM Explorer",
-        "pages/ntm_explorer.py",
+        "pages/ntm.py",
         "A pretrained Neural Turing Machine copies, repeats or recalls: step through an episode to watch it write "
         "memory, see every head's addressing stages, and turn a head's knobs to see what breaks.",
     ),
     (
         "💬 MemN2N Explorer",
-        "pages/memn2n_explorer.py",
+        "pages/memn2n.py",
         "A memory network answers questions about a story: step hop by hop to see which sentence it reads, "
         "how its answer forms, and what happens when you mask a sentence or change the attention temperature.",
     ),

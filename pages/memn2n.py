@@ -1,6 +1,6 @@
 """MemN2N Explorer: which sentence a memory network reads on each hop, and how that changes its answer.
 
-Layout only; the widgets are in memviz/ui_memn2n.py, the logic in memviz/explore_memn2n.py
+Layout only; the widgets are in memviz/ui/memn2n.py, the logic in memviz/explore_memn2n.py
 and the figures in memviz/figures/memn2n.py.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from memviz import ui_memn2n as page
+from memviz.ui import memn2n as page
 from memviz.ui import snapshot_url_params, step_player, use_app_navigation, warn_ignored_url_params
 
 use_app_navigation()

@@ -4,6 +4,6 @@ from memviz.ui import use_app_navigation
 
 use_app_navigation()
 
-from memviz.ui_playground import render  # noqa: E402 (after the navigation check, which may rerun)
+from memviz.ui.playground import render  # noqa: E402 (after the navigation check, which may rerun)
 
 render()

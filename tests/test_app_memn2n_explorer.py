@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from apptest_helpers import ROOT, array, figure, no_exception
+from apptest_helpers import array, figure, no_exception, open_page
 from streamlit.testing.v1 import AppTest
 
 import memviz
@@ -23,14 +23,8 @@ def default_model() -> str:
 
 
 def open_explorer(query: dict[str, str] | None = None) -> AppTest:
-    """Like ``apptest_helpers.open_page``, with the first run AppTest needs before switching to a page
-    registered under a custom ``url_path`` (``/memn2n``)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/memn2n_explorer.py")
-    at.run()
+    """The explorer as a user opens it (through app.py's navigation), checked for exceptions."""
+    at = open_page("memn2n", query)
     no_exception(at)
     return at
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import streamlit as st
 import torch
-from apptest_helpers import ROOT, array, figure, no_exception, trace_named
+from apptest_helpers import array, figure, no_exception, open_page, trace_named
 from streamlit.testing.v1 import AppTest
 
 import memviz
@@ -20,14 +20,8 @@ pytestmark = pytest.mark.skipif("ntm-copy" not in memviz.list_pretrained(), reas
 
 
 def open_explorer(query: dict[str, str] | None = None) -> AppTest:
-    """Like apptest_helpers.open_page, with one run first: the page's url_path ("ntm") differs
-    from its file name, and AppTest only maps a file to a custom url_path after a first run."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/ntm_explorer.py")
-    at.run()
+    """The explorer as a user opens it (through app.py's navigation), checked for exceptions."""
+    at = open_page("ntm", query)
     no_exception(at)
     return at
 

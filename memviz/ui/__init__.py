@@ -1,7 +1,12 @@
-"""Shared Streamlit pieces: URL state, notices, figure display.
+"""memviz.ui: the Streamlit layer, and the only part of memviz that imports streamlit.
 
-The only core module that imports streamlit (DESIGN.md section 1). Pages stay
-thin by calling these instead of copying them.
+This module holds the pieces every page shares (URL state and notices, figure
+display, the step player, model loading); ``memviz.ui.playground``,
+``memviz.ui.ntm`` and ``memviz.ui.memn2n`` hold each page's widgets and layout.
+The scripts in ``pages/`` are stubs that call them: Streamlit recompiles a page
+script on every rerun, while a module is imported once per process. Below this
+layer, ``memviz`` core and ``memviz.figures`` never import streamlit
+(DESIGN.md section 1).
 """
 
 from __future__ import annotations

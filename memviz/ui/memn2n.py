@@ -1,8 +1,8 @@
-"""Streamlit pieces of the MemN2N Explorer (app layer, like ``memviz/ui.py``; the logic is in ``explore_memn2n``).
+"""Streamlit pieces of the MemN2N Explorer (app layer, beside ``memviz.ui``; the logic is in ``explore_memn2n``).
 
 Why a module and not the page script: a page script is compiled and all its ``def``s
 and cache decorators re-run on every rerun (about 10 ms for this much code under AppTest),
-a module once per process. The page (``pages/memn2n_explorer.py``) composes these
+a module once per process. The page (``pages/memn2n.py``) composes these
 pieces top to bottom, so it still reads as the page's layout.
 
 What the page shows is the hop loop of an End-to-End Memory Network (Sukhbaatar et al.

@@ -1,4 +1,4 @@
-"""The NTM Explorer page's widgets, caching and layout (pages/ntm_explorer.py calls :func:`render`).
+"""The NTM Explorer page's widgets, caching and layout (pages/ntm.py calls :func:`render`).
 
 Graves, Wayne & Danihelka (2014): the copy, repeat copy and associative recall
 tasks of section 4, the heads' addressing of section 3.3, the LSTM baseline.
