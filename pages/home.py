@@ -9,6 +9,33 @@ use_app_navigation()
 st.title("memviz")
 st.markdown("#### See how memory-augmented neural networks read and write their memory, one step at a time.")
 
+st.subheader("Pages")
+cards = [
+    (
+        ":material/tune: Addressing Playground",
+        "pages/playground.py",
+        "No model needed: build a memory, pick a key, and turn β, g, the shift and γ. Five aligned panels show "
+        "each stage; press Step to watch a location-based head walk the memory.",
+    ),
+    (
+        ":material/memory: NTM Explorer",
+        "pages/ntm.py",
+        "A pretrained Neural Turing Machine copies, repeats or recalls: step through an episode to watch it write "
+        "memory, see every head's addressing stages, and turn a head's knobs to see what breaks.",
+    ),
+    (
+        ":material/forum: MemN2N Explorer",
+        "pages/memn2n.py",
+        "A memory network answers questions about a story: step hop by hop to see which sentence it reads, "
+        "how its answer forms, and what happens when you mask a sentence or change the attention temperature.",
+    ),
+]
+for col, (title, path, text) in zip(st.columns(len(cards)), cards, strict=True):
+    with col.container(border=True):
+        st.markdown(f"**{title}**")
+        st.markdown(text)
+        st.page_link(path, label="Open", icon=":material/arrow_forward:")
+
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Neural Turing Machine (NTM)")
@@ -47,30 +74,3 @@ st.markdown(
     "Then a read head returns $r = \\sum_i w_i M_i$, and a write head erases and adds: "
     "$M_i \\leftarrow M_i \\odot (1 - w_i e) + w_i a$."
 )
-
-st.subheader("Pages")
-cards = [
-    (
-        "🎛️ Addressing Playground",
-        "pages/playground.py",
-        "No model needed: build a memory, pick a key, and turn β, g, the shift and γ. Five aligned panels show "
-        "each stage; press Step to watch a location-based head walk the memory.",
-    ),
-    (
-        "🧠 NTM Explorer",
-        "pages/ntm.py",
-        "A pretrained Neural Turing Machine copies, repeats or recalls: step through an episode to watch it write "
-        "memory, see every head's addressing stages, and turn a head's knobs to see what breaks.",
-    ),
-    (
-        "💬 MemN2N Explorer",
-        "pages/memn2n.py",
-        "A memory network answers questions about a story: step hop by hop to see which sentence it reads, "
-        "how its answer forms, and what happens when you mask a sentence or change the attention temperature.",
-    ),
-]
-for col, (title, path, text) in zip(st.columns(len(cards) + 1), cards, strict=False):
-    with col.container(border=True):
-        st.markdown(f"**{title}**")
-        st.markdown(text)
-        st.page_link(path, label="Open", icon=":material/arrow_forward:")
