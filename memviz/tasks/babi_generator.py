@@ -374,12 +374,23 @@ def _time_story(rng: random.Random) -> Story:
 
 
 def _deduction_story(rng: random.Random) -> Story:
-    """Task 15: 'Xs are afraid of Ys', 'N is an X'; what is N afraid of?"""
+    """Task 15: 'Xs are afraid of Ys', 'N is an X'; what is N afraid of?
+
+    As in the released task, a kind's fear is always told before anyone is said to be of that kind.
+    """
     story = Story()
     species = list(SPECIES)
-    facts = [("fear", s, rng.choice([t for t in species if t != s])) for s in species]
-    facts += [("is", n, rng.choice(species)) for n in DEDUCTION_NAMES]
-    rng.shuffle(facts)
+    fear_facts = {s: ("fear", s, rng.choice([t for t in species if t != s])) for s in species}
+    shuffled = list(fear_facts.values()) + [("is", n, rng.choice(species)) for n in DEDUCTION_NAMES]
+    rng.shuffle(shuffled)
+    facts, told = [], set()
+    for fact in shuffled:
+        needed = fear_facts[fact[2]] if fact[0] == "is" else fact
+        if needed not in told:
+            facts.append(needed)
+            told.add(needed)
+        if fact[0] == "is":
+            facts.append(fact)
     fear_line, is_line, fears, kind = {}, {}, {}, {}
     for fact, a, b in facts:
         if fact == "fear":
