@@ -28,6 +28,15 @@ from memviz.tasks.babi_generator import GENERATED_TASKS, generate_examples
 STORY = ["Mary moved to the bathroom.", "John went to the hallway.", "Mary travelled to the kitchen."]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """answer() is a tiny computation: one thread is fastest, and kind to a shared CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def tiny() -> MemN2N:
     """An untrained 3-hop model over the generator's vocabulary (fast; for invariants)."""
@@ -177,7 +186,7 @@ def test_weights_round_trip_through_safetensors(tiny, tmp_path):
 
 
 def test_shipped_model_answers_generated_task1_questions(shipped):
-    examples = generate_examples(1, 200, seed=99)
+    examples = generate_examples(1, 100, seed=99)
     correct = sum(shipped.answer(list(e.story), e.question).answer == e.answer for e in examples)
     assert correct / len(examples) >= 0.95
 
@@ -218,7 +227,9 @@ def test_masking_the_supporting_fact_moves_attention_away(shipped):
         others = [i for i in range(len(ex.story)) if i != fact]
         assert masked.attention[:, others].sum() > t.attention[:, others].sum()
         checked += 1
-    assert checked >= 20
+        if checked == 20:
+            break
+    assert checked == 20
 
 
 def test_multi_word_answers_come_back_as_one_string(shipped):
