@@ -421,8 +421,14 @@ def _induction_story(rng: random.Random) -> Story:
     if rng.random() < 0.11:
         kinds[rng.choice([n for n in others if n != witness])] = kinds[witness]
     colors = {n: rng.choice(COLORS) for n in others}
-    facts = [("kind", n) for n in names] + [("color", n) for n in others]
-    rng.shuffle(facts)
+    shuffled = [("kind", n) for n in names] + [("color", n) for n in others]
+    rng.shuffle(shuffled)
+    facts: list[tuple[str, str]] = []  # as in bAbI, an animal's kind is told before its color
+    for fact in shuffled:
+        if ("kind", fact[1]) not in facts:
+            facts.append(("kind", fact[1]))
+        if fact[0] == "color":
+            facts.append(fact)
     lines: dict[tuple[str, str], int] = {}
     for fact, n in facts:
         text = f"{n} is a {kinds[n]}." if fact == "kind" else f"{n} is {colors[n]}."
