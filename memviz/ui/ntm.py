@@ -30,7 +30,7 @@ from memviz.figures import ntm as figs
 from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE
 from memviz.ntm import NTMTrace
 from memviz.pretrained import PretrainedError, family_of
-from memviz.ui import show_figure, snapshot_url_params, step_player, warn_ignored_url_params
+from memviz.ui import pretrained_model, show_figure, snapshot_url_params, step_player, warn_ignored_url_params
 
 URL = {"bind": "query-params"}
 OFF = ex.OFF
@@ -59,16 +59,10 @@ GIF_STYLE = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
 
 
 # ------------------------------------------------------------------ caching
-@st.cache_resource(show_spinner=False)
-def load_model(name: str):
-    """A pretrained model, shared by every session (never mutated)."""
-    return memviz.load_pretrained(name)
-
-
 @st.cache_resource(max_entries=16, show_spinner=False)
 def episode_states(name: str, x: np.ndarray) -> list:
     """The NTM's state before each step of the untouched episode (read only), so overrides re-run from t."""
-    return ex.episode_states(load_model(name), x)
+    return ex.episode_states(pretrained_model(name), x)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -78,7 +72,7 @@ def run_trace(name: str, x: np.ndarray, overrides: tuple = ()):
     With overrides, only the steps from the first overridden one are re-run
     (the earlier ones cannot change); the result equals a full re-run.
     """
-    model = load_model(name)
+    model = pretrained_model(name)
     if not overrides or model.family != "ntm":
         return ex.run_episode(model, x, overrides)
     return ex.rerun_from(model, x, run_trace(name, x), episode_states(name, x), overrides)
@@ -143,7 +137,7 @@ def render() -> None:
         default_model = models.index("ntm-copy") if "ntm-copy" in models else 0
         name = st.selectbox("Model", models, index=default_model, key="model", on_change=reset_for_model, **URL)
         try:
-            model = load_model(name)
+            model = pretrained_model(name)
         except PretrainedError as exc:
             st.error(f"{name} could not be loaded: {exc}")
             st.stop()
