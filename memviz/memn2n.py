@@ -270,7 +270,7 @@ class MemN2N(nn.Module):
         return u @ self.embeddings[-1][self.answer_ids].T
 
     # -- the traced, single-example API ------------------------------------------------
-    @torch.no_grad()
+    @torch.inference_mode()
     def answer(
         self,
         story: Sequence[str] | str,

@@ -419,7 +419,7 @@ class NTM(nn.Module):
 
     def predict(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
         """Output probabilities ``[B, T, output_width]`` for a batch, without a trace."""
-        with torch.no_grad():
+        with torch.inference_mode():
             return torch.sigmoid(self(torch.as_tensor(x, dtype=torch.float32))).numpy()
 
     def run(self, x: np.ndarray | torch.Tensor, overrides: Override | Sequence[Override] | None = None) -> NTMTrace:
@@ -433,7 +433,7 @@ class NTM(nn.Module):
         override_list = _as_override_list(overrides)
         self._check_overrides(override_list, xt.shape[0])
         records, logits = [], []
-        with torch.no_grad():
+        with torch.inference_mode():
             state = self.initial_state(1)
             for t in range(xt.shape[0]):
                 fixed = _overrides_at(override_list, t)
@@ -540,7 +540,7 @@ class LSTMBaseline(nn.Module):
 
     def predict(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
         """Output probabilities ``[B, T, output_width]`` for a batch."""
-        with torch.no_grad():
+        with torch.inference_mode():
             return torch.sigmoid(self(torch.as_tensor(x, dtype=torch.float32))).numpy()
 
     def run(self, x: np.ndarray | torch.Tensor, overrides: None = None) -> LSTMTrace:
@@ -548,7 +548,7 @@ class LSTMBaseline(nn.Module):
         if overrides:
             raise ValueError("the LSTM baseline has no memory heads to override")
         xt = check_input(x, self.config.input_width)
-        with torch.no_grad():
+        with torch.inference_mode():
             hidden = self.hidden(xt[None])[0]
             logits = self.output(hidden)
         return LSTMTrace(

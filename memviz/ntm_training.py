@@ -403,7 +403,11 @@ def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) ->
         card["training"]["reproduce"] = (
             "first reproduce previous_stage, then: "
             + card["training"]["reproduce"]
-            + (f" --init-from {recipe.init_from} --lr {recipe.lr} --polish {recipe.polish}")
+            + (
+                f" --init-from {recipe.init_from} --lr {recipe.lr} --polish {recipe.polish} --batch {recipe.batch}"
+                f" --lr-after-target {recipe.lr_after_target} --check-every {recipe.check_every}"
+                f" --val-per-size {recipe.val_per_size}"
+            )
         )
     return card
 
@@ -439,6 +443,9 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--polish", type=int, help="sequences to keep training after reaching the target")
     parser.add_argument("--batch", type=int, help="batch size")
     parser.add_argument("--lr", type=float, help="Adam learning rate")
+    parser.add_argument("--lr-after-target", type=float, help="Adam learning rate once the target is reached")
+    parser.add_argument("--check-every", type=int, help="sequences between validation checks")
+    parser.add_argument("--val-per-size", type=int, help="validation episodes per size (more: a steadier choice)")
     parser.add_argument("--init-from", help="start from these weights (a .safetensors with its card beside it)")
     parser.add_argument("--out", type=Path, default=PRETRAINED_DIR, help="output folder (default: pretrained/)")
     parser.add_argument("--no-eval", action="store_true", help="skip the evaluation after training")
@@ -457,6 +464,9 @@ def recipe_for(name: str, args: argparse.Namespace) -> Recipe:
         "polish": args.polish,
         "batch": args.batch,
         "lr": args.lr,
+        "lr_after_target": args.lr_after_target,
+        "check_every": args.check_every,
+        "val_per_size": args.val_per_size,
         "init_from": args.init_from,
     }
     return replace(RECIPES[name], **{k: v for k, v in overrides.items() if v is not None})

@@ -12,6 +12,7 @@ state u_{k+1} = u_k + o_k (sec. 2.2), and the answer softmax(W u) read after eac
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -67,23 +68,29 @@ def memn2n_models() -> dict[str, int]:
     return last[1]
 
 
+@functools.lru_cache(maxsize=512)
+def _shared_answer(
+    name: str, sentences: tuple[str, ...], question: str, taus: tuple[float, ...], masked: tuple[int, ...]
+) -> MemN2NTrace:
+    """One answer per distinct input for the whole process, every session reading the same trace (never mutated).
+
+    An LRU in memory rather than ``st.cache_data``: an answer takes about 2 ms,
+    and pickling it into Streamlit's cache plus hashing the key cost about as
+    much again on every new slider value. Errors are raised, not cached.
+    """
+    model = pretrained_model(name)
+    return model.answer(list(sentences), question, temperature=list(taus), masked=masked)
+
+
 def answer(name: str, example: xm.Example, taus: tuple[float, ...], masked: tuple[int, ...]) -> MemN2NTrace:
     """The model's hop trace, cached by (model, story, question, overrides); raises MemN2NInputError."""
-    key = ("memn2n-answer", name, example.sentences, example.question, taus, masked)
-    last = st.session_state.get("memn2n_last_answer")
-    if last is not None and last[0] == key:  # a hop change or a rerun: skip hashing and unpickling the trace
-        return last[1]
-    model = pretrained_model(name)
-    trace = cached_result(
-        key, lambda: model.answer(list(example.sentences), example.question, temperature=list(taus), masked=masked)
-    )
-    st.session_state["memn2n_last_answer"] = (key, trace)
-    return trace
+    return _shared_answer(name, example.sentences, example.question, taus, masked)
 
 
+@functools.lru_cache(maxsize=1024)
 def generated(task: int, seed: int) -> xm.Example:
-    """The generator's example for (task, seed), cached."""
-    return cached_result(("memn2n-generated", task, seed), lambda: xm.generated_example(task, seed))
+    """The generator's example for (task, seed), cached for the process (examples are frozen)."""
+    return xm.generated_example(task, seed)
 
 
 # ------------------------------------------------------------------ story sources (sidebar)

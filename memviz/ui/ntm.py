@@ -113,6 +113,41 @@ def reset_overrides() -> None:
         st.session_state[key] = OFF
 
 
+def override_panel(config, steps: int) -> ex.OverrideChoice:
+    """The intervention controls (NTM only): a head, its four knobs, and where to apply them.
+
+    They sit in the page (not the sidebar) so that they and everything they
+    change can rerun as one fragment. Sections 3.3.1-3.3.2 of Graves et al.
+    """
+    heads = [f"write{j}" for j in range(config.write_heads)] + [f"read{i}" for i in range(config.read_heads)]
+    active = any(st.session_state.get(k, OFF) != OFF for k in OVERRIDE_KEYS)
+    with st.expander(
+        "Intervene: fix a head's β, g, s and γ, and re-run the episode", expanded=active, icon=":material/tune:"
+    ):
+        st.caption(
+            "*off* keeps what the controller emitted. Moving a knob applies it at the step on screen; "
+            "the episode is re-run from there and compared with the untouched run below."
+        )
+        where = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
+        head = where[0].selectbox("Head", heads, key="head", **URL)
+        scope = where[1].radio("Apply", ["at one step", "at every step"], key="ov_scope", horizontal=True, **URL)
+        at = 0
+        if scope == "at one step":
+            if "ov_step" in st.session_state:
+                st.session_state["ov_step"] = min(max(int(st.session_state["ov_step"]), 0), steps - 1)
+            at = int(where[2].number_input("At step", 0, steps - 1, key="ov_step", **URL))
+        where[3].button("Reset overrides", key="ov_reset", icon=":material/restart_alt:", on_click=reset_overrides)
+        knobs = st.columns(4)
+        common = {"on_change": pin_override_step, **URL}
+        beta = knobs[0].select_slider("Key strength β", BETA_OPTIONS, key="ov_beta", **common)
+        gate = knobs[1].select_slider("Gate g (1: content, 0: previous)", G_OPTIONS, key="ov_g", **common)
+        shift = knobs[2].select_slider(
+            "Shift s (offset)", ex.shift_options(config.shift_width), key="ov_shift", **common
+        )
+        gamma = knobs[3].select_slider("Sharpening γ", GAMMA_OPTIONS, key="ov_gamma", **common)
+    return ex.OverrideChoice(head, beta, gate, shift, gamma, scope == "at every step", at)
+
+
 @st.cache_data(ttl=300, show_spinner=False)
 def task_specs(names: tuple[str, ...]) -> dict[str, dict]:
     """Each model's task, from its card (the LSTM baseline must match the NTM's task to compare)."""
@@ -221,273 +256,266 @@ def render() -> None:
     steps = episode.steps
     base = run_trace(name, episode.x)
 
-    # ------------------------------------------------------------------ sidebar: intervene
-    def override_choice() -> ex.OverrideChoice | None:
-        """The intervention sliders (NTM only): a head, its knobs, and where to apply them."""
-        config = model.config
-        heads = [f"write{j}" for j in range(config.write_heads)] + [f"read{i}" for i in range(config.read_heads)]
-        with st.sidebar:
-            st.header("Intervene")
-            st.caption(
-                "Fix a head's knobs and re-run the episode from there. *off* keeps what the controller emitted; "
-                "moving a knob applies it at the step on screen."
-            )
-            head = st.selectbox("Head", heads, key="head", **URL)
-            common = {"on_change": pin_override_step, **URL}
-            beta = st.select_slider("Key strength β", BETA_OPTIONS, key="ov_beta", **common)
-            gate = st.select_slider("Gate g (1: content, 0: previous)", G_OPTIONS, key="ov_g", **common)
-            shift = st.select_slider("Shift s (offset)", ex.shift_options(config.shift_width), key="ov_shift", **common)
-            gamma = st.select_slider("Sharpening γ", GAMMA_OPTIONS, key="ov_gamma", **common)
-            scope = st.radio("Apply", ["at one step", "at every step"], key="ov_scope", horizontal=True, **URL)
-            at = 0
-            if scope == "at one step":
-                if "ov_step" in st.session_state:
-                    st.session_state["ov_step"] = min(max(int(st.session_state["ov_step"]), 0), steps - 1)
-                at = int(st.number_input("At step", 0, steps - 1, key="ov_step", **URL))
-            st.button("Reset overrides", key="ov_reset", icon=":material/restart_alt:", on_click=reset_overrides)
-        return ex.OverrideChoice(head, beta, gate, shift, gamma, scope == "at every step", at)
+    @st.fragment
+    def intervene_and_view() -> None:
+        """The intervention panel and everything it changes, as one fragment.
 
-    def overridden_trace(choice: ex.OverrideChoice | None):
-        """The re-run with overrides, or None; a bad or NaN-producing override keeps the last good view."""
-        if choice is None or not choice.active:
-            return None, ()
-        try:
-            overrides = ex.build_overrides(choice, model.config.shift_width, steps)
-            trace = run_trace(name, episode.x, overrides)
-            ex.check_finite(trace)
-        except ex.ExploreInputError as exc:
-            st.error(f"This override cannot be shown: {exc}. Keeping the last good view.", icon=":material/warning:")
-            good = st.session_state.get("last_good_override")
-            if good and good[0] == (name, episode.x.tobytes()):
-                return good[1], good[2]
-            return None, ()
-        st.session_state["last_good_override"] = ((name, episode.x.tobytes()), trace, overrides)
-        return trace, overrides
+        Moving an override knob reruns this fragment only (the episode set-up in
+        the sidebar stays as it is); the step player inside is a fragment of its
+        own, so a step change reruns even less.
+        """
 
-    choice = override_choice() if is_ntm else None
-    changed, overrides = overridden_trace(choice)
-    shown = changed if changed is not None else base
-
-    # ------------------------------------------------------------------ summary and notices
-    errors = ex.total_bit_errors(shown.outputs, episode.y, episode.mask)
-    summary = (
-        f"**{name}** · {model_label(name)} · {steps} timesteps · **{errors} wrong bit{'s' if errors != 1 else ''}**"
-    )
-    if overrides:
-        head, _, rest = ex.describe_override(overrides[0]).partition(" ")
-        summary += f" · override on **{head}** {rest}"
-    st.markdown(summary)
-    notice = ex.training_notice(task, episode.size)
-    if notice:
-        st.info(notice, icon=":material/science:")
-    if is_ntm:
-        wrap = ex.wrap_notice(episode.x, model.config.memory_n)
-        if wrap:
-            st.warning(wrap, icon=":material/sync:")
-    input_labels, output_labels = ex.channel_names(task)
-
-    # ------------------------------------------------------------------ at step t
-    def readout_table(trace: NTMTrace, t: int) -> str:
-        """Sum, entropy and peak of each head's weighting at t, with the knobs it used (✎ = overridden)."""
-        lines = ["| head | Σ w | entropy | max w @ location | β | g | shift s(−1, 0, +1) | γ |", "|---" * 8 + "|"]
-        for head in [*trace.write, *trace.read]:
-            stats = ex.weight_stats(head.w[t])
-            fixed = ex.fixed_knobs(overrides, head.name, t)
-            knob = {k: ("**✎ {}**" if k in fixed else "{}") for k in ("beta", "g", "shift", "gamma")}
-            shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
-            lines.append(
-                f"| **{head.name}** | {stats.total:.3f} | {stats.entropy:.2f} bits | {stats.peak:.2f} @ {stats.at} "
-                f"| {knob['beta'].format(f'{head.beta[t]:.2f}')} | {knob['g'].format(f'{head.g[t]:.2f}')} "
-                f"| {knob['shift'].format(shift)} | {knob['gamma'].format(f'{head.gamma[t]:.2f}')} |"
-            )
-        return "\n".join(lines)
-
-    def knob_labels(head, t: int) -> dict[str, str]:
-        """Each stage's knob at t for the pipeline titles, with the overridden ones marked."""
-        fixed = ex.fixed_knobs(overrides, head.name, t)
-
-        def mark(name: str) -> str:
-            return "<br><b>✎ override</b>" if name in fixed else ""
-
-        shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
-        return {
-            "w_c": f"β = {head.beta[t]:.2f}{mark('beta')}",
-            "w_g": f"g = {head.g[t]:.2f}{mark('g')}",
-            "w_s": f"s = [{shift}]{mark('shift')}",
-            "w": f"γ = {head.gamma[t]:.2f}{mark('gamma')}",
-        }
-
-    def render_pipelines(trace: NTMTrace, t: int) -> None:
-        """One tab per head with its five addressing stages at t (section 3.3); only the open tab is drawn."""
-        heads = [*trace.write, *trace.read]
-        labels = [f"{h.name} head" for h in heads]
-        default = f"{choice.head} head" if choice and f"{choice.head} head" in labels else labels[0]
-        tabs = st.tabs(labels, key="pipe", default=default, on_change="rerun", **URL)
-        for tab, head in zip(tabs, heads, strict=True):
-            if tab.open is False:
-                continue
-            with tab:
-                stages = {s: getattr(head, s)[t] for s in ("similarity", "w_c", "w_g", "w_s", "w")}
-                rows = ex.focus_window(head.w[t], PIPELINE_ROWS)
-                spec = figs.pipeline_figure(
-                    trace.memory_before[t],
-                    head.key[t],
-                    stages,
-                    head.w_prev[t],
-                    head.shift[t],
-                    rows,
-                    knob_labels(head, t),
+        def overridden_trace(choice: ex.OverrideChoice | None):
+            """The re-run with overrides, or None; a bad or NaN-producing override keeps the last good view."""
+            if choice is None or not choice.active:
+                return None, ()
+            try:
+                overrides = ex.build_overrides(choice, model.config.shift_width, steps)
+                trace = run_trace(name, episode.x, overrides)
+                ex.check_finite(trace)
+            except ex.ExploreInputError as exc:
+                st.error(
+                    f"This override cannot be shown: {exc}. Keeping the last good view.", icon=":material/warning:"
                 )
-                show_figure(spec, key=f"pipeline_{head.name}")
+                good = st.session_state.get("last_good_override")
+                if good and good[0] == (name, episode.x.tobytes()):
+                    return good[1], good[2]
+                return None, ()
+            st.session_state["last_good_override"] = ((name, episode.x.tobytes()), trace, overrides)
+            return trace, overrides
 
-    def render_step(t: int) -> None:
-        """Everything that depends on the step: one fragment rerun per step change."""
-        show_figure(
-            figs.bit_grids_figure(
-                episode.x, episode.y, shown.outputs, episode.mask, t, episode.kinds, input_labels, output_labels
-            ),
-            key="bits",
+        summary_slot = st.container()
+        choice = override_panel(model.config, steps) if is_ntm else None
+        changed, overrides = overridden_trace(choice)
+        shown = changed if changed is not None else base
+
+        # ------------------------------------------------------------------ summary and notices
+        errors = ex.total_bit_errors(shown.outputs, episode.y, episode.mask)
+        summary = (
+            f"**{name}** · {model_label(name)} · {steps} timesteps · **{errors} wrong bit{'s' if errors != 1 else ''}**"
         )
-        if not isinstance(shown, NTMTrace):
-            show_figure(figs.hidden_state_figure(shown.hidden, t), key="hidden")
-            return
-        diff = st.toggle("Show the change M_t − M_(t−1) instead of M_t", key="diff", **URL)
-        rows = ex.touched_rows(shown)
-        heads = [(h.name, h.w) for h in [*shown.write, *shown.read]]
-        written = ex.written_rows(np.stack([h.w[t] for h in shown.write]))
-        change = shown.memory_after[t] - shown.memory_before[t] if diff else None
-        show_figure(figs.memory_weights_figure(shown.memory_after[t], rows, heads, t, written, change), key="memory")
-        st.markdown(
-            ":small[:gray[Orange outlines: the locations the write head wrote at this step (w ≥ 0.1), and the current "
-            "step on each weighting. Locations run down, time runs right, as in Fig. 6 of Graves et al.]]\n\n"
-            f"#### Addressing at step {t}: key → similarity → w_c → w_g → w_s → w\n\n" + readout_table(shown, t)
-        )
-        render_pipelines(shown, t)
-        vectors = [(f"{h.name} erase e", h.erase[t], "weight") for h in shown.write]
-        vectors += [(f"{h.name} add a", h.add[t], "memory") for h in shown.write]
-        vectors += [(f"{h.name} read r", h.read_vector[t], "memory") for h in shown.read]
-        show_figure(
-            figs.readout_figure(vectors, f"<b>Write and read vectors at step {t}</b> (erase 0..1, add and read −1..1)"),
-            key="vectors",
-        )
+        if overrides:
+            head, _, rest = ex.describe_override(overrides[0]).partition(" ")
+            summary += f" · override on **{head}** {rest}"
+        summary_slot.markdown(summary)
+        notice = ex.training_notice(task, episode.size)
+        if notice:
+            summary_slot.info(notice, icon=":material/science:")
+        if is_ntm:
+            wrap = ex.wrap_notice(episode.x, model.config.memory_n)
+            if wrap:
+                summary_slot.warning(wrap, icon=":material/sync:")
+        input_labels, output_labels = ex.channel_names(task)
 
-    step_player("t", steps, render_step, unit="step", labels=episode.phases)
+        # ------------------------------------------------------------------ at step t
+        def readout_table(trace: NTMTrace, t: int) -> str:
+            """Sum, entropy and peak of each head's weighting at t, with the knobs it used (✎ = overridden)."""
+            lines = ["| head | Σ w | entropy | max w @ location | β | g | shift s(−1, 0, +1) | γ |", "|---" * 8 + "|"]
+            for head in [*trace.write, *trace.read]:
+                stats = ex.weight_stats(head.w[t])
+                fixed = ex.fixed_knobs(overrides, head.name, t)
+                knob = {k: ("**✎ {}**" if k in fixed else "{}") for k in ("beta", "g", "shift", "gamma")}
+                shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
+                lines.append(
+                    f"| **{head.name}** | {stats.total:.3f} | {stats.entropy:.2f} bits | {stats.peak:.2f} @ {stats.at} "
+                    f"| {knob['beta'].format(f'{head.beta[t]:.2f}')} | {knob['g'].format(f'{head.g[t]:.2f}')} "
+                    f"| {knob['shift'].format(shift)} | {knob['gamma'].format(f'{head.gamma[t]:.2f}')} |"
+                )
+            return "\n".join(lines)
 
-    # ------------------------------------------------------------------ what the override changed
-    if changed is not None:
-        st.subheader("What the override changed")
-        comparison = ex.compare_runs(base, changed, episode.y, episode.mask)
-        cols = st.columns(3)
-        cols[0].metric("Wrong bits, untouched run", comparison.errors_before)
-        cols[1].metric(
-            "Wrong bits, with the override",
-            comparison.errors_after,
-            delta=comparison.errors_after - comparison.errors_before,
-            delta_color="inverse",
-        )
-        first = comparison.first_changed_step
-        cols[2].metric("First step whose output moved", "none" if first is None else first)
-        override_step = overrides[0].step
-        show_figure(
-            figs.comparison_figure(
-                base.outputs, changed.outputs, episode.y, episode.mask, override_step, output_labels
-            ),
-            key="compare",
-        )
+        def knob_labels(head, t: int) -> dict[str, str]:
+            """Each stage's knob at t for the pipeline titles, with the overridden ones marked."""
+            fixed = ex.fixed_knobs(overrides, head.name, t)
 
-    # ------------------------------------------------------------------ the LSTM baseline on the same input
-    baseline = ex.baseline_for(name, models, task_specs(tuple(models))) if is_ntm else None
-    if baseline and st.toggle(f"Compare with the LSTM baseline ({baseline}) on this input", key="vs_lstm", **URL):
-        lstm = run_trace(baseline, episode.x)
-        show_figure(
-            figs.comparison_figure(
-                shown.outputs,
-                lstm.outputs,
-                episode.y,
-                episode.mask,
-                None,
-                output_labels,
-                names=("NTM", "LSTM"),
-                titles=(f"NTM ({name})", f"LSTM baseline ({baseline}), no external memory"),
-            ),
-            key="vs_lstm_chart",
-        )
+            def mark(name: str) -> str:
+                return "<br><b>✎ override</b>" if name in fixed else ""
 
-    # ------------------------------------------------------------------ animation and export
-    def title_text() -> str:
-        return f"{name} · {model_label(name)}" + (" · with override" if overrides else "")
+            shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
+            return {
+                "w_c": f"β = {head.beta[t]:.2f}{mark('beta')}",
+                "w_g": f"g = {head.g[t]:.2f}{mark('g')}",
+                "w_s": f"s = [{shift}]{mark('shift')}",
+                "w": f"γ = {head.gamma[t]:.2f}{mark('gamma')}",
+            }
 
-    @st.fragment
-    def animation_section() -> None:
-        if not isinstance(shown, NTMTrace):
-            return
-        if st.toggle("Animate the whole episode in the browser (no reruns)", key="anim"):
-            spec = figs.animation_figure(shown.memory_after, ex.touched_rows(shown), _heads(shown), episode.phases)
-            show_figure(spec, key="animation")
-
-    def _heads(trace: NTMTrace) -> list[tuple[str, np.ndarray]]:
-        return [(h.name, h.w) for h in [*trace.write, *trace.read]]
-
-    def meta() -> dict:
-        return {
-            "model": name,
-            "task": task.spec(),
-            "input": source,
-            "seed": seed,
-            "size": size,
-            "overrides": [{"head": o.head, "step": o.step, **o.values()} for o in overrides],
-            "url": {k: v for k, v in st.query_params.to_dict().items()},
-        }
-
-    @st.fragment
-    def export_section() -> None:
-        st.subheader("Take it with you")
-        stem = f"{name}-seed{seed}" if source == "Random" else f"{name}-drawn"
-        info = json.loads(json.dumps(meta(), default=str))  # now: the download callables run outside the script
-        cols = st.columns(4)
-        cols[0].download_button(
-            "GIF for slides",
-            data=lambda: ex.episode_gif(shown, episode, GIF_STYLE, title_text()),
-            file_name=f"{stem}.gif",
-            mime="image/gif",
-            key="dl_gif",
-            icon=":material/gif_box:",
-            on_click="ignore",
-        )
-        if isinstance(shown, NTMTrace):
-            cols[1].download_button(
-                "Interactive HTML",
-                data=lambda: figs.animation_html(
-                    figs.animation_figure(
-                        shown.memory_after, ex.touched_rows(shown), _heads(shown), episode.phases, title_text()
+        def render_pipelines(trace: NTMTrace, t: int) -> None:
+            """One tab per head with its five addressing stages at t (section 3.3); only the open tab is drawn."""
+            heads = [*trace.write, *trace.read]
+            labels = [f"{h.name} head" for h in heads]
+            default = f"{choice.head} head" if choice and f"{choice.head} head" in labels else labels[0]
+            tabs = st.tabs(labels, key="pipe", default=default, on_change="rerun", **URL)
+            for tab, head in zip(tabs, heads, strict=True):
+                if tab.open is False:
+                    continue
+                with tab:
+                    stages = {s: getattr(head, s)[t] for s in ("similarity", "w_c", "w_g", "w_s", "w")}
+                    rows = ex.focus_window(head.w[t], PIPELINE_ROWS)
+                    spec = figs.pipeline_figure(
+                        trace.memory_before[t],
+                        head.key[t],
+                        stages,
+                        head.w_prev[t],
+                        head.shift[t],
+                        rows,
+                        knob_labels(head, t),
                     )
+                    show_figure(spec, key=f"pipeline_{head.name}")
+
+        def render_step(t: int) -> None:
+            """Everything that depends on the step: one fragment rerun per step change."""
+            show_figure(
+                figs.bit_grids_figure(
+                    episode.x, episode.y, shown.outputs, episode.mask, t, episode.kinds, input_labels, output_labels
                 ),
-                file_name=f"{stem}.html",
-                mime="text/html",
-                key="dl_html",
-                icon=":material/html:",
+                key="bits",
+            )
+            if not isinstance(shown, NTMTrace):
+                show_figure(figs.hidden_state_figure(shown.hidden, t), key="hidden")
+                return
+            diff = st.toggle("Show the change M_t − M_(t−1) instead of M_t", key="diff", **URL)
+            rows = ex.touched_rows(shown)
+            heads = [(h.name, h.w) for h in [*shown.write, *shown.read]]
+            written = ex.written_rows(np.stack([h.w[t] for h in shown.write]))
+            change = shown.memory_after[t] - shown.memory_before[t] if diff else None
+            show_figure(
+                figs.memory_weights_figure(shown.memory_after[t], rows, heads, t, written, change), key="memory"
+            )
+            st.markdown(
+                ":small[:gray[Orange outlines: the locations the write head wrote at this step (w ≥ 0.1), and the "
+                "current step on each weighting. Locations run down, time runs right, as in Fig. 6 of "
+                "Graves et al.]]\n\n"
+                f"#### Addressing at step {t}: key → similarity → w_c → w_g → w_s → w\n\n" + readout_table(shown, t)
+            )
+            render_pipelines(shown, t)
+            vectors = [(f"{h.name} erase e", h.erase[t], "weight") for h in shown.write]
+            vectors += [(f"{h.name} add a", h.add[t], "memory") for h in shown.write]
+            vectors += [(f"{h.name} read r", h.read_vector[t], "memory") for h in shown.read]
+            show_figure(
+                figs.readout_figure(
+                    vectors, f"<b>Write and read vectors at step {t}</b> (erase 0..1, add and read −1..1)"
+                ),
+                key="vectors",
+            )
+
+        step_player("t", steps, render_step, unit="step", labels=episode.phases)
+
+        # ------------------------------------------------------------------ what the override changed
+        if changed is not None:
+            st.subheader("What the override changed")
+            comparison = ex.compare_runs(base, changed, episode.y, episode.mask)
+            cols = st.columns(3)
+            cols[0].metric("Wrong bits, untouched run", comparison.errors_before)
+            cols[1].metric(
+                "Wrong bits, with the override",
+                comparison.errors_after,
+                delta=comparison.errors_after - comparison.errors_before,
+                delta_color="inverse",
+            )
+            first = comparison.first_changed_step
+            cols[2].metric("First step whose output moved", "none" if first is None else first)
+            override_step = overrides[0].step
+            show_figure(
+                figs.comparison_figure(
+                    base.outputs, changed.outputs, episode.y, episode.mask, override_step, output_labels
+                ),
+                key="compare",
+            )
+
+        # ------------------------------------------------------------------ the LSTM baseline on the same input
+        baseline = ex.baseline_for(name, models, task_specs(tuple(models))) if is_ntm else None
+        if baseline and st.toggle(f"Compare with the LSTM baseline ({baseline}) on this input", key="vs_lstm", **URL):
+            lstm = run_trace(baseline, episode.x)
+            show_figure(
+                figs.comparison_figure(
+                    shown.outputs,
+                    lstm.outputs,
+                    episode.y,
+                    episode.mask,
+                    None,
+                    output_labels,
+                    names=("NTM", "LSTM"),
+                    titles=(f"NTM ({name})", f"LSTM baseline ({baseline}), no external memory"),
+                ),
+                key="vs_lstm_chart",
+            )
+
+        # ------------------------------------------------------------------ animation and export
+        def title_text() -> str:
+            return f"{name} · {model_label(name)}" + (" · with override" if overrides else "")
+
+        @st.fragment
+        def animation_section() -> None:
+            if not isinstance(shown, NTMTrace):
+                return
+            if st.toggle("Animate the whole episode in the browser (no reruns)", key="anim"):
+                spec = figs.animation_figure(shown.memory_after, ex.touched_rows(shown), _heads(shown), episode.phases)
+                show_figure(spec, key="animation")
+
+        def _heads(trace: NTMTrace) -> list[tuple[str, np.ndarray]]:
+            return [(h.name, h.w) for h in [*trace.write, *trace.read]]
+
+        def meta() -> dict:
+            return {
+                "model": name,
+                "task": task.spec(),
+                "input": source,
+                "seed": seed,
+                "size": size,
+                "overrides": [{"head": o.head, "step": o.step, **o.values()} for o in overrides],
+                "url": {k: v for k, v in st.query_params.to_dict().items()},
+            }
+
+        @st.fragment
+        def export_section() -> None:
+            st.subheader("Take it with you")
+            stem = f"{name}-seed{seed}" if source == "Random" else f"{name}-drawn"
+            info = json.loads(json.dumps(meta(), default=str))  # now: the download callables run outside the script
+            cols = st.columns(4)
+            cols[0].download_button(
+                "GIF for slides",
+                data=lambda: ex.episode_gif(shown, episode, GIF_STYLE, title_text()),
+                file_name=f"{stem}.gif",
+                mime="image/gif",
+                key="dl_gif",
+                icon=":material/gif_box:",
                 on_click="ignore",
             )
-        cols[2].download_button(
-            "Trace as NPZ",
-            data=lambda: ex.export_npz(shown, episode),
-            file_name=f"{stem}.npz",
-            mime="application/octet-stream",
-            key="dl_npz",
-            icon=":material/data_array:",
-            on_click="ignore",
-        )
-        cols[3].download_button(
-            "Trace as JSON",
-            data=lambda: ex.export_json(shown, episode, info),
-            file_name=f"{stem}.json",
-            mime="application/json",
-            key="dl_json",
-            icon=":material/data_object:",
-            on_click="ignore",
-        )
-        st.caption("The GIF is drawn on the server (one frame per step); the HTML plays offline in any browser.")
+            if isinstance(shown, NTMTrace):
+                cols[1].download_button(
+                    "Interactive HTML",
+                    data=lambda: figs.animation_html(
+                        figs.animation_figure(
+                            shown.memory_after, ex.touched_rows(shown), _heads(shown), episode.phases, title_text()
+                        )
+                    ),
+                    file_name=f"{stem}.html",
+                    mime="text/html",
+                    key="dl_html",
+                    icon=":material/html:",
+                    on_click="ignore",
+                )
+            cols[2].download_button(
+                "Trace as NPZ",
+                data=lambda: ex.export_npz(shown, episode),
+                file_name=f"{stem}.npz",
+                mime="application/octet-stream",
+                key="dl_npz",
+                icon=":material/data_array:",
+                on_click="ignore",
+            )
+            cols[3].download_button(
+                "Trace as JSON",
+                data=lambda: ex.export_json(shown, episode, info),
+                file_name=f"{stem}.json",
+                mime="application/json",
+                key="dl_json",
+                icon=":material/data_object:",
+                on_click="ignore",
+            )
+            st.caption("The GIF is drawn on the server (one frame per step); the HTML plays offline in any browser.")
 
-    animation_section()
-    export_section()
+        animation_section()
+        export_section()
+
+    intervene_and_view()
     warn_ignored_url_params(raw_url, BOUND_KEYS + OVERRIDE_KEYS, extra_keys=["bits", "anim"])
