@@ -9,8 +9,10 @@ alternation (bench/common.py) so the ratios hold on a busy machine:
 - first render (model load plus first answer, caches empty): <= 2.0 s;
 - one rerun sends <= 200 KB of figure data (chart specs as AppTest receives them).
 
-AppTest reruns the whole script even for a change inside the hop player's fragment,
-so the hop-change numbers are an upper bound on what the browser sees.
+AppTest reruns the whole script unless told otherwise, so a hop change is timed both
+ways: as the browser sends it (a rerun of the hop player's fragment only) and as a
+whole-script rerun, an upper bound. Temperature and mask changes are sidebar
+widgets: whole-script reruns in the browser too.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from streamlit.logger import set_log_level
 from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, interleaved_medians, report, trivial_app, trivial_rerun
+from common import ROOT, STEP_FRAGMENT, fragment_scoped, interleaved_medians, report, trivial_app, trivial_rerun
 
 TAUS = [0.5, 1.0, 2.0, 0.3]
 LONG_STORY = "\n".join(f"Mary went to the {room}." for room in ["kitchen", "garden", "office", "hallway"] * 15)
@@ -135,7 +137,7 @@ def main() -> None:
     from memviz.ui.memn2n import TAU_OPTIONS  # here, so the cold-process run below imports it itself
 
     base = trivial_app()
-    default, tau_view, mask_view, fresh_view = explorer(), explorer(), explorer(), explorer()
+    default, tau_view, mask_view, fresh_view, browser_view = (explorer() for _ in range(5))
     hops = default.slider(key="hop").max
     task3 = explorer({"task": "3 three-supporting-facts", "seed": "2"})
 
@@ -144,9 +146,15 @@ def main() -> None:
         fresh_view.select_slider(key="tau2").set_value(TAU_OPTIONS[(i + 1) % 11])
         fresh_view.select_slider(key="tau3").set_value(TAU_OPTIONS[(i + 1) // 11 % 11]).run()
 
+    def hop_change(at: AppTest) -> Callable[[int], None]:
+        return lambda i: at.slider(key="hop").set_value(i % (hops + 1)).run()
+
     cases = {
-        "hop change (default story)": lambda i: default.slider(key="hop").set_value(i % (hops + 1)).run(),
-        "hop change (task 3, 30+ sentences)": lambda i: task3.slider(key="hop").set_value(i % (hops + 1)).run(),
+        "hop change as the browser sends it (the hop player's fragment)": fragment_scoped(
+            browser_view, STEP_FRAGMENT, hop_change(browser_view)
+        ),
+        "hop change (default story)": hop_change(default),
+        "hop change (task 3, 30+ sentences)": hop_change(task3),
         "temperature slider, hop 1": lambda i: tau_view.select_slider(key="tau1").set_value(TAUS[i % 4]).run(),
         "mask a sentence (click)": lambda i: mask_view.get("button_group")[0].set_value([1 + i % 3]).run(),
         "temperature slider, answer never computed before": never_seen,

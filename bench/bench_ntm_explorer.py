@@ -28,9 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import streamlit as st
-import streamlit.testing.v1.local_script_runner as local_runner
-from common import ROOT, interleaved_medians, report, trivial_app, trivial_rerun
-from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+from common import ROOT, STEP_FRAGMENT, fragment_scoped, interleaved_medians, report, trivial_app, trivial_rerun
 from streamlit.testing.v1 import AppTest
 
 import memviz
@@ -73,33 +71,6 @@ def step_case(at: AppTest):
     return action
 
 
-def fragment_id(at: AppTest, function: str) -> str:
-    """The id of the page's fragment that wraps the function with this qualified name."""
-    for fragment_id, wrapped in at._fragment_storage._fragments.items():
-        inner = [getattr(c.cell_contents, "__qualname__", "") for c in (wrapped.__closure__ or ())]
-        if function in inner:
-            return fragment_id
-    raise LookupError(f"no fragment wrapping {function} on the page")
-
-
-def fragment_scoped(at: AppTest, function: str, action):
-    """``action`` as the browser sends it: a rerun of only the fragment wrapping ``function``."""
-    scope = fragment_id(at, function)
-
-    def scoped(**kwargs) -> RerunData:
-        return RerunData(**kwargs, fragment_id_queue=[scope], is_fragment_scoped_rerun=True)
-
-    def run(i: int) -> None:
-        local_runner.RerunData = scoped
-        try:
-            action(i)
-        finally:
-            local_runner.RerunData = RerunData
-
-    return run
-
-
-STEP_FRAGMENT = "step_player.<locals>.frame"
 OVERRIDE_FRAGMENT = "render.<locals>.intervene_and_view"
 
 

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import streamlit.testing.v1.local_script_runner as local_runner
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,3 +123,32 @@ def page_alone(page: str, query: dict[str, str] | None = None) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def fragment_id(at: AppTest, function: str) -> str:
+    """The id of the page's fragment that wraps the function with this qualified name."""
+    for fragment_id, wrapped in at._fragment_storage._fragments.items():
+        inner = [getattr(c.cell_contents, "__qualname__", "") for c in (wrapped.__closure__ or ())]
+        if function in inner:
+            return fragment_id
+    raise LookupError(f"no fragment wrapping {function} on the page")
+
+
+def fragment_scoped(at: AppTest, function: str, action):
+    """``action`` as the browser sends it: a rerun of only the fragment wrapping ``function``."""
+    scope = fragment_id(at, function)
+
+    def scoped(**kwargs) -> RerunData:
+        return RerunData(**kwargs, fragment_id_queue=[scope], is_fragment_scoped_rerun=True)
+
+    def run(i: int) -> None:
+        local_runner.RerunData = scoped
+        try:
+            action(i)
+        finally:
+            local_runner.RerunData = RerunData
+
+    return run
+
+
+STEP_FRAGMENT = "step_player.<locals>.frame"  # memviz.ui.step_player's fragment

@@ -124,7 +124,16 @@ def test_link_round_trips_the_view():
     assert at.select_slider(key="ov_g").value == "0" and at.select_slider(key="ov_shift").value == "1"
     summary = next(m.value for m in at.markdown if "override on" in m.value)
     assert "override on **write0** at step 9: g = 0, shift s = [0, 0, 1]" in summary
+    assert intervention_panel(at).proto.expanded  # a shared override opens its panel
     assert not at.warning
+
+
+def intervention_panel(at):
+    return next(e for e in at.expander if e.label.startswith("Intervene"))
+
+
+def test_intervention_panel_starts_closed_without_an_override():
+    assert not intervention_panel(open_explorer()).proto.expanded
 
 
 def test_hand_drawn_input_runs_and_travels_in_the_link():

@@ -120,7 +120,7 @@ def override_panel(config, steps: int) -> ex.OverrideChoice:
     change can rerun as one fragment. Sections 3.3.1-3.3.2 of Graves et al.
     """
     heads = [f"write{j}" for j in range(config.write_heads)] + [f"read{i}" for i in range(config.read_heads)]
-    active = any(st.session_state.get(k, OFF) != OFF for k in OVERRIDE_KEYS)
+    active = any(st.session_state.get(k, st.query_params.get(k, OFF)) != OFF for k in OVERRIDE_KEYS)
     with st.expander(
         "Intervene: fix a head's β, g, s and γ, and re-run the episode", expanded=active, icon=":material/tune:"
     ):
