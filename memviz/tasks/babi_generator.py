@@ -179,33 +179,70 @@ def _where_is_person(w: World) -> Question | None:
     return f"Where is {p}?", w.where[p], [w.moved_at[p][-1][0]]
 
 
-def _pick_object(w: World) -> str:
-    """An object to ask about; like the released tasks, mostly one that lies where it was put down."""
-    dropped = [o for o in OBJECTS if w.object_events[o] and w.holder[o] is None]
-    if dropped and w.rng.random() < 0.75:
-        return w.rng.choice(dropped)
-    return w.rng.choice(OBJECTS)
+CARRIED_SHARE = 0.31  # task 2: share of questions about a carried object (released en-10k files)
+STILL_CARRIED_SHARE = 0.21  # task 3: share asked while the object is still carried (released en/ file)
 
 
 def _where_is_object(w: World) -> Question | None:
-    o = _pick_object(w)
-    if not w.object_events[o]:
+    """Task 2: where an object is now, from where it was put down or where its holder went.
+
+    As in the released task, about 7 in 10 questions ask about a dropped object and 3 in
+    10 about a carried one, and a carried object is asked about only once its holder has
+    moved after taking it (the answer is never the room it was picked up in).
+    """
+    dropped = [o for o in OBJECTS if w.object_events[o] and w.holder[o] is None]
+    carried = [
+        o for o in OBJECTS if w.holder[o] is not None and w.moved_at[w.holder[o]][-1][0] > w.object_events[o][-1]
+    ]
+    if carried and (not dropped or w.rng.random() < CARRIED_SHARE):
+        o = w.rng.choice(carried)
+        holder = w.holder[o]
+        return f"Where is the {o}?", w.where[holder], [w.object_events[o][-1], w.moved_at[holder][-1][0]]
+    if not dropped:
         return None
+    o = w.rng.choice(dropped)
     event = w.object_events[o][-1]
-    holder = w.holder[o]
-    if holder is not None:  # carried: where its holder is now
-        return f"Where is the {o}?", w.where[holder], [event, w.moved_at[holder][-1][0]]
     dropper = next(p for p in PEOPLE if event in w.person_events[p])
     move = w.last_move_before(dropper, event)
     return f"Where is the {o}?", w.object_room[o], [event, move]
 
 
+def _carried_through(w: World, o: str) -> bool:
+    """Whether one holder took ``o`` and then carried it into each of its last two rooms.
+
+    Trail entries are ``(room, object event, move)``; an entry made by a move has its
+    move after the event, one made by picking up has it before. The object must still
+    be carried or have been put down in the second room (not moved on since).
+    """
+    if len(w.trail[o]) < 2:
+        return False
+    (_, taken, move_before), (room_now, taken_now, move_now) = w.trail[o][-2:]
+    if taken != taken_now or move_before < taken or room_now != w.object_room[o]:
+        return False
+    last = w.object_events[o][-1]
+    if w.holder[o] is not None:
+        return last == taken  # still in the hands that carried it here
+    return last > move_now  # put down in the second room
+
+
 def _where_was_object(w: World) -> Question | None:
-    o = _pick_object(w)
-    trail = w.trail[o]
-    if len(trail) < 2 or trail[-1][0] != w.object_room[o]:
-        return None  # "before the L" means before its latest arrival at its current room L
-    (before, _, move_before), (now, _, move_now) = w.trail[o][-2], w.trail[o][-1]
+    """Task 3: where an object was before its current room, told by three facts.
+
+    As in the released task, the object was taken and then carried through its last
+    two rooms: support is the two moves plus the drop in the second room or the
+    pick-up, when it is still being carried (about 1 in 5 of the released questions;
+    here more often, about 2 in 5, because a dropped candidate is not always there:
+    skipping such turns would lengthen the stories and age the facts, which matters
+    more to the model's accuracy).
+    """
+    candidates = [o for o in OBJECTS if _carried_through(w, o)]
+    carried = [o for o in candidates if w.holder[o] is not None]
+    dropped = [o for o in candidates if w.holder[o] is None]
+    if not candidates:
+        return None
+    pool = carried if carried and (not dropped or w.rng.random() < STILL_CARRIED_SHARE) else dropped
+    o = w.rng.choice(pool)
+    (before, _, move_before), (now, _, move_now) = w.trail[o][-2:]
     return f"Where was the {o} before the {now}?", before, [w.object_events[o][-1], move_now, move_before]
 
 
