@@ -179,7 +179,7 @@ def main() -> None:
         size = figure_bytes(at)
         print(f"  {name:58s} {size / 1000:7.1f} KB  {'met' if size <= 400_000 else 'NOT met'}")
 
-    at, _ = explorer({"length": "20"})
+    at, _ = explorer({"length": "20", "export": "true"})
     at.toggle(key="anim").set_value(True).run()
     animation = next(len(c.proto.spec) for c in at.get("plotly_chart") if c.key == "animation")
     print("\nPlotly animation, length-20 copy episode, target <= 1.5 MB")

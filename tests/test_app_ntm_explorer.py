@@ -268,3 +268,12 @@ def test_ntm_and_lstm_side_by_side_on_the_same_input():
     assert ntm.shape == lstm.shape == (8, 41)
     titles = " ".join(a["text"] for a in chart["layout"]["annotations"])
     assert "NTM (ntm-copy)" in titles and "LSTM baseline (lstm-copy)" in titles
+
+
+def test_export_panel_is_built_only_when_open_and_travels_in_the_link():
+    closed = open_explorer()
+    assert not closed.get("download_button") and "animation" not in [c.key for c in closed.get("plotly_chart")]
+    opened = open_explorer({"export": "true", "anim": "true"})
+    no_exception(opened)
+    assert len(opened.get("download_button")) == 4  # GIF, HTML, NPZ, JSON
+    assert "animation" in [c.key for c in opened.get("plotly_chart")]

@@ -53,6 +53,8 @@ BOUND_KEYS = [
     "head",
     "ov_scope",
     "ov_step",
+    "export",
+    "anim",
 ]
 PIPELINE_ROWS = 16
 GIF_STYLE = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
@@ -443,14 +445,6 @@ def render() -> None:
         def title_text() -> str:
             return f"{name} · {model_label(name)}" + (" · with override" if overrides else "")
 
-        @st.fragment
-        def animation_section() -> None:
-            if not isinstance(shown, NTMTrace):
-                return
-            if st.toggle("Animate the whole episode in the browser (no reruns)", key="anim"):
-                spec = figs.animation_figure(shown.memory_after, ex.touched_rows(shown), _heads(shown), episode.phases)
-                show_figure(spec, key="animation")
-
         def _heads(trace: NTMTrace) -> list[tuple[str, np.ndarray]]:
             return [(h.name, h.w) for h in [*trace.write, *trace.read]]
 
@@ -465,12 +459,28 @@ def render() -> None:
                 "url": {k: v for k, v in st.query_params.to_dict().items()},
             }
 
-        @st.fragment
         def export_section() -> None:
-            st.subheader("Take it with you")
+            """Animation and downloads, built only while their expander is open (a closed one costs nothing)."""
+            box = st.expander(
+                "Animate and export: Plotly animation, GIF for slides, HTML, trace as NPZ or JSON",
+                key="export",
+                on_change="rerun",
+                icon=":material/movie:",
+                **URL,
+            )
+            if not box.open:
+                return
+            if isinstance(shown, NTMTrace) and box.toggle(
+                "Animate the whole episode in the browser (no reruns)", key="anim", **URL
+            ):
+                with box:
+                    spec = figs.animation_figure(
+                        shown.memory_after, ex.touched_rows(shown), _heads(shown), episode.phases
+                    )
+                    show_figure(spec, key="animation")
             stem = f"{name}-seed{seed}" if source == "Random" else f"{name}-drawn"
             info = json.loads(json.dumps(meta(), default=str))  # now: the download callables run outside the script
-            cols = st.columns(4)
+            cols = box.columns(4)
             cols[0].download_button(
                 "GIF for slides",
                 data=lambda: ex.episode_gif(shown, episode, GIF_STYLE, title_text()),
@@ -512,10 +522,9 @@ def render() -> None:
                 icon=":material/data_object:",
                 on_click="ignore",
             )
-            st.caption("The GIF is drawn on the server (one frame per step); the HTML plays offline in any browser.")
+            box.caption("The GIF is drawn on the server (one frame per step); the HTML plays offline in any browser.")
 
-        animation_section()
         export_section()
 
     intervene_and_view()
-    warn_ignored_url_params(raw_url, BOUND_KEYS + OVERRIDE_KEYS, extra_keys=["bits", "anim"])
+    warn_ignored_url_params(raw_url, BOUND_KEYS + OVERRIDE_KEYS, extra_keys=["bits"])

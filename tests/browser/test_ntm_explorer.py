@@ -45,7 +45,7 @@ def test_step_buttons_and_play(tab):
 
 
 def test_override_and_animation_render(tab):
-    tab.open("ntm?t=12&ov_g=0&ov_shift=1&ov_step=12&length=20", charts=CHARTS + 1)
+    tab.open("ntm?t=12&ov_g=0&ov_shift=1&ov_step=12&length=20&export=true", charts=CHARTS + 1)
     assert tab.page.get_by_text("What the override changed").count() == 1
     tab.page.locator(".st-key-anim label").click()
     tab.wait_idle()
