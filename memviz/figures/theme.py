@@ -74,6 +74,13 @@ def encode_arrays(value: Any) -> Any:
     Tuples are taken as plain data already (the colour scales are tuples), so
     the walk does not descend into them: this runs on every rerun.
     """
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _PLAIN else encode_arrays(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN else encode_arrays(v) for v in value]
     if isinstance(value, np.ndarray):
         return _typed_array(np.ascontiguousarray(value))
     if isinstance(value, dict):
@@ -83,6 +90,9 @@ def encode_arrays(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None), tuple})  # left as they are, checked first (the common case)
 
 
 def to_plotly(spec: dict) -> go.Figure:
