@@ -101,6 +101,28 @@ def show_figure(spec: dict, key: str) -> None:
     st.plotly_chart(_ReadyFigure(spec), key=key, width="stretch", theme=None, config=PLOTLY_CONFIG)
 
 
+DownloadFile = tuple[str, Callable[[], bytes | str], str, str, str]  # label, make, extension, MIME type, icon
+
+
+def download_buttons(files: Sequence[DownloadFile], stem: str, key_prefix: str) -> None:
+    """A row of download buttons, ``{stem}.{extension}`` each; a file is made only when its button is clicked.
+
+    ``make`` runs outside the script run (Streamlit calls it on the click), so it must
+    capture what it needs rather than read widgets.
+    """
+    with st.container(horizontal=True):
+        for label, make, ext, mime, icon in files:
+            st.download_button(
+                label,
+                data=make,
+                file_name=f"{stem}.{ext}",
+                mime=mime,
+                key=f"{key_prefix}_{ext}",
+                icon=icon,
+                on_click="ignore",
+            )
+
+
 def _clamp_step(key: str, count: int) -> int:
     value = st.session_state.get(key, 0)
     try:

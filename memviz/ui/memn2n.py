@@ -32,7 +32,7 @@ from memviz.figures.memn2n import (
 from memviz.memn2n import MemN2NInputError, MemN2NTrace, UnknownWordsError
 from memviz.pretrained import PretrainedError, read_card
 from memviz.tasks.babi import BabiFormatError, load_babi_file
-from memviz.ui import cached_result, pretrained_model, show_figure
+from memviz.ui import DownloadFile, cached_result, download_buttons, pretrained_model, show_figure
 
 URL = {"bind": "query-params"}
 SOURCES = ["Generated", "Typed", "bAbI file"]
@@ -357,7 +357,7 @@ def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
             show_figure(animation_figure(trace, example.supporting), key="animation")
     stem = f"memn2n-{name}-{example.signature}"
     title = f"MemN2N ({name}): {trace.question}"
-    files = [
+    files: list[DownloadFile] = [
         ("GIF (one frame per hop)", lambda: xm.trace_gif(trace, example), "gif", "image/gif", ":material/gif_box:"),
         (
             "HTML (interactive, offline)",
@@ -368,17 +368,8 @@ def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
         ),
         ("Trace (JSON)", lambda: xm.trace_json(trace, example, name), "json", "application/json", ":material/code:"),
     ]
-    with box, st.container(horizontal=True):
-        for label, make, ext, mime, icon in files:
-            st.download_button(
-                label,
-                data=make,
-                file_name=f"{stem}.{ext}",
-                mime=mime,
-                key=f"download_{ext}",
-                icon=icon,
-                on_click="ignore",
-            )
+    with box:
+        download_buttons(files, stem, key_prefix="download")
 
 
 def accuracy(name: str) -> None:

@@ -30,7 +30,15 @@ from memviz.figures import ntm as figs
 from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE
 from memviz.ntm import NTMTrace
 from memviz.pretrained import PretrainedError, family_of
-from memviz.ui import pretrained_model, show_figure, snapshot_url_params, step_player, warn_ignored_url_params
+from memviz.ui import (
+    DownloadFile,
+    download_buttons,
+    pretrained_model,
+    show_figure,
+    snapshot_url_params,
+    step_player,
+    warn_ignored_url_params,
+)
 
 URL = {"bind": "query-params"}
 OFF = ex.OFF
@@ -480,48 +488,44 @@ def render() -> None:
                     show_figure(spec, key="animation")
             stem = f"{name}-seed{seed}" if source == "Random" else f"{name}-drawn"
             info = json.loads(json.dumps(meta(), default=str))  # now: the download callables run outside the script
-            cols = box.columns(4)
-            cols[0].download_button(
-                "GIF for slides",
-                data=lambda: ex.episode_gif(shown, episode, GIF_STYLE, title_text()),
-                file_name=f"{stem}.gif",
-                mime="image/gif",
-                key="dl_gif",
-                icon=":material/gif_box:",
-                on_click="ignore",
-            )
-            if isinstance(shown, NTMTrace):
-                cols[1].download_button(
-                    "Interactive HTML",
-                    data=lambda: figs.animation_html(
-                        figs.animation_figure(
-                            shown.memory_after, ex.touched_rows(shown), _heads(shown), episode.phases, title_text()
-                        )
-                    ),
-                    file_name=f"{stem}.html",
-                    mime="text/html",
-                    key="dl_html",
-                    icon=":material/html:",
-                    on_click="ignore",
+            files: list[DownloadFile] = [
+                (
+                    "GIF for slides",
+                    lambda: ex.episode_gif(shown, episode, GIF_STYLE, title_text()),
+                    "gif",
+                    "image/gif",
+                    ":material/gif_box:",
                 )
-            cols[2].download_button(
-                "Trace as NPZ",
-                data=lambda: ex.export_npz(shown, episode),
-                file_name=f"{stem}.npz",
-                mime="application/octet-stream",
-                key="dl_npz",
-                icon=":material/data_array:",
-                on_click="ignore",
-            )
-            cols[3].download_button(
-                "Trace as JSON",
-                data=lambda: ex.export_json(shown, episode, info),
-                file_name=f"{stem}.json",
-                mime="application/json",
-                key="dl_json",
-                icon=":material/data_object:",
-                on_click="ignore",
-            )
+            ]
+            if isinstance(shown, NTMTrace):
+                animation = (shown.memory_after, ex.touched_rows(shown), _heads(shown), episode.phases)
+                files.append(
+                    (
+                        "Interactive HTML",
+                        lambda: figs.animation_html(figs.animation_figure(*animation, title_text())),
+                        "html",
+                        "text/html",
+                        ":material/html:",
+                    )
+                )
+            files += [
+                (
+                    "Trace as NPZ",
+                    lambda: ex.export_npz(shown, episode),
+                    "npz",
+                    "application/octet-stream",
+                    ":material/data_array:",
+                ),
+                (
+                    "Trace as JSON",
+                    lambda: ex.export_json(shown, episode, info),
+                    "json",
+                    "application/json",
+                    ":material/data_object:",
+                ),
+            ]
+            with box:
+                download_buttons(files, stem, key_prefix="dl")
             box.caption("The GIF is drawn on the server (one frame per step); the HTML plays offline in any browser.")
 
         export_section()
