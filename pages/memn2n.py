@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from memviz.ui import memn2n as page
-from memviz.ui import snapshot_url_params, step_player, use_app_navigation, warn_ignored_url_params
+from memviz.ui import snapshot_url_params, use_app_navigation, warn_ignored_url_params
 
 use_app_navigation()
 raw_url = snapshot_url_params()
@@ -48,29 +48,7 @@ with st.sidebar:
     names = [n for n, h in models.items() if h == hops]
     name = names[0] if len(names) == 1 else st.selectbox("Model", names, key="model", **page.URL)
 
-    st.header("What if…", help="τ < 1 sharpens a hop's attention, τ > 1 spreads it: p = softmax(u·m / τ).")
-    taus = page.temperature_sliders(hops)
 
-
-def run(ex: page.xm.Example) -> page.MemN2NTrace:
-    """The chosen model's trace for ``ex`` with the sidebar's temperatures and this story's masks."""
-    return page.answer(name, ex, taus, page.current_masks(ex, raw_url))
-
-
-example, trace = page.answer_or_last_good(example, problem, run)
-about = example.source + (
-    f" · task {page.xm.task_label(example.task)}" if example.task and source != "Generated" else ""
-)
-page.headline(trace, example, name, about)
-
-with st.sidebar:
-    page.mask_pills(example)
-    st.button("Reset τ and masks", key="reset", icon=":material/restart_alt:", on_click=page.reset_what_ifs)
-
-page.open_on_all_hops(raw_url, trace.hops)
-step_player("hop", trace.hops + 1, page.hop_view(trace, example), unit="hop", labels=page.hop_labels(trace.hops))
-
-page.exports(trace, example, name)
-page.accuracy(name)
+page.what_if_and_hops(name, hops, example, problem, source, raw_url)
 st.caption("Every setting on this page is in its address: copy it to share exactly this view.")
 warn_ignored_url_params(page.url_as_values(raw_url), page.BOUND_KEYS, extra_keys=page.LINK_KEYS)

@@ -32,7 +32,7 @@ from memviz.figures.memn2n import (
 from memviz.memn2n import MemN2NInputError, MemN2NTrace, UnknownWordsError
 from memviz.pretrained import PretrainedError, read_card
 from memviz.tasks.babi import BabiFormatError, load_babi_file
-from memviz.ui import DownloadFile, cached_result, download_buttons, pretrained_model, show_figure
+from memviz.ui import DownloadFile, cached_result, download_buttons, pretrained_model, show_figure, step_player
 
 URL = {"bind": "query-params"}
 SOURCES = ["Generated", "Typed", "bAbI file"]
@@ -205,10 +205,11 @@ def read_source(source: str, raw_url: dict[str, str]) -> tuple[xm.Example | None
 
 # ------------------------------------------------------------------ what-ifs: temperatures and masks
 def temperature_sliders(hops: int) -> tuple[float, ...]:
-    """One attention temperature per hop (the MemN2N counterpart of the NTM's key strength β)."""
+    """One attention temperature per hop (the MemN2N counterpart of the NTM's key strength β), side by side."""
+    columns = st.columns(3)
     return tuple(
         float(
-            st.select_slider(
+            columns[k - 1].select_slider(
                 f"Temperature τ, hop {k}",
                 TAU_OPTIONS,
                 value=1.0,
@@ -252,7 +253,7 @@ def current_masks(example: xm.Example, raw_url: dict[str, str]) -> tuple[int, ..
 def mask_pills(example: xm.Example) -> None:
     """Sentence numbers as pills: click to mask a sentence out of memory; the masks travel in the link."""
     st.pills(
-        "Mask sentences: click a sentence's number to hide it from memory; click again to bring it back",
+        "Mask sentences: click a sentence's number to hide it from memory, click again to bring it back",
         list(range(1, len(example.sentences) + 1)),
         selection_mode="multi",
         key=mask_key(example),
@@ -385,6 +386,43 @@ def accuracy(name: str) -> None:
             rows, caption = xm.accuracy_rows(pretrained_model(name).card)
             show_figure(accuracy_figure(rows), key="accuracy_chart")
             st.caption(caption)
+
+
+@st.fragment
+def what_if_and_hops(
+    name: str, hops: int, example: xm.Example | None, problem: str | None, source: str, raw_url: dict[str, str]
+) -> None:
+    """The what-if controls and everything they change, as one fragment.
+
+    A temperature or a mask reruns only this (the story and model choices in the
+    sidebar stay as they are); the hop player inside is a fragment of its own, so a
+    hop change reruns even less.
+    """
+    headline_slot = st.container()
+    panel = st.expander(
+        "What if… attention temperature per hop, sentences masked out of memory", expanded=True, icon=":material/tune:"
+    )
+    with panel:
+        taus = temperature_sliders(hops)
+
+    def run(ex: xm.Example) -> MemN2NTrace:
+        """The chosen model's trace for ``ex`` with these temperatures and this story's masks."""
+        return answer(name, ex, taus, current_masks(ex, raw_url))
+
+    with headline_slot:
+        example, trace = answer_or_last_good(example, problem, run)
+        about = example.source + (
+            f" · task {xm.task_label(example.task)}" if example.task and source != "Generated" else ""
+        )
+        headline(trace, example, name, about)
+    with panel, st.container(horizontal=True, vertical_alignment="bottom"):
+        mask_pills(example)
+        st.button("Reset τ and masks", key="reset", icon=":material/restart_alt:", on_click=reset_what_ifs)
+
+    open_on_all_hops(raw_url, trace.hops)
+    step_player("hop", trace.hops + 1, hop_view(trace, example), unit="hop", labels=hop_labels(trace.hops))
+    exports(trace, example, name)
+    accuracy(name)
 
 
 def url_as_values(raw: dict[str, str]) -> dict[str, str]:
