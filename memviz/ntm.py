@@ -304,8 +304,8 @@ def check_input(x: np.ndarray | torch.Tensor, input_width: int, memory_n: int | 
 @dataclass
 class _State:
     memory: torch.Tensor  # [B, N, M]
-    reads: list[torch.Tensor]  # R x [B, M]
-    weights: list[torch.Tensor]  # (R + W) x [B, N], read heads first
+    reads: torch.Tensor  # [B, R, M]
+    weights: torch.Tensor  # [B, R + W, N], read heads first
     h: torch.Tensor
     c: torch.Tensor
 
@@ -337,74 +337,79 @@ class NTM(nn.Module):
     def initial_state(self, batch: int) -> _State:
         c = self.config
         memory = torch.full((batch, c.memory_n, c.memory_m), c.memory_init)
-        reads = [self.init_reads[i].expand(batch, -1) for i in range(c.read_heads)]
-        w0 = torch.softmax(self.init_weight_logits, dim=-1)
-        weights = [w0[i].expand(batch, -1) for i in range(c.read_heads + c.write_heads)]
+        reads = self.init_reads.expand(batch, -1, -1)
+        weights = torch.softmax(self.init_weight_logits, dim=-1).expand(batch, -1, -1)
         zeros = torch.zeros(batch, c.controller_size)
         return _State(memory, reads, weights, zeros, zeros)
 
     def _head_params(self, raw: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Split and activate one head's slice of the controller output (section 3.3)."""
+        """Activate the heads' addressing outputs (section 3.3): raw ``[B, H, M + S + 3]``, all heads at once."""
         m, s = self.config.memory_m, self.config.shift_width
-        key, beta, g, shift, gamma = torch.split(raw[:, : m + s + 3], [m, 1, 1, s, 1], dim=-1)
-        params = {
+        key, beta, g, shift, gamma = torch.split(raw, [m, 1, 1, s, 1], dim=-1)
+        return {
             "key": key,
             "beta": nnf.softplus(beta.squeeze(-1)),
             "g": torch.sigmoid(g.squeeze(-1)),
             "shift": torch.softmax(shift, dim=-1),
             "gamma": 1.0 + nnf.softplus(gamma.squeeze(-1)),
         }
-        if raw.shape[-1] > m + s + 3:
-            erase, add = torch.split(raw[:, m + s + 3 :], [m, m], dim=-1)
-            params["erase"] = torch.sigmoid(erase)
-            params["add"] = torch.tanh(add)
-        return params
 
-    @staticmethod
-    def _apply_override(params: dict[str, torch.Tensor], values: dict[str, Any]) -> dict[str, torch.Tensor]:
+    def _head_index(self, kind: str, index: int) -> int:
+        """Position of a head in the stacked ``[B, H, ...]`` tensors: read heads first."""
+        return index if kind == "read" else self.config.read_heads + index
+
+    def _apply_overrides(
+        self, params: dict[str, torch.Tensor], overrides: dict[tuple[str, int], dict[str, Any]]
+    ) -> dict[str, torch.Tensor]:
+        """``params`` with the overridden heads' values fixed (the rest as the controller emitted them)."""
         out = dict(params)
-        for name, value in values.items():
-            like = params[name]
-            v = torch.as_tensor(value, dtype=like.dtype)
-            out[name] = v.expand_as(like).clone()
+        for (kind, index), values in overrides.items():
+            n = self._head_index(kind, index)
+            for name, value in values.items():
+                if out[name] is params[name]:
+                    out[name] = params[name].clone()
+                out[name][:, n] = torch.as_tensor(value, dtype=params[name].dtype)
         return out
 
     def step(
         self, x_t: torch.Tensor, state: _State, overrides: dict[tuple[str, int], dict[str, Any]] | None = None
     ) -> tuple[torch.Tensor, _State, dict[str, Any]]:
-        """One time step (the order in the module docstring); returns logits, new state, record."""
+        """One time step (the order in the module docstring); returns logits, new state, record.
+
+        Every head addresses the memory before this step's write, all heads in one
+        batched call (the head is a batch dimension of the addressing functions);
+        reads use it, then the write heads write in order.
+        """
         c = self.config
-        overrides = overrides or {}
-        h, cell = self.controller(torch.cat([x_t, *state.reads], dim=-1), (state.h, state.c))
-        raw_read = self.read_params(h).view(-1, c.read_heads, c.read_param_width)
-        raw_write = self.write_params(h).view(-1, c.write_heads, c.write_param_width)
-        record: dict[str, Any] = {"h": h, "memory_before": state.memory, "heads": []}
-        new_weights, reads = [], []
-        head_specs = [("read", i, raw_read[:, i]) for i in range(c.read_heads)]
-        head_specs += [("write", j, raw_write[:, j]) for j in range(c.write_heads)]
-        writes = []
-        for n, (kind, index, raw) in enumerate(head_specs):
-            params = self._head_params(raw)
-            fixed = overrides.get((kind, index))
-            if fixed:
-                params = self._apply_override(params, fixed)
-            w_prev = state.weights[n]
-            addr = address(state.memory, params, w_prev)
-            new_weights.append(addr.w)
-            head_record = {"params": params, "addr": addr, "w_prev": w_prev, "overridden": bool(fixed)}
-            if kind == "read":
-                r = addressing.read(state.memory, addr.w)
-                reads.append(r)
-                head_record["read_vector"] = r
-            else:
-                writes.append((addr.w, params["erase"], params["add"]))
-            record["heads"].append(head_record)
+        batch = x_t.shape[0]
+        h, cell = self.controller(torch.cat([x_t, state.reads.reshape(batch, -1)], dim=-1), (state.h, state.c))
+        raw_read = self.read_params(h).view(batch, c.read_heads, c.read_param_width)
+        raw_write = self.write_params(h).view(batch, c.write_heads, c.write_param_width)
+        width = c.memory_m + c.shift_width + 3
+        params = self._head_params(torch.cat([raw_read[..., :width], raw_write[..., :width]], dim=1))
+        if overrides:
+            params = self._apply_overrides(params, overrides)
+        addr = address(state.memory.unsqueeze(1), params, state.weights)  # each stage [B, H, N]
+        reads = addressing.read(state.memory.unsqueeze(1), addr.w[:, : c.read_heads])  # [B, R, M]
+        erase, add = torch.split(raw_write[..., width:], [c.memory_m, c.memory_m], dim=-1)
+        erase, add = torch.sigmoid(erase), torch.tanh(add)
         memory = state.memory
-        for w, erase, add in writes:
-            memory = addressing.write(memory, w, erase, add)
-        logits = self.output(torch.cat([h, *reads], dim=-1))
-        record["memory_after"] = memory
-        return logits, _State(memory, reads, new_weights, h, cell), record
+        for j in range(c.write_heads):
+            memory = addressing.write(memory, addr.w[:, c.read_heads + j], erase[:, j], add[:, j])
+        logits = self.output(torch.cat([h, reads.reshape(batch, -1)], dim=-1))
+        record = {
+            "h": h,
+            "memory_before": state.memory,
+            "memory_after": memory,
+            "params": params,
+            "addr": addr,
+            "w_prev": state.weights,
+            "reads": reads,
+            "erase": erase,
+            "add": add,
+            "overridden": [self._head_index(kind, index) for kind, index in (overrides or {})],
+        }
+        return logits, _State(memory, reads, addr.w, h, cell), record
 
     # -- whole episodes --------------------------------------------------------------------
 
@@ -462,22 +467,25 @@ class NTM(nn.Module):
         c = self.config
 
         def stack(values: list[torch.Tensor]) -> np.ndarray:
-            return torch.stack(values).reshape(len(values), *values[0].shape[1:]).numpy().astype(np.float32)
+            """Per-step tensors of batch one, ``[1, ...]`` each, as one float32 array ``[T, ...]``."""
+            return torch.cat(values).numpy().astype(np.float32)
 
+        per_head = {p: stack([r["params"][p] for r in records]) for p in PARAMS}  # [T, H, ...]
+        per_head.update({s: stack([getattr(r["addr"], s) for r in records]) for s in STAGES})
+        per_head["w_prev"] = stack([r["w_prev"] for r in records])
+        reads, erase, add = (stack([r[k] for r in records]) for k in ("reads", "erase", "add"))
+        overridden = np.zeros((len(records), c.read_heads + c.write_heads), dtype=bool)
+        for t, r in enumerate(records):
+            overridden[t, r["overridden"]] = True
         heads: list[HeadTrace] = []
-        names = [f"read{i}" for i in range(c.read_heads)] + [f"write{j}" for j in range(c.write_heads)]
-        for n, name in enumerate(names):
-            recs = [r["heads"][n] for r in records]
-            fields = {p: stack([h["params"][p] for h in recs]) for p in PARAMS}
-            fields.update({s: stack([getattr(h["addr"], s) for h in recs]) for s in STAGES})
-            fields["w_prev"] = stack([h["w_prev"] for h in recs])
-            fields["overridden"] = np.array([h["overridden"] for h in recs], dtype=bool)
-            if name.startswith("read"):
-                fields["read_vector"] = stack([h["read_vector"] for h in recs])
+        for n in range(c.read_heads + c.write_heads):
+            fields = {name: values[:, n] for name, values in per_head.items()}
+            fields["overridden"] = overridden[:, n]
+            if n < c.read_heads:
+                heads.append(HeadTrace(name=f"read{n}", read_vector=reads[:, n], **fields))
             else:
-                fields["erase"] = stack([h["params"]["erase"] for h in recs])
-                fields["add"] = stack([h["params"]["add"] for h in recs])
-            heads.append(HeadTrace(name=name, **fields))
+                j = n - c.read_heads
+                heads.append(HeadTrace(name=f"write{j}", erase=erase[:, j], add=add[:, j], **fields))
         read_heads, write_heads = heads[: c.read_heads], heads[c.read_heads :]
         return NTMTrace(
             inputs=x.numpy().astype(np.float32),
