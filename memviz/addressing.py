@@ -29,6 +29,7 @@ All of it is differentiable, so the NTM model trains through it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +72,7 @@ def cosine_similarity(memory: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
 
     A zero key or a zero row gives similarity 0 rather than 0/0.
     """
-    dot = torch.einsum("...nm,...m->...n", memory, key)
+    dot = (memory * key.unsqueeze(-2)).sum(-1)  # k . M_i for every row (a product and a sum beat einsum here)
     norms = memory.norm(dim=-1) * key.norm(dim=-1, keepdim=True)
     return dot / (norms + COSINE_EPS)
 
@@ -101,9 +102,19 @@ def circular_shift(w_gated: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     ``shift[..., k]`` is the probability of offset ``k - R``; offset +1 moves
     weight from location i to i + 1, and the last location wraps to the first.
     """
-    offsets = shift_offsets(shift.shape[-1])
-    shifted = torch.stack([torch.roll(w_gated, shifts=o, dims=-1) for o in offsets], dim=-1)
-    return torch.einsum("...nk,...k->...n", shifted, shift)
+    sources = _shift_sources(w_gated.shape[-1], shift.shape[-1])  # [N, 2R+1]: j = i - offset mod N
+    return (w_gated[..., sources] * shift.unsqueeze(-2)).sum(-1)
+
+
+@functools.lru_cache(maxsize=64)
+def _shift_sources(n: int, shift_width: int) -> torch.Tensor:
+    """Index table of eq. 8: entry (i, k) is the location j = i - offset_k (mod n) that offset k moves to i.
+
+    One gather with this table replaces a ``torch.roll`` per offset and the stack
+    of their results.
+    """
+    offsets = torch.tensor(shift_offsets(shift_width))
+    return (torch.arange(n)[:, None] - offsets[None, :]) % n
 
 
 def sharpen(w_shifted: torch.Tensor, gamma: Scalar) -> torch.Tensor:
@@ -167,7 +178,7 @@ def address(
 
 def read(memory: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """r = sum_i w(i) M_i (eq. 2): the weighted sum of memory rows, ``[..., M]``."""
-    return torch.einsum("...n,...nm->...m", w, memory)
+    return (w.unsqueeze(-2) @ memory).squeeze(-2)
 
 
 def write(memory: torch.Tensor, w: torch.Tensor, erase: torch.Tensor, add: torch.Tensor) -> torch.Tensor:
