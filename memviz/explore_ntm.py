@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from memviz.addressing import entropy_bits
-from memviz.ntm import LSTMTrace, NTMTrace, Override
+from memviz.ntm import LSTMTrace, NTMTrace, Override, flush_denormals
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.copy import CopyTask, bit_errors
 from memviz.tasks.repeat_copy import RepeatCopyTask
@@ -421,7 +421,7 @@ def episode_states(model: Any, x: np.ndarray) -> list[Any]:
     "the trace before t is unchanged"). The states are read, never changed.
     """
     states = []
-    with single_thread(), torch.inference_mode():
+    with single_thread(), torch.inference_mode(), flush_denormals():
         xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
         state = model.initial_state(1)
         for t in range(xt.shape[0]):
@@ -452,7 +452,7 @@ def rerun_from(model: Any, x: np.ndarray, base: NTMTrace, states: list[Any], ove
     xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
     model._check_overrides(overrides, xt.shape[0])
     records, logits = [], []
-    with single_thread(), torch.inference_mode():
+    with single_thread(), torch.inference_mode(), flush_denormals():
         state = states[t0]
         for t in range(t0, xt.shape[0]):
             out, state, record = model.step(xt[t : t + 1], state, _overrides_at(overrides, t))

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch.nn import functional as nnf
 
-from memviz.ntm import architecture_of, build_model, load_state, make_task, save_state
+from memviz.ntm import architecture_of, build_model, flush_denormals, load_state, make_task, save_state
 from memviz.pretrained import PRETRAINED_DIR, card_path, weights_path, write_card
 
 
@@ -211,7 +211,15 @@ class TrainResult:
 
 
 def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResult:
-    """Train a model by ``recipe`` and return it with its learning curve (no files written)."""
+    """Train a model by ``recipe`` and return it with its learning curve (no files written).
+
+    Denormal floats count as zero throughout (:func:`memviz.ntm.flush_denormals`), as in inference.
+    """
+    with flush_denormals():
+        return _train(recipe, progress, log)
+
+
+def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
     torch.set_num_threads(1)
     torch.manual_seed(recipe.seed)
     rng = np.random.default_rng(recipe.seed)

@@ -237,3 +237,12 @@ def test_weights_that_do_not_match_the_card_say_which_tensor(tmp_path, model):
     (tmp_path / "ntm-test.json").write_text(json.dumps(card))
     with pytest.raises(PretrainedError, match=r"controller.*shape.*python -m memviz\.train ntm-test"):
         load_pretrained("ntm-test", tmp_path)
+
+
+def test_a_traced_run_leaves_denormal_floats_as_they_were(model, episode):
+    """The run flushes denormals to zero for speed, then turns that off for the caller."""
+    tiny = torch.tensor([1e-39])
+    model.run(episode)
+    assert (tiny * 1.0).item() != 0.0
+    model.predict(episode[None])
+    assert (tiny * 1.0).item() != 0.0
