@@ -35,6 +35,7 @@ import memviz
 from memviz import explore_ntm as ex
 from memviz.figures import ntm as figs
 from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE
+from memviz.ui import ntm as ntm_page
 
 GAMMAS = ["1", "1.5", "2", "3", "5", "10", "20", "50", "100"]
 
@@ -53,6 +54,7 @@ def explorer(query: dict[str, str] | None = None, clear: bool = False) -> tuple[
     if clear:
         st.cache_resource.clear()
         st.cache_data.clear()
+        ntm_page.clear_caches()
     start = time.perf_counter()
     at.run()
     elapsed = time.perf_counter() - start

@@ -15,6 +15,7 @@ from memviz.ntm import NTM, NTMConfig, architecture_of, save_state
 from memviz.pretrained import write_card
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.repeat_copy import RepeatCopyTask
+from memviz.ui import ntm as ntm_page
 
 pytestmark = pytest.mark.skipif("ntm-copy" not in memviz.list_pretrained(), reason="needs pretrained/ntm-copy")
 
@@ -187,11 +188,11 @@ def test_override_giving_nan_keeps_the_last_good_view(monkeypatch):
         return trace
 
     monkeypatch.setattr(explore_ntm, "rerun_from", poisoned)
-    st.cache_data.clear()
+    ntm_page.clear_caches()
     try:
         at = open_explorer({"ov_gamma": "50", "ov_step": "2", "seed": "3"})
     finally:
-        st.cache_data.clear()
+        ntm_page.clear_caches()
     assert any("NaN" in e.value and "last good view" in e.value for e in at.error)
     assert "compare" not in {c.key for c in at.get("plotly_chart")}
     for name in ("output", "target"):
@@ -237,6 +238,7 @@ def tiny_models(tmp_path, monkeypatch):
     yield
     st.cache_resource.clear()
     st.cache_data.clear()
+    ntm_page.clear_caches()
 
 
 @pytest.mark.parametrize(

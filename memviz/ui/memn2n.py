@@ -70,21 +70,27 @@ def memn2n_models() -> dict[str, int]:
 
 @functools.lru_cache(maxsize=512)
 def _shared_answer(
-    name: str, sentences: tuple[str, ...], question: str, taus: tuple[float, ...], masked: tuple[int, ...]
+    model, sentences: tuple[str, ...], question: str, taus: tuple[float, ...], masked: tuple[int, ...]
 ) -> MemN2NTrace:
     """One answer per distinct input for the whole process, every session reading the same trace (never mutated).
 
     An LRU in memory rather than ``st.cache_data``: an answer takes about 2 ms,
     and pickling it into Streamlit's cache plus hashing the key cost about as
-    much again on every new slider value. Errors are raised, not cached.
+    much again on every new slider value. Keyed by the model object itself, so a
+    reloaded model never meets another model's answers. Errors are raised, not cached.
     """
-    model = pretrained_model(name)
     return model.answer(list(sentences), question, temperature=list(taus), masked=masked)
 
 
 def answer(name: str, example: xm.Example, taus: tuple[float, ...], masked: tuple[int, ...]) -> MemN2NTrace:
     """The model's hop trace, cached by (model, story, question, overrides); raises MemN2NInputError."""
-    return _shared_answer(name, example.sentences, example.question, taus, masked)
+    return _shared_answer(pretrained_model(name), example.sentences, example.question, taus, masked)
+
+
+def clear_caches() -> None:
+    """Forget every cached answer and example (tests and benchmarks that start from empty caches)."""
+    _shared_answer.cache_clear()
+    generated.cache_clear()
 
 
 @functools.lru_cache(maxsize=1024)

@@ -18,6 +18,7 @@ Values out of range fall back to the defaults with a notice.
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -69,23 +70,42 @@ GIF_STYLE = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
 
 
 # ------------------------------------------------------------------ caching
-@st.cache_resource(max_entries=16, show_spinner=False)
-def episode_states(name: str, x: np.ndarray) -> list:
-    """The NTM's state before each step of the untouched episode (read only), so overrides re-run from t."""
-    return ex.episode_states(pretrained_model(name), x)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
 def run_trace(name: str, x: np.ndarray, overrides: tuple = ()):
-    """The traced episode of a model on input ``x`` with ``overrides``, cached by all three.
+    """The traced episode of a model on input ``x`` with ``overrides``, cached for the process.
 
     With overrides, only the steps from the first overridden one are re-run
     (the earlier ones cannot change); the result equals a full re-run.
     """
-    model = pretrained_model(name)
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    return _trace(pretrained_model(name), x.tobytes(), x.shape, tuple(overrides))
+
+
+@functools.lru_cache(maxsize=48)
+def _trace(model, x_bytes: bytes, shape: tuple[int, ...], overrides: tuple):
+    """One trace per (model object, input, overrides), shared by every session and never mutated.
+
+    An in-memory LRU rather than ``st.cache_data``: Streamlit would hash the input
+    array and pickle the trace (about 1 MB for a length-20 copy) on every new
+    override. Keyed by the model object itself, so a reloaded model never meets
+    another model's traces.
+    """
+    x = np.frombuffer(x_bytes, dtype=np.float32).reshape(shape)
     if not overrides or model.family != "ntm":
         return ex.run_episode(model, x, overrides)
-    return ex.rerun_from(model, x, run_trace(name, x), episode_states(name, x), overrides)
+    base = _trace(model, x_bytes, shape, ())
+    return ex.rerun_from(model, x, base, _states(model, x_bytes, shape), overrides)
+
+
+@functools.lru_cache(maxsize=16)
+def _states(model, x_bytes: bytes, shape: tuple[int, ...]) -> list:
+    """The NTM's state before each step of the untouched episode (read only), so overrides re-run from t."""
+    return ex.episode_states(model, np.frombuffer(x_bytes, dtype=np.float32).reshape(shape))
+
+
+def clear_caches() -> None:
+    """Forget every cached trace (tests and benchmarks that start from empty caches)."""
+    _trace.cache_clear()
+    _states.cache_clear()
 
 
 def explorer_models() -> list[str]:
