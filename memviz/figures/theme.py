@@ -74,19 +74,14 @@ def encode_arrays(value: Any) -> Any:
     Tuples are taken as plain data already (the colour scales are tuples), so
     the walk does not descend into them: this runs on every rerun.
     """
-    kind = type(value)
-    if kind in _PLAIN:
+    if type(value) in _PLAIN:
         return value
-    if kind is dict:
-        return {k: v if type(v) in _PLAIN else encode_arrays(v) for k, v in value.items()}
-    if kind is list:
-        return [v if type(v) in _PLAIN else encode_arrays(v) for v in value]
     if isinstance(value, np.ndarray):
         return _typed_array(np.ascontiguousarray(value))
     if isinstance(value, dict):
-        return {k: encode_arrays(v) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else encode_arrays(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [encode_arrays(v) for v in value]
+        return [v if type(v) in _PLAIN else encode_arrays(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     return value
