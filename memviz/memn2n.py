@@ -82,6 +82,7 @@ class MemN2NConfig:
     position_encoding: str = "paper"  # l_kj = (1 - j/J) - (k/d)(1 - 2j/J), J = this sentence's length
     temporal_encoding: bool = True
     weight_tying: str = "adjacent"
+    nonlinearity: str = "none"  # "none" (the paper's bAbI model), "relu-half" or "relu": see hop_update
 
 
 # ---------------------------------------------------------------------------- encodings
@@ -257,7 +258,7 @@ class MemN2N(nn.Module):
                 scores = scores / temperature[k]
             p = attend(scores, memory_mask, linear)
             o = (p[:, :, None] * c).sum(1)
-            u = u + o
+            u = hop_update(u, o, self.config.nonlinearity)
             state.scores.append(scores)
             state.attention.append(p)
             state.reads.append(o)
@@ -385,7 +386,31 @@ class MemN2N(nn.Module):
             temperature=np.asarray(taus, dtype=np.float32),
             masked=masked,
             notes=notes,
+            nonlinearity=self.config.nonlinearity,
         )
+
+
+NONLINEARITIES = ("none", "relu-half", "relu")
+
+
+def hop_update(u: torch.Tensor, o: torch.Tensor, nonlinearity: str = "none") -> torch.Tensor:
+    """u_{k+1} = u_k + o_k (sec. 2.2), optionally through a ReLU.
+
+    "relu-half" applies the ReLU to the second half of the units only, as the paper does
+    for its language models (sec. 5: "ReLU operations to half of the units in each
+    layer"); "relu" to all of them. The linear sum is the paper's bAbI model; a ReLU
+    lets a hop compute and-like features (the place in the question *and* the place read
+    from memory), which yes/no, counting and negation questions need.
+    """
+    u = u + o
+    if nonlinearity == "none":
+        return u
+    if nonlinearity == "relu":
+        return torch.relu(u)
+    if nonlinearity == "relu-half":
+        half = u.shape[-1] // 2
+        return torch.cat([u[..., :half], torch.relu(u[..., half:])], dim=-1)
+    raise ValueError(f"unknown nonlinearity {nonlinearity!r}; choose one of {NONLINEARITIES}")
 
 
 def attend(scores: torch.Tensor, mask: torch.Tensor, linear: bool = False) -> torch.Tensor:
@@ -434,6 +459,7 @@ class MemN2NTrace:
     temperature: np.ndarray  # tau_k used, [hops]
     masked: tuple[int, ...]  # masked sentence indices
     notes: list[str]  # warnings, e.g. sentences dropped beyond the 50-sentence memory
+    nonlinearity: str = "none"  # the model's hop update (see hop_update): "none" is u_{k+1} = u_k + o_k
 
     @property
     def hops(self) -> int:

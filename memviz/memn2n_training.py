@@ -29,6 +29,7 @@ from torch import nn
 from tqdm import tqdm
 
 from memviz.memn2n import (
+    NONLINEARITIES,
     MemN2N,
     MemN2NConfig,
     Vocabulary,
@@ -216,7 +217,13 @@ def train_epoch(
 
 def new_model(vocab: Vocabulary, args, seed: int) -> tuple[MemN2N, torch.optim.Optimizer]:
     torch.manual_seed(seed)
-    cfg = MemN2NConfig(vocab_size=len(vocab), embed_dim=args.dim, hops=args.hops, memory_size=args.memory)
+    cfg = MemN2NConfig(
+        vocab_size=len(vocab),
+        embed_dim=args.dim,
+        hops=args.hops,
+        memory_size=args.memory,
+        nonlinearity=args.nonlinearity,
+    )
     model = MemN2N(cfg, vocab)
     with torch.no_grad():
         model.embeddings[:, 0].zero_()
@@ -400,6 +407,9 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--hops", type=int, default=DEFAULT_HOPS.get(name, 3))
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--memory", type=int, default=50)
+    parser.add_argument(
+        "--nonlinearity", default="none", choices=NONLINEARITIES, help="ReLU after each hop's u + o (see hop_update)"
+    )
     parser.add_argument("--epochs", type=int, default=90)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=0.005)

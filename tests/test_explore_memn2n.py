@@ -175,6 +175,8 @@ def test_figures_are_valid_plotly_and_show_hops_up_to_the_current_one(trace, exa
     to_plotly(controller)
     rows = np.array(controller["data"][0]["z"], dtype=float)
     assert (~np.isnan(rows)).all(axis=1).sum() == 1 + 2 * hop
+    update = "ReLU(u<sub>1</sub> + o<sub>1</sub>)" if trace.nonlinearity == "relu" else "u<sub>1</sub> + o<sub>1</sub>"
+    assert controller["layout"]["yaxis"]["ticktext"][2] == f"u<sub>2</sub> = {update}"
 
 
 def test_readout_marks_the_true_answer_even_outside_the_top_five(trace):

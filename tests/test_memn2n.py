@@ -16,6 +16,7 @@ from memviz.memn2n import (
     UnknownWordsError,
     Vocabulary,
     attend,
+    hop_update,
     load_from_card,
     noisy_time_index,
     position_encoding_table,
@@ -79,6 +80,19 @@ def test_hops_follow_the_recurrence(tiny):
     assert np.allclose(t.u[1:], t.u[:-1] + t.o, atol=1e-5)  # u_{k+1} = u_k + o_k
     logits = torch.tensor(t.u[-1]) @ tiny.embeddings[-1][tiny.answer_ids].T.detach()  # W^T = C_K
     assert np.allclose(t.probs, torch.softmax(logits, -1).numpy(), atol=1e-5)
+
+
+def test_hop_update_with_and_without_a_relu(tiny):
+    u, o = torch.tensor([[1.0, -2.0, 3.0, -4.0]]), torch.tensor([[0.5, 0.5, -5.0, 1.0]])
+    assert torch.equal(hop_update(u, o), u + o)  # the paper's bAbI model
+    assert torch.equal(hop_update(u, o, "relu"), torch.tensor([[1.5, 0.0, 0.0, 0.0]]))
+    assert torch.equal(hop_update(u, o, "relu-half"), torch.tensor([[1.5, -1.5, 0.0, 0.0]]))  # first half linear
+    with pytest.raises(ValueError, match="nonlinearity"):
+        hop_update(u, o, "tanh")
+    relu = MemN2N(MemN2NConfig(**{**tiny.config.__dict__, "nonlinearity": "relu"}), tiny.vocab).eval()
+    relu.load_state_dict(tiny.state_dict())
+    t = relu.answer(STORY, "Where is Mary?")
+    assert t.nonlinearity == "relu" and np.allclose(t.u[1:], np.maximum(t.u[:-1] + t.o, 0), atol=1e-5)
 
 
 def test_linear_start_averages_scores_and_softmax_normalises():

@@ -245,12 +245,16 @@ def readout_figure(trace: MemN2NTrace, hop: int, answer: str | None = None) -> d
     return figure_spec(data, layout)
 
 
-def controller_rows(hops: int) -> list[str]:
-    """Row labels of the controller figure: u₁, o₁, u₂ = u₁ + o₁, ... (sec. 2.2)."""
+def controller_rows(hops: int, nonlinearity: str = "none") -> list[str]:
+    """Row labels of the controller figure: u₁, o₁, u₂ = u₁ + o₁, ... (sec. 2.2).
+
+    A model with a hop nonlinearity (:func:`memviz.memn2n.hop_update`) says so: u₂ = ReLU(u₁ + o₁).
+    """
     rows = ["u<sub>1</sub> = B q (question)"]
+    wrap = {"relu": "ReLU({})", "relu-half": "ReLU½({})"}.get(nonlinearity, "{}")
     for k in range(1, hops + 1):
         rows.append(f"o<sub>{k}</sub> (read at hop {k})")
-        rows.append(f"u<sub>{k + 1}</sub> = u<sub>{k}</sub> + o<sub>{k}</sub>")
+        rows.append(f"u<sub>{k + 1}</sub> = " + wrap.format(f"u<sub>{k}</sub> + o<sub>{k}</sub>"))
     return rows
 
 
@@ -287,7 +291,7 @@ def controller_figure(trace: MemN2NTrace, hop: int) -> dict[str, Any]:
         xaxis={"title": {"text": "embedding dimension"}, "showgrid": False, "zeroline": False, "fixedrange": True},
         yaxis={
             "tickvals": list(range(len(rows))),
-            "ticktext": controller_rows(hops),
+            "ticktext": controller_rows(hops, trace.nonlinearity),
             "range": [len(rows) - 0.5, -0.5],
             "showgrid": False,
             "zeroline": False,
