@@ -154,11 +154,15 @@ def step_player(
         st.info(f"Nothing to step through: this episode has no {unit}s.")
         return
     play_key, speed_key = f"{key}_play", f"{key}_speed"
-    controls = st.columns([1.3, 1.7, 7], vertical_alignment="bottom")
-    playing = controls[0].toggle("Play", key=play_key)
-    speed = controls[1].select_slider(
-        f"{unit}s per second", options=list(speeds), value=speeds[1] if len(speeds) > 1 else speeds[0], key=speed_key
-    )
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):  # one block, not columns
+        playing = st.toggle("Play", key=play_key, width="content")
+        speed = st.select_slider(
+            f"{unit}s per second",
+            options=list(speeds),
+            value=speeds[1] if len(speeds) > 1 else speeds[0],
+            key=speed_key,
+            width=180,
+        )
 
     def move(to: int | str) -> None:
         current = _clamp_step(key, count)
@@ -176,19 +180,15 @@ def step_player(
             else:
                 st.session_state[key] += 1
         st.session_state[f"{key}_ticked"] = bool(st.session_state.get(play_key))
-        buttons = st.columns([1, 1, 1, 1, 8], vertical_alignment="center")
-        for col, (target, icon, text) in zip(
-            buttons,
-            [
-                ("first", ":material/first_page:", f"First {unit}"),
-                ("prev", ":material/chevron_left:", f"Previous {unit}"),
-                ("next", ":material/chevron_right:", f"Next {unit}"),
-                ("last", ":material/last_page:", f"Last {unit}"),
-            ],
-            strict=False,
-        ):
-            col.button("", icon=icon, help=text, key=f"{key}_{target}", on_click=move, args=(target,), width="stretch")
-        with buttons[4]:
+        row = st.container(horizontal=True, vertical_alignment="center")  # one block: cheaper than five columns
+        for target, icon, text in [
+            ("first", ":material/first_page:", f"First {unit}"),
+            ("prev", ":material/chevron_left:", f"Previous {unit}"),
+            ("next", ":material/chevron_right:", f"Next {unit}"),
+            ("last", ":material/last_page:", f"Last {unit}"),
+        ]:
+            row.button("", icon=icon, help=text, key=f"{key}_{target}", on_click=move, args=(target,), width=56)
+        with row:
             step = st.slider(
                 unit.capitalize(),
                 0,

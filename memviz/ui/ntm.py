@@ -158,23 +158,24 @@ def override_panel(config, steps: int) -> ex.OverrideChoice:
             "*off* keeps what the controller emitted. Moving a knob applies it at the step on screen; "
             "the episode is re-run from there and compared with the untouched run below."
         )
-        where = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
-        head = where[0].selectbox("Head", heads, key="head", **URL)
-        scope = where[1].radio("Apply", ["at one step", "at every step"], key="ov_scope", horizontal=True, **URL)
+        # Horizontal containers rather than columns: one layout block per row instead of five.
+        where = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
+        head = where.selectbox("Head", heads, key="head", width=160, **URL)
+        scope = where.radio(
+            "Apply", ["at one step", "at every step"], key="ov_scope", horizontal=True, width="content", **URL
+        )
         at = 0
         if scope == "at one step":
             if "ov_step" in st.session_state:
                 st.session_state["ov_step"] = min(max(int(st.session_state["ov_step"]), 0), steps - 1)
-            at = int(where[2].number_input("At step", 0, steps - 1, key="ov_step", **URL))
-        where[3].button("Reset overrides", key="ov_reset", icon=":material/restart_alt:", on_click=reset_overrides)
-        knobs = st.columns(4)
+            at = int(where.number_input("At step", 0, steps - 1, key="ov_step", width=140, **URL))
+        where.button("Reset overrides", key="ov_reset", icon=":material/restart_alt:", on_click=reset_overrides)
+        knobs = st.container(horizontal=True, gap="large")
         common = {"on_change": pin_override_step, **URL}
-        beta = knobs[0].select_slider("Key strength β", BETA_OPTIONS, key="ov_beta", **common)
-        gate = knobs[1].select_slider("Gate g (1: content, 0: previous)", G_OPTIONS, key="ov_g", **common)
-        shift = knobs[2].select_slider(
-            "Shift s (offset)", ex.shift_options(config.shift_width), key="ov_shift", **common
-        )
-        gamma = knobs[3].select_slider("Sharpening γ", GAMMA_OPTIONS, key="ov_gamma", **common)
+        beta = knobs.select_slider("Key strength β", BETA_OPTIONS, key="ov_beta", **common)
+        gate = knobs.select_slider("Gate g (1: content, 0: previous)", G_OPTIONS, key="ov_g", **common)
+        shift = knobs.select_slider("Shift s (offset)", ex.shift_options(config.shift_width), key="ov_shift", **common)
+        gamma = knobs.select_slider("Sharpening γ", GAMMA_OPTIONS, key="ov_gamma", **common)
     return ex.OverrideChoice(head, beta, gate, shift, gamma, scope == "at every step", at)
 
 
@@ -431,18 +432,15 @@ def render() -> None:
 
         # ------------------------------------------------------------------ what the override changed
         if changed is not None:
-            st.subheader("What the override changed")
             comparison = ex.compare_runs(base, changed, episode.y, episode.mask)
-            cols = st.columns(3)
-            cols[0].metric("Wrong bits, untouched run", comparison.errors_before)
-            cols[1].metric(
-                "Wrong bits, with the override",
-                comparison.errors_after,
-                delta=comparison.errors_after - comparison.errors_before,
-                delta_color="inverse",
-            )
             first = comparison.first_changed_step
-            cols[2].metric("First step whose output moved", "none" if first is None else first)
+            delta = comparison.errors_after - comparison.errors_before
+            st.markdown(
+                "#### What the override changed\n"
+                f"Wrong bits: **{comparison.errors_before}** in the untouched run → "
+                f"**{comparison.errors_after}** with the override ({delta:+d}) · "
+                f"first step whose output moved: **{'none' if first is None else first}**"
+            )
             override_step = overrides[0].step
             show_figure(
                 figs.comparison_figure(
