@@ -249,12 +249,13 @@ def run_training(args, log=print) -> dict[str, Any]:
     train_ex, valid_ex = load_splits(files)
     largest = max(len(v) for v in train_ex.values())
     repeats = {t: max(1, round(largest / len(v))) if args.balance else 1 for t, v in train_ex.items()}
+    for task, factor in args.oversample.items():
+        if task in repeats:
+            repeats[task] *= factor
     all_train = [e for t in sorted(train_ex) for _ in range(repeats[t]) for e in train_ex[t]]
     if any(r > 1 for r in repeats.values()):
-        log(
-            f"balanced sampling: repeating the training questions of tasks {[t for t, r in repeats.items() if r > 1]} "
-            f"x{max(repeats.values())} per epoch"
-        )
+        shown = ", ".join(f"task {t} x{r}" for t, r in repeats.items() if r > 1)
+        log(f"balanced sampling: repeating training questions per epoch ({shown})")
     all_valid = [e for t in sorted(valid_ex) for e in valid_ex[t]]
     everything = all_train + all_valid
     vocab = Vocabulary.build(
@@ -401,6 +402,20 @@ def build_card(name: str, args, result: dict[str, Any]) -> dict[str, Any]:
     return card
 
 
+def parse_oversample(text: str) -> dict[int, int]:
+    """``"17:2,19:3"`` -> {17: 2, 19: 3}: task -> how many times its questions appear per epoch."""
+    out = {}
+    for part in filter(None, text.split(",")):
+        task, _, factor = part.partition(":")
+        try:
+            out[int(task)] = int(factor)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected TASK:FACTOR, e.g. 19:3, got {part!r}") from None
+        if not 1 <= out[int(task)] <= 20:
+            raise argparse.ArgumentTypeError(f"oversampling factor must be 1..20, got {part!r}")
+    return out
+
+
 def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=f"python -m memviz.train {name}", description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/babi"))
@@ -428,6 +443,12 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", default=str(PRETRAINED_DIR))
     parser.add_argument(
         "--no-balance", dest="balance", action="store_false", help="do not repeat small tasks (task 3 from en/)"
+    )
+    parser.add_argument(
+        "--oversample",
+        type=parse_oversample,
+        default={},
+        help="repeat some tasks' training questions per epoch, e.g. 19:3 or 17:2,19:3",
     )
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
