@@ -135,7 +135,10 @@ def _pipeline_skeleton(n_locations: int, width: int, shift_width: int) -> tuple[
     for row, col in _CELLS:
         subplot = fig.get_subplot(row, col)
         refs.append((_axis_ref(subplot.xaxis.plotly_name), _axis_ref(subplot.yaxis.plotly_name)))
-    return json.dumps(fig.layout.to_plotly_json()), tuple(refs)
+    layout = fig.layout.to_plotly_json()
+    # make_subplots expands the template into ~7 KB of nested settings; keep its name, as every other figure does.
+    layout["template"] = base_layout(0)["template"]
+    return json.dumps(layout), tuple(refs)
 
 
 def _shift_kernel(shift: np.ndarray) -> dict:

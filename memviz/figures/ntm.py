@@ -392,8 +392,8 @@ def pipeline_figure(
     for index, stage in enumerate(STAGE_TITLES, start=3):
         knob = knob_labels.get(stage, "cosine of k and each row" if stage == "similarity" else "")
         stats = "&nbsp;" if stage == "similarity" else stage_stats(stages[stage]).replace(" · ", "<br>")
-        name, symbol = STAGE_TITLES[stage].rsplit(" ", 1)  # "2 · content", "w<sub>c</sub>"
-        text = f"<b>{name}</b><br><b>{symbol}</b><br><span style='font-size:13px'>{knob}<br>{stats}</span>"
+        # four lines at most: more would run into the shift panel drawn above stage 4
+        text = f"<b>{STAGE_TITLES[stage]}</b><br><span style='font-size:13px'>{knob}<br>{stats}</span>"
         annotations[index]["text"] = text
     return spec
 

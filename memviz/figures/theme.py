@@ -29,13 +29,39 @@ HIGHLIGHT_COLOR = "#e66100"  # orange: distinct from the blue/red of the divergi
 FONT = {"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 15}
 TITLE_FONT_SIZE = 16
 
+_AXIS = {
+    "gridcolor": "#EBF0F8",
+    "linecolor": "#EBF0F8",
+    "zerolinecolor": "#EBF0F8",
+    "zerolinewidth": 2,
+    "ticks": "",
+    "automargin": True,
+    "title": {"standoff": 15},
+}
+TEMPLATE = {
+    "layout": {
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "hovermode": "closest",
+        "font": {"color": "#2a3f5f"},
+    }
+}
+"""The parts of plotly's "plotly_white" template memviz figures use, as an object.
+
+plotly.js only understands a template object (a template *name* is resolved by
+plotly.py, which memviz's figure specs bypass), and the full template is ~7 KB
+that every chart would send on every rerun.
+"""
+
 
 def base_layout(height: int) -> dict:
     """Layout keys every memviz figure shares (white background, readable fonts, tight margins)."""
     return {
         "height": height,
         "font": FONT,
-        "template": "plotly_white",
+        "template": TEMPLATE,
         "margin": {"l": 50, "r": 20, "t": 70, "b": 60},
         "showlegend": False,
         "hoverlabel": {"font_size": 14},

@@ -359,9 +359,9 @@ def render() -> None:
             fixed = ex.fixed_knobs(overrides, head.name, t)
 
             def mark(name: str) -> str:
-                return "<br><b>✎ override</b>" if name in fixed else ""
+                return " <b>✎ override</b>" if name in fixed else ""
 
-            shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
+            shift = ", ".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in head.shift[t])  # 1.00 -> 1, 0.50 -> 0.5
             return {
                 "w_c": f"β = {head.beta[t]:.2f}{mark('beta')}",
                 "w_g": f"g = {head.g[t]:.2f}{mark('g')}",
