@@ -70,14 +70,14 @@ GIF_STYLE = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
 
 
 # ------------------------------------------------------------------ caching
-def run_trace(name: str, x: np.ndarray, overrides: tuple = ()):
-    """The traced episode of a model on input ``x`` with ``overrides``, cached for the process.
+def run_trace(model, x: np.ndarray, overrides: tuple = ()):
+    """The traced episode of a loaded model (:func:`memviz.ui.pretrained_model`) on ``x``, cached for the process.
 
     With overrides, only the steps from the first overridden one are re-run
     (the earlier ones cannot change); the result equals a full re-run.
     """
     x = np.ascontiguousarray(x, dtype=np.float32)
-    return _trace(pretrained_model(name), x.tobytes(), x.shape, tuple(overrides))
+    return _trace(model, x.tobytes(), x.shape, tuple(overrides))
 
 
 @functools.lru_cache(maxsize=48)
@@ -106,6 +106,7 @@ def clear_caches() -> None:
     """Forget every cached trace (tests and benchmarks that start from empty caches)."""
     _trace.cache_clear()
     _states.cache_clear()
+    task_specs.cache_clear()
 
 
 def explorer_models() -> list[str]:
@@ -179,9 +180,13 @@ def override_panel(config, steps: int) -> ex.OverrideChoice:
     return ex.OverrideChoice(head, beta, gate, shift, gamma, scope == "at every step", at)
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@functools.lru_cache(maxsize=8)
 def task_specs(names: tuple[str, ...]) -> dict[str, dict]:
-    """Each model's task, from its card (the LSTM baseline must match the NTM's task to compare)."""
+    """Each model's task, from its card (the LSTM baseline must match the NTM's task to compare).
+
+    A process LRU: ``st.cache_data`` would hash its arguments and check the
+    function's source on every rerun of the intervention fragment.
+    """
     return {n: memviz.pretrained.read_card(n).get("task", {}) for n in names}
 
 
@@ -285,7 +290,7 @@ def render() -> None:
         st.stop()
     st.session_state[f"last_good_episode_{name}"] = episode
     steps = episode.steps
-    base = run_trace(name, episode.x)
+    base = run_trace(model, episode.x)
 
     @st.fragment
     def intervene_and_view() -> None:
@@ -302,7 +307,7 @@ def render() -> None:
                 return None, ()
             try:
                 overrides = ex.build_overrides(choice, model.config.shift_width, steps)
-                trace = run_trace(name, episode.x, overrides)
+                trace = run_trace(model, episode.x, overrides)
                 ex.check_finite(trace)
             except ex.ExploreInputError as exc:
                 st.error(
@@ -452,7 +457,7 @@ def render() -> None:
         # ------------------------------------------------------------------ the LSTM baseline on the same input
         baseline = ex.baseline_for(name, models, task_specs(tuple(models))) if is_ntm else None
         if baseline and st.toggle(f"Compare with the LSTM baseline ({baseline}) on this input", key="vs_lstm", **URL):
-            lstm = run_trace(baseline, episode.x)
+            lstm = run_trace(pretrained_model(baseline), episode.x)
             show_figure(
                 figs.comparison_figure(
                     shown.outputs,
