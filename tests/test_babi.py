@@ -227,6 +227,18 @@ def test_generated_answers_agree_with_replaying_the_whole_story(task):
             assert obj_room[q[-1]] == ex.answer
 
 
+def test_path_stories_are_a_route_with_rooms_one_step_off_it():
+    """Task 19, as released: five facts, six rooms, each extra room next to the start, middle or goal."""
+    for ex in generate_examples(19, 200, seed=3):
+        start, goal = re.match(r"How do you go from the (\w+) to the (\w+)", ex.question).groups()
+        facts = [tuple(re.match(r"The (\w+) is \w+ of the (\w+)", s).groups()) for s in ex.story]
+        route = [facts[i] for i in ex.supporting_indices]
+        middle = (set(route[0]) & set(route[1])).pop()
+        assert len(facts) == 5 and len({r for f in facts for r in f}) == 6
+        assert {start, goal} == set(route[0]) ^ set(route[1])
+        assert all(set(f) & {start, middle, goal} for f in facts)
+
+
 def test_generate_example_is_deterministic_and_in_bounds():
     a, b = generate_example(2, seed=4), generate_example(2, seed=4)
     assert a == b and a.answer and all(0 <= i < len(a.story) for i in a.supporting_indices)

@@ -481,50 +481,90 @@ def _induction_story(rng: random.Random) -> Story:
 # ---------------------------------------------------------------------------- task 19 (path finding)
 
 
+PATH_SUPPORT_SLOTS = {
+    (3, 4): 17.0,
+    (2, 4): 14.4,
+    (1, 4): 13.8,
+    (0, 4): 11.6,
+    (2, 3): 9.4,
+    (1, 3): 7.9,
+    (0, 3): 7.3,
+    (1, 2): 6.5,
+    (0, 2): 6.3,
+    (0, 1): 5.6,
+}
+"""Task 19: positions (0-4) of the two route facts among the five statements, % of the released en-10k questions."""
+PATH_EXTRA_ROOMS = {
+    (1, 1, 1): 32.0,
+    (1, 0, 2): 16.7,
+    (2, 0, 1): 16.3,
+    (2, 1, 0): 10.7,
+    (0, 1, 2): 10.6,
+    (1, 2, 0): 5.5,
+    (0, 2, 1): 4.8,
+    (0, 0, 3): 1.8,
+    (3, 0, 0): 1.7,
+}
+"""Task 19: how many of the three extra rooms sit next to the start, middle and goal room, % of released questions."""
+PATH_END_ROOM_FIRST = 0.56
+"""Task 19: share of route facts that name the route's end room (start or goal) first, as released."""
+PATH_EXTRA_ROOM_FIRST = 0.73
+"""Task 19: share of the other facts that name the extra room first ("The garden is west of the office")."""
+
+
+def _next_cell(cell: tuple[int, int], direction: str) -> tuple[int, int]:
+    dx, dy = DIRECTIONS[direction]
+    return cell[0] + dx, cell[1] + dy
+
+
 def _path_story(rng: random.Random) -> Story:
-    """Task 19: six rooms on a grid joined by five 'X is north of Y' facts; a two-step route."""
+    """Task 19: a two-step route x -> y -> z on a grid, three more rooms each next to one of them; five facts.
+
+    As in the released task, every room is on the route or one step off it (the
+    three extra rooms hang off x, y and z in the released proportions), so the
+    start and goal are often named by other facts too.
+    """
+    opposite = {"north": "south", "south": "north", "east": "west", "west": "east"}
     while True:
-        places = rng.sample(ROOMS, 6)
-        pos = {places[0]: (0, 0)}
-        edges: list[tuple[str, str, str]] = []  # (a, direction from b to a, b): "a is dir of b"
-        for room in places[1:]:
-            anchors = list(pos)
-            rng.shuffle(anchors)
-            for anchor in anchors:
-                free = [
-                    d
-                    for d, (dx, dy) in DIRECTIONS.items()
-                    if (pos[anchor][0] + dx, pos[anchor][1] + dy) not in pos.values()
-                ]
-                if free:
-                    d = rng.choice(free)
-                    dx, dy = DIRECTIONS[d]
-                    pos[room] = (pos[anchor][0] + dx, pos[anchor][1] + dy)
-                    edges.append((room, d, anchor))
-                    break
-        if len(edges) != 5:
-            continue
-        step = {}
-        for a, d, b in edges:
-            step[(b, a)] = (d[0], a, (a, d, b))
-            opposite = {"north": "south", "south": "north", "east": "west", "west": "east"}[d]
-            step[(a, b)] = (opposite[0], b, (a, d, b))
-        routes = [(x, z, y) for (x, y) in step for (y2, z) in step if y2 == y and z != x and (x, z) not in step]
-        if routes:
+        x, y, z, *others = rng.sample(ROOMS, 6)
+        d1 = rng.choice(list(DIRECTIONS))
+        d2 = rng.choice([d for d in DIRECTIONS if d != opposite[d1]])
+        pos = {x: (0, 0)}
+        pos[y] = _next_cell(pos[x], d1)
+        pos[z] = _next_cell(pos[y], d2)
+        edges = [(y, d1, x), (z, d2, y)]  # (a, d, b): "the a is d of the b"
+        counts = rng.choices(list(PATH_EXTRA_ROOMS), weights=list(PATH_EXTRA_ROOMS.values()))[0]
+        anchors = [x] * counts[0] + [y] * counts[1] + [z] * counts[2]
+        for room, anchor in zip(others, anchors, strict=True):
+            free = [d for d in DIRECTIONS if _next_cell(pos[anchor], d) not in pos.values()]
+            if not free:
+                break
+            d = rng.choice(free)
+            pos[room] = _next_cell(pos[anchor], d)
+            edges.append((room, d, anchor))
+        if len(edges) == 5:
             break
+    e1, e2 = edges[0], edges[1]
+    # Where the two route facts sit among the five statements, and which room each names first, as in the
+    # released task (released stories put a route fact last in 57% of questions).
+    pair = rng.choices(list(PATH_SUPPORT_SLOTS), weights=list(PATH_SUPPORT_SLOTS.values()))[0]
+    first, second = (e1, e2) if rng.random() < 0.5 else (e2, e1)
+    rest = [e for e in edges if e not in (e1, e2)]
+    rng.shuffle(rest)
+    order = [first if i == pair[0] else second if i == pair[1] else rest.pop() for i in range(len(edges))]
+    end_room = {e1: x, e2: z}
     story = Story()
-    rng.shuffle(edges)
     line_of = {}
-    for a, d, b in edges:
-        if rng.random() < 0.5:
+    for a, d, b in order:
+        # route facts name the start or goal first 56% of the time; the other facts (a = the extra room) 73%
+        named_first = end_room.get((a, d, b), a)
+        share = PATH_END_ROOM_FIRST if (a, d, b) in end_room else PATH_EXTRA_ROOM_FIRST
+        subject_first = (a == named_first) == (rng.random() < share)
+        if subject_first:
             line_of[(a, d, b)] = story.say(f"The {a} is {d} of the {b}.")
         else:
-            opposite = {"north": "south", "south": "north", "east": "west", "west": "east"}[d]
-            line_of[(a, d, b)] = story.say(f"The {b} is {opposite} of the {a}.")
-    x, z, y = rng.choice(routes)
-    d1, _, e1 = step[(x, y)]
-    d2, _, e2 = step[(y, z)]
-    story.ask(f"How do you go from the {x} to the {z}?", f"{d1},{d2}", [line_of[e1], line_of[e2]])
+            line_of[(a, d, b)] = story.say(f"The {b} is {opposite[d]} of the {a}.")
+    story.ask(f"How do you go from the {x} to the {z}?", f"{d1[0]},{d2[0]}", [line_of[e1], line_of[e2]])
     return story
 
 
