@@ -3,7 +3,8 @@
 The page (``pages/memn2n.py``) shows how an End-to-End Memory Network
 (Sukhbaatar, Szlam, Weston and Fergus 2015, arXiv:1503.08895) answers a question about
 a story: on each hop k it attends over the sentences in memory (p_k, eq. 1), reads
-o_k = sum_i p_k(i) c_i (eq. 2) and adds it to its state, u_{k+1} = u_k + o_k (sec. 2.2).
+o_k = sum_i p_k(i) c_i (eq. 2) and adds it to its state, u_{k+1} = u_k + o_k (sec. 2.2;
+the shipped models pass the sum through a ReLU, see ``memviz.memn2n.hop_update``).
 Everything here is plain Python/numpy so it is tested without a browser:
 
 - story sources: the seeded generator (``memviz.tasks.babi_generator``), a typed story,

@@ -18,7 +18,8 @@ st.title("MemN2N Explorer")
 st.caption(
     "An End-to-End Memory Network (Sukhbaatar et al. 2015) stores each sentence of a story in memory. "
     "On every hop it attends over the sentences (softmax of u·m), reads a weighted sum o, and adds it to its "
-    "state: u ← u + o. Step through the hops to see where it looks and how its answer forms."
+    "state: u ← u + o (memviz's models keep the positive part, u ← max(0, u + o)). "
+    "Step through the hops to see where it looks and how its answer forms."
 )
 
 models = page.memn2n_models()

@@ -7,7 +7,8 @@ pieces top to bottom, so it still reads as the page's layout.
 
 What the page shows is the hop loop of an End-to-End Memory Network (Sukhbaatar et al.
 2015, sec. 2): attention p_k over the sentences (eq. 1), the read o_k (eq. 2), the
-state u_{k+1} = u_k + o_k (sec. 2.2), and the answer softmax(W u) read after each hop.
+state u_{k+1} = u_k + o_k (sec. 2.2; through a ReLU in the shipped models), and the answer
+softmax(W u) read after each hop.
 """
 
 from __future__ import annotations
