@@ -166,7 +166,10 @@ def main() -> None:
         return lambda i: at.select_slider(key="tau1").set_value(TAUS[i % 4]).run()
 
     def mask_click(at: AppTest) -> Callable[[int], None]:
-        return lambda i: at.get("button_group")[0].set_value([1 + i % 3]).run()
+        def pills():  # the sentence-mask pills, looked up in the current tree
+            return next(g for g in at.get("button_group") if (g.key or "").startswith("mask_"))
+
+        return lambda i: pills().set_value([1 + i % 3]).run()
 
     whole_tau, whole_fresh = explorer(), explorer()
     cases = {

@@ -68,7 +68,7 @@ def figure_bytes(at: AppTest) -> int:
 
 def step_case(at: AppTest):
     def action(i: int) -> None:
-        at.button(key="t_next" if i % 2 == 0 else "t_prev").click().run()
+        at.button_group(key="t_nav").set_value("next" if i % 2 == 0 else "prev").run()
 
     return action
 
@@ -177,7 +177,7 @@ def main() -> None:
         at, _ = explorer(query)
         if diff:
             at.toggle(key="diff").set_value(True).run()
-        at.button(key="t_next").click().run()
+        at.button_group(key="t_nav").set_value("next").run()
         size = figure_bytes(at)
         print(f"  {name:58s} {size / 1000:7.1f} KB  {'met' if size <= 400_000 else 'NOT met'}")
 

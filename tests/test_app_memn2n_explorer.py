@@ -86,10 +86,10 @@ def test_stepping_hops_changes_columns_and_readout():
     at = open_explorer({"hop": "0"})
     assert shown_hops(at) == 0 and readout(at) == {}
     assert "Before hop 1" in text(at)
-    at.button(key="hop_next").click().run()
+    at.button_group(key="hop_nav").set_value("next").run()
     assert shown_hops(at) == 1 and sorted(readout(at)) == [1]
     assert "o₁ mostly carried sentence" in text(at)
-    at.button(key="hop_last").click().run()
+    at.button_group(key="hop_nav").set_value("last").run()
     assert shown_hops(at) == at.slider(key="hop").max
     assert at.query_params["hop"] in (str(shown_hops(at)), [str(shown_hops(at))])
 
@@ -113,7 +113,7 @@ def test_masking_the_supporting_fact_changes_the_answer_readout():
     truth_before = readout(at)[last]
     labels = figure(at, "attention")["layout"]["yaxis"]["ticktext"]
     fact = next(i for i, label in enumerate(labels) if "★" in label)
-    pills = at.get("button_group")[0]
+    pills = mask_pills(at)
     pills.set_value([fact + 1]).run()
     no_exception(at)
     z = attention(at)
@@ -230,9 +230,14 @@ def test_export_panel_offers_gif_html_json_and_the_animation():
 
 def test_masking_every_sentence_says_so_and_shows_no_nan():
     at = open_explorer({"src": "Typed"})
-    at.get("button_group")[0].set_value([1, 2, 3, 4]).run()
+    mask_pills(at).set_value([1, 2, 3, 4]).run()
     no_exception(at)
     assert np.allclose(attention(at), 0.0)
     assert "every sentence is masked" in text(at)
     assert not re.search(r"\bnan\b", text(at).lower())
     assert all(np.isfinite(p).all() for hop in readout(at).values() for p in hop.values())
+
+
+def mask_pills(at):
+    """The sentence-mask pills (the page's other button groups are the hop player's controls)."""
+    return next(g for g in at.get("button_group") if (g.key or "").startswith("mask_"))

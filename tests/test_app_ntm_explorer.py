@@ -75,13 +75,13 @@ def test_each_head_has_its_pipeline_tab_in_the_link():
 def test_stepping_changes_label_cursor_and_memory():
     at = open_explorer()
     memory_before = array(trace_named(figure(at, "memory"), "memory")["z"])
-    at.button(key="t_next").click().run()
-    at.button(key="t_next").click().run()
+    at.button_group(key="t_nav").set_value("next").run()
+    at.button_group(key="t_nav").set_value("next").run()
     no_exception(at)
     assert step_label(at) == "**Step 2 of 20** · input 3/10"
     assert cursor_x(figure(at, "bits")) == 2
     assert not np.array_equal(array(trace_named(figure(at, "memory"), "memory")["z"]), memory_before)
-    at.button(key="t_last").click().run()
+    at.button_group(key="t_nav").set_value("last").run()
     assert step_label(at).startswith("**Step 20 of 20** · output 10/10")
     assert at.query_params["t"] in ("20", ["20"])
 
@@ -251,7 +251,7 @@ def tiny_models(tmp_path, monkeypatch):
 def test_every_task_steps_and_intervenes(tiny_models, name, phase, channel):
     at = open_explorer({"model": name})
     assert set(TASKS) <= set(at.selectbox(key="model").options)
-    at.button(key="t_last").click().run()
+    at.button_group(key="t_nav").set_value("last").run()
     assert phase in step_label(at)
     bits = figure(at, "bits")
     assert channel in " ".join(str(y) for t in bits["data"] for y in (t.get("y") or []) if isinstance(y, str))

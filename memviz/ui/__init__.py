@@ -132,6 +132,15 @@ def _clamp_step(key: str, count: int) -> int:
     return min(max(value, 0), max(count - 1, 0))
 
 
+NAV_LABELS = {
+    "first": ":material/first_page:",
+    "prev": ":material/chevron_left:",
+    "next": ":material/chevron_right:",
+    "last": ":material/last_page:",
+}
+"""The step player's move buttons (one segmented control), in order."""
+
+
 def step_player(
     key: str,
     count: int,
@@ -141,33 +150,41 @@ def step_player(
     labels: Sequence[str] | None = None,
     speeds: Sequence[float] = (0.5, 1, 2, 4),
 ) -> None:
-    """Step through ``count`` frames: play/pause and speed, then ⏮ ◀ ▶ ⏭ and a scrub slider, then ``render(i)``.
+    """Step through ``count`` frames: pause or a playing speed, then ⏮ ◀ ▶ ⏭ and a scrub slider, then ``render(i)``.
 
     The step lives in ``st.session_state[key]`` and in the URL (``?key=i``).
-    The buttons, the slider and ``render`` run inside an ``st.fragment``, so a
-    step change reruns only what depends on the step; while playing, the
+    The move buttons, the slider and ``render`` run inside an ``st.fragment``,
+    so a step change reruns only what depends on the step; while playing, the
     fragment reruns itself every ``1 / speed`` seconds (``run_every``) and
     advances one frame, stopping at the last. ``labels[i]`` names frame ``i``
-    (e.g. the phase of a timestep) under the slider.
+    (e.g. the phase of a timestep) under the slider. Play/speed and the four
+    moves are one segmented control each: every widget costs each rerun about
+    a millisecond, and these two replace six.
     """
     if count <= 0:
         st.info(f"Nothing to step through: this episode has no {unit}s.")
         return
-    play_key, speed_key = f"{key}_play", f"{key}_speed"
-    with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):  # one block, not columns
-        playing = st.toggle("Play", key=play_key, width="content")
-        speed = st.select_slider(
-            f"{unit}s per second",
-            options=list(speeds),
-            value=speeds[1] if len(speeds) > 1 else speeds[0],
-            key=speed_key,
-            width=180,
-        )
+    play_key, nav_key = f"{key}_play", f"{key}_nav"
+    speed = st.segmented_control(
+        f"Play ({unit}s per second)",
+        [0, *speeds],
+        key=play_key,
+        default=0,
+        format_func=lambda s: ":material/pause: Pause" if not s else f":material/play_arrow: {s:g}",
+    )
+    playing = bool(speed)
 
     def move(to: int | str) -> None:
         current = _clamp_step(key, count)
         target = {"first": 0, "prev": current - 1, "next": current + 1, "last": count - 1}.get(to, to)
         st.session_state[key] = min(max(int(target), 0), count - 1)
+
+    def nav_clicked() -> None:
+        """A move was picked: make it, then clear the control so it acts as four buttons."""
+        target = st.session_state.get(nav_key)
+        st.session_state[nav_key] = None
+        if target:
+            move(target)
 
     @st.fragment(run_every=1.0 / float(speed) if playing else None)
     def frame() -> None:
@@ -176,18 +193,20 @@ def step_player(
         st.session_state[key] = _clamp_step(key, count)
         if st.session_state.get(play_key) and st.session_state.get(f"{key}_ticked"):
             if st.session_state[key] >= count - 1:
-                st.session_state[play_key] = False
+                st.session_state[play_key] = 0
             else:
                 st.session_state[key] += 1
         st.session_state[f"{key}_ticked"] = bool(st.session_state.get(play_key))
-        row = st.container(horizontal=True, vertical_alignment="center")  # one block: cheaper than five columns
-        for target, icon, text in [
-            ("first", ":material/first_page:", f"First {unit}"),
-            ("prev", ":material/chevron_left:", f"Previous {unit}"),
-            ("next", ":material/chevron_right:", f"Next {unit}"),
-            ("last", ":material/last_page:", f"Last {unit}"),
-        ]:
-            row.button("", icon=icon, help=text, key=f"{key}_{target}", on_click=move, args=(target,), width=56)
+        row = st.container(horizontal=True, vertical_alignment="center")  # one block: cheaper than columns
+        row.segmented_control(
+            f"Move one {unit}",
+            list(NAV_LABELS),
+            key=nav_key,
+            format_func=NAV_LABELS.get,
+            on_change=nav_clicked,
+            label_visibility="collapsed",
+            help=f"First, previous, next and last {unit}",
+        )
         with row:
             step = st.slider(
                 unit.capitalize(),

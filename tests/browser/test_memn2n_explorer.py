@@ -30,12 +30,12 @@ def test_step_three_hops_then_mask_a_sentence(tab):
     tab.open("memn2n?task=2+two-supporting-facts&seed=1", charts=3)
     assert tab.page.locator("h1").first.inner_text().strip() == "MemN2N Explorer"
     tab.screenshot("memn2n-all-hops")
-    tab.page.locator(".st-key-hop_first button").first.click()
+    tab.page.locator(".st-key-hop_nav button", has_text="first_page").click()
     tab.wait_idle()
     assert hop_caption(tab).startswith("Hop 0")
     hops = max(memviz.load_pretrained(n).config.hops for n in memviz.list_pretrained() if n.startswith("memn2n"))
     for hop in range(1, min(hops, 3) + 1):
-        tab.page.locator(".st-key-hop_next button").first.click()
+        tab.page.locator(".st-key-hop_nav button", has_text="chevron_right").click()
         tab.wait_idle()
         assert hop_caption(tab).startswith(f"Hop {hop}")
         assert f"hop={hop}" in tab.page.url

@@ -23,7 +23,7 @@ def test_step_buttons_and_play(tab):
     assert step_label(tab).startswith("Step 0 of 20")
     tab.screenshot("ntm-explorer")
     for _ in range(3):
-        tab.page.locator(".st-key-t_next button").first.click()  # the help tooltip adds a second button
+        tab.page.locator(".st-key-t_nav button", has_text="chevron_right").click()  # the icon's ligature text
         tab.wait_idle()
     assert step_label(tab).startswith("Step 3 of 20")
     assert "t=3" in tab.page.url
@@ -33,10 +33,10 @@ def test_step_buttons_and_play(tab):
     tab.page.locator(".st-key-pipeline_read0 .js-plotly-plot").wait_for(timeout=30_000)
     assert "pipe=read0" in tab.page.url
 
-    tab.page.locator(".st-key-t_play label").click()  # the Play toggle: one step per second
+    tab.page.locator(".st-key-t_play button").nth(2).click()  # Pause, 0.5, 1, 2, 4: one step per second
     tab.wait_idle()
     tab.page.wait_for_timeout(1500)
-    tab.page.locator(".st-key-t_play label").click()
+    tab.page.locator(".st-key-t_play button", has_text="Pause").click()
     tab.wait_idle()
     later = int(re.match(r"Step (\d+)", step_label(tab)).group(1))
     assert later > 3, "playing for a second should advance the step"
