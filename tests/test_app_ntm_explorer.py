@@ -111,6 +111,16 @@ def test_override_changes_the_head_at_t_and_outputs_after_only():
     assert "compare" not in {c.key for c in at.get("plotly_chart")}
 
 
+def test_playing_to_the_end_then_changing_the_episode_pauses_without_error():
+    at = open_explorer()
+    at.button_group(key="t_play").set_value(1).run()  # playing at one step per second
+    at.session_state["t"] = 20  # the timer has reached the last step
+    at.number_input(key="seed").set_value(3).run()  # a whole rerun from the sidebar while still playing
+    no_exception(at)
+    assert at.button_group(key="t_play").value == 0  # back to Pause
+    assert step_label(at).startswith("**Step 20 of 20**")
+
+
 def test_override_at_every_step_breaks_the_copy():
     at = open_explorer({"ov_g": "1", "ov_beta": "0", "ov_scope": "at every step"})
     no_exception(at)

@@ -136,7 +136,7 @@ def _pipeline_skeleton(n_locations: int, width: int, shift_width: int) -> tuple[
         subplot = fig.get_subplot(row, col)
         refs.append((_axis_ref(subplot.xaxis.plotly_name), _axis_ref(subplot.yaxis.plotly_name)))
     layout = fig.layout.to_plotly_json()
-    # make_subplots expands the template into ~7 KB of nested settings; keep its name, as every other figure does.
+    # plotly.py merges base_layout's compact template into its default one (~7 KB sent every rerun): put it back.
     layout["template"] = base_layout(0)["template"]
     return json.dumps(layout), tuple(refs)
 

@@ -164,12 +164,15 @@ def step_player(
     if count <= 0:
         st.info(f"Nothing to step through: this episode has no {unit}s.")
         return
-    play_key, nav_key = f"{key}_play", f"{key}_nav"
+    play_key, nav_key, ticked_key = f"{key}_play", f"{key}_nav", f"{key}_ticked"
+    if play_key not in st.session_state:
+        st.session_state[play_key] = 0  # paused (set here, not as the control's default, so it can be reset below)
+    elif st.session_state[play_key] and st.session_state.get(ticked_key) and _clamp_step(key, count) >= count - 1:
+        st.session_state[play_key] = 0  # played to the end: back to Pause, set before the control is drawn
     speed = st.segmented_control(
         f"Play ({unit}s per second)",
         [0, *speeds],
         key=play_key,
-        default=0,
         format_func=lambda s: ":material/pause: Pause" if not s else f":material/play_arrow: {s:g}",
     )
     playing = bool(speed)
@@ -191,12 +194,11 @@ def step_player(
         if key not in st.session_state:
             st.session_state[key] = 0
         st.session_state[key] = _clamp_step(key, count)
-        if st.session_state.get(play_key) and st.session_state.get(f"{key}_ticked"):
+        if st.session_state.get(play_key) and st.session_state.get(ticked_key):
             if st.session_state[key] >= count - 1:
-                st.session_state[play_key] = 0
-            else:
-                st.session_state[key] += 1
-        st.session_state[f"{key}_ticked"] = bool(st.session_state.get(play_key))
+                st.rerun()  # a whole run stops the play control (above) and this fragment's timer
+            st.session_state[key] += 1
+        st.session_state[ticked_key] = bool(st.session_state.get(play_key))
         row = st.container(horizontal=True, vertical_alignment="center")  # one block: cheaper than columns
         row.segmented_control(
             f"Move one {unit}",
