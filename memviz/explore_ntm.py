@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from memviz.addressing import entropy_bits
-from memviz.ntm import LSTMTrace, NTMTrace, Override, flush_denormals
+from memviz.ntm import LSTMTrace, NTMTrace, Override
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.copy import CopyTask, bit_errors
 from memviz.tasks.repeat_copy import RepeatCopyTask
@@ -420,14 +420,7 @@ def episode_states(model: Any, x: np.ndarray) -> list[Any]:
     from step t on can start there instead of at step 0 (DESIGN.md section 1:
     "the trace before t is unchanged"). The states are read, never changed.
     """
-    states = []
-    with single_thread(), torch.inference_mode(), flush_denormals():
-        xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
-        state = model.initial_state(1)
-        for t in range(xt.shape[0]):
-            states.append(state)
-            _, state, _ = model.step(xt[t : t + 1], state)
-    return states
+    return model.states(x)
 
 
 def first_override_step(overrides: Sequence[Override]) -> int:
@@ -443,22 +436,11 @@ def rerun_from(model: Any, x: np.ndarray, base: NTMTrace, states: list[Any], ove
     same operations ``model.run`` performs, so the result is identical to a
     full re-run (the tests check it bit for bit) at a fraction of the cost.
     """
-    from memviz.ntm import _overrides_at  # the model's own per-step override lookup
-
     overrides = list(overrides)
     t0 = first_override_step(overrides)
     if t0 == 0:
         return run_episode(model, x, overrides)
-    xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
-    model._check_overrides(overrides, xt.shape[0])
-    records, logits = [], []
-    with single_thread(), torch.inference_mode(), flush_denormals():
-        state = states[t0]
-        for t in range(t0, xt.shape[0]):
-            out, state, record = model.step(xt[t : t + 1], state, _overrides_at(overrides, t))
-            records.append(record)
-            logits.append(out[0])
-        tail = model._build_trace(xt[t0:], torch.stack(logits), records, overrides)
+    tail = model.run_from(np.asarray(x, dtype=np.float32), t0, states[t0], overrides)
     return _splice(base, tail, t0, overrides)
 
 
@@ -474,8 +456,6 @@ def _splice(base: NTMTrace, tail: NTMTrace, t0: int, overrides: list[Override]) 
     ]
     arrays = {f.name: join(getattr(base, f.name), getattr(tail, f.name)) for f in fields(base)}
     arrays.update(read=heads[: len(base.read)], write=heads[len(base.read) :], overrides=overrides)
-    # sigmoid over the whole episode at once, as model.run does (vectorised float32 differs in the last bit)
-    arrays["outputs"] = torch.sigmoid(torch.from_numpy(arrays["logits"])).numpy().astype(np.float32)
     return NTMTrace(**arrays)
 
 

@@ -26,6 +26,12 @@ uniform weighting over constant memory could never become focused).
 numpy arrays with time first. ``model.run(x, overrides=[Override(...)])``
 re-runs it with some head parameters fixed; steps before the first override are
 bit-identical to the plain run.
+
+Two implementations of the step, kept equal by tests/test_ntm_numpy.py:
+:meth:`NTM.step` (torch, batched, differentiable: training and ``predict``) and
+:mod:`memviz.ntm_numpy` (one episode, float32 NumPy, about twice as fast at
+batch one: ``run``, ``states`` and ``run_from``, which the explorer's
+interventions call once per knob move).
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from torch import nn
 from torch.nn import functional as nnf
 
 from memviz import addressing
+from memviz.ntm_numpy import NTMState, NumpyNTM, Rollout, sigmoid
 from memviz.pretrained import PretrainedError
 
 PARAMS = ("key", "beta", "g", "shift", "gamma")
@@ -450,21 +457,34 @@ class NTM(nn.Module):
         """Run one episode ``x [T, input_width]`` and record every intermediate (:class:`NTMTrace`).
 
         ``overrides`` (an :class:`Override` or a list) fix head parameters at
-        chosen steps; later memory, reads and outputs follow from them.
+        chosen steps; later memory, reads and outputs follow from them. The
+        episode runs on the NumPy copy of this step (:mod:`memviz.ntm_numpy`,
+        about twice as fast at batch one; tests keep it equal to :meth:`step`).
         """
-        c = self.config
-        xt = check_input(x, c.input_width, c.memory_n)
+        xt = check_input(x, self.config.input_width, self.config.memory_n).numpy()
         override_list = _as_override_list(overrides)
         self._check_overrides(override_list, xt.shape[0])
-        records, logits = [], []
-        with torch.inference_mode(), flush_denormals():
-            state = self.initial_state(1)
-            for t in range(xt.shape[0]):
-                fixed = _overrides_at(override_list, t)
-                out, state, rec = self.step(xt[t : t + 1], state, fixed)
-                records.append(rec)
-                logits.append(out[0])
-        return self._build_trace(xt, torch.stack(logits), records, override_list)
+        with flush_denormals():
+            rollout = NumpyNTM.of(self).rollout(xt, lambda t: _overrides_at(override_list, t))
+        return self.build_trace(xt, rollout, override_list)
+
+    def run_from(self, x: np.ndarray, start: int, state: NTMState, overrides: Sequence[Override] = ()) -> NTMTrace:
+        """Steps ``start ..`` of ``run(x, overrides)``, from the state step ``start`` begins with.
+
+        ``state`` comes from :meth:`states`; the result's arrays cover steps
+        ``start`` to the end, equal to the same steps of a full run.
+        """
+        xt = np.asarray(x, dtype=np.float32)
+        override_list = list(overrides)
+        self._check_overrides(override_list, xt.shape[0])
+        with flush_denormals():
+            rollout = NumpyNTM.of(self).rollout(xt, lambda t: _overrides_at(override_list, t), start, state)
+        return self.build_trace(xt[start:], rollout, override_list)
+
+    def states(self, x: np.ndarray) -> list[NTMState]:
+        """The state (memory, reads, weightings, LSTM h and c) each step of the untouched episode starts from."""
+        with flush_denormals():
+            return NumpyNTM.of(self).states(np.asarray(x, dtype=np.float32))
 
     def _check_overrides(self, overrides: list[Override], steps: int) -> None:
         c = self.config
@@ -480,42 +500,27 @@ class NTM(nn.Module):
             if o.key is not None and len(o.key) != c.memory_m:
                 raise ValueError(f"key override needs {c.memory_m} numbers (memory width), got {len(o.key)}")
 
-    def _build_trace(
-        self, x: torch.Tensor, logits: torch.Tensor, records: list[dict], overrides: list[Override]
-    ) -> NTMTrace:
+    def build_trace(self, x: np.ndarray, rollout: Rollout, overrides: list[Override]) -> NTMTrace:
+        """The :class:`NTMTrace` of a rollout (per-head arrays split into one :class:`HeadTrace` each)."""
         c = self.config
-
-        def stack(values: list[torch.Tensor]) -> np.ndarray:
-            """Per-step tensors of batch one, ``[1, ...]`` each, as one float32 array ``[T, ...]``."""
-            return torch.cat(values).numpy().astype(np.float32)
-
-        per_head = {p: stack([r["params"][p] for r in records]) for p in PARAMS}  # [T, H, ...]
-        per_head.update({s: stack([getattr(r["addr"], s) for r in records]) for s in STAGES})
-        per_head["w_prev"] = stack([r["w_prev"] for r in records])
-        reads, erase, add = (stack([r[k] for r in records]) for k in ("reads", "erase", "add"))
-        overridden = np.zeros((len(records), c.read_heads + c.write_heads), dtype=bool)
-        for t, r in enumerate(records):
-            overridden[t, r["overridden"]] = True
         heads: list[HeadTrace] = []
         for n in range(c.read_heads + c.write_heads):
-            fields = {name: values[:, n] for name, values in per_head.items()}
-            fields["overridden"] = overridden[:, n]
+            fields = {name: getattr(rollout, name)[:, n] for name in (*PARAMS, "w_prev", *STAGES, "overridden")}
             if n < c.read_heads:
-                heads.append(HeadTrace(name=f"read{n}", read_vector=reads[:, n], **fields))
+                heads.append(HeadTrace(name=f"read{n}", read_vector=rollout.reads[:, n], **fields))
             else:
                 j = n - c.read_heads
-                heads.append(HeadTrace(name=f"write{j}", erase=erase[:, j], add=add[:, j], **fields))
-        read_heads, write_heads = heads[: c.read_heads], heads[c.read_heads :]
+                heads.append(HeadTrace(name=f"write{j}", erase=rollout.erase[:, j], add=rollout.add[:, j], **fields))
         return NTMTrace(
-            inputs=x.numpy().astype(np.float32),
-            outputs=torch.sigmoid(logits).numpy().astype(np.float32),
-            logits=logits.numpy().astype(np.float32),
-            controller_output=stack([r["h"] for r in records]),
-            read=read_heads,
-            write=write_heads,
-            read_vectors=np.stack([h.read_vector for h in read_heads], axis=1),
-            memory_before=stack([r["memory_before"] for r in records]),
-            memory_after=stack([r["memory_after"] for r in records]),
+            inputs=np.asarray(x, dtype=np.float32),
+            outputs=sigmoid(rollout.logits),
+            logits=rollout.logits,
+            controller_output=rollout.h,
+            read=heads[: c.read_heads],
+            write=heads[c.read_heads :],
+            read_vectors=rollout.reads,
+            memory_before=rollout.memory_before,
+            memory_after=rollout.memory_after,
             overrides=overrides,
         )
 
