@@ -16,8 +16,10 @@ read from ``en/`` and the card says so.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import random
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,7 @@ from memviz.memn2n import (
 )
 from memviz.pretrained import PRETRAINED_DIR, read_card, weights_path, write_card
 from memviz.tasks.babi import BabiExample, available_tasks, find_task_file, load_babi_file, split_validation, tokenize
+from memviz.tasks.babi_generator import OBJECTS, ROOMS
 
 DEFAULT_HOPS = {"memn2n-babi": 3, "memn2n-babi-1hop": 1, "memn2n-babi-2hop": 2}
 FAIL_THRESHOLD = 5.0  # a task "fails" above 5% error (paper, Table 1)
@@ -87,6 +90,48 @@ class Encoded:
     query_ids: torch.Tensor  # [N] row of each example's question
     answers: torch.Tensor  # [N] index into vocab.answers
     tasks: torch.Tensor  # [N]
+
+
+RENAMEABLE: tuple[tuple[str, ...], ...] = (("Mary", "Sandra"), ("John", "Daniel"), tuple(ROOMS), tuple(OBJECTS))
+"""Words a renamed copy may swap, each only within its group (people within a pronoun's gender)."""
+
+_RENAME_PATTERN = re.compile(r"\b(" + "|".join(w for group in RENAMEABLE for w in group) + r")\b")
+
+
+def rename_entities(example: BabiExample, rng: random.Random) -> BabiExample:
+    """The example with its people, rooms and objects renamed, one random bijection per group.
+
+    Data augmentation for a task with few stories (task 3 has only the 1k file):
+    a renamed copy tells the same story about other names, so repeating the task's
+    questions per epoch shows new stories instead of the same ones again. Story,
+    question and answer are renamed alike, so the supporting facts still hold.
+    """
+    mapping: dict[str, str] = {}
+    for group in RENAMEABLE:
+        mapping.update(zip(group, rng.sample(group, len(group)), strict=True))
+
+    def rename(text: str) -> str:
+        return _RENAME_PATTERN.sub(lambda m: mapping[m.group(0)], text)
+
+    return dataclasses.replace(
+        example,
+        story=tuple(rename(sentence) for sentence in example.story),
+        question=rename(example.question),
+        answer=",".join(mapping.get(part, part) for part in example.answer.split(",")),
+    )
+
+
+def training_questions(
+    train: dict[int, list[BabiExample]], repeats: dict[int, int], renamed: set[int], seed: int
+) -> list[BabiExample]:
+    """Each task's questions ``repeats[task]`` times; for ``renamed`` tasks every repeat but the first is renamed."""
+    rng = random.Random(seed)
+    return [
+        rename_entities(e, rng) if r > 0 and t in renamed else e
+        for t in sorted(train)
+        for r in range(repeats[t])
+        for e in train[t]
+    ]
 
 
 def encode_examples(examples: list[BabiExample], vocab: Vocabulary, memory: int) -> Encoded:
@@ -252,9 +297,11 @@ def run_training(args, log=print) -> dict[str, Any]:
     for task, factor in args.oversample.items():
         if task in repeats:
             repeats[task] *= factor
-    all_train = [e for t in sorted(train_ex) for _ in range(repeats[t]) for e in train_ex[t]]
+    all_train = training_questions(train_ex, repeats, set(args.rename), args.seed)
     if any(r > 1 for r in repeats.values()):
-        shown = ", ".join(f"task {t} x{r}" for t, r in repeats.items() if r > 1)
+        shown = ", ".join(
+            f"task {t} x{r}" + (" renamed" if t in args.rename else "") for t, r in repeats.items() if r > 1
+        )
         log(f"balanced sampling: repeating training questions per epoch ({shown})")
     all_valid = [e for t in sorted(valid_ex) for e in valid_ex[t]]
     everything = all_train + all_valid
@@ -382,6 +429,7 @@ def build_card(name: str, args, result: dict[str, Any]) -> dict[str, Any]:
             "linear_start_lr": args.ls_lr,
             "random_noise": args.random_noise,
             "balanced_sampling": result["repeats"] or "off",
+            "renamed_repeats": sorted(args.rename) or "off",
             "grad_clip_norm": args.clip,
             "restarts": args.restarts,
             "restart_epochs": args.restart_epochs,
@@ -414,6 +462,17 @@ def parse_oversample(text: str) -> dict[int, int]:
         if not 1 <= out[int(task)] <= 20:
             raise argparse.ArgumentTypeError(f"oversampling factor must be 1..20, got {part!r}")
     return out
+
+
+def parse_tasks(text: str) -> list[int]:
+    """``"3,19"`` -> [3, 19]: bAbI task numbers 1..20."""
+    try:
+        tasks = sorted({int(part) for part in filter(None, text.split(","))})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected task numbers like 3 or 3,19, got {text!r}") from None
+    if not tasks or not all(1 <= t <= 20 for t in tasks):
+        raise argparse.ArgumentTypeError(f"task numbers must lie in 1..20, got {text!r}")
+    return tasks
 
 
 def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
@@ -449,6 +508,12 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
         type=parse_oversample,
         default={},
         help="repeat some tasks' training questions per epoch, e.g. 19:3 or 17:2,19:3",
+    )
+    parser.add_argument(
+        "--rename",
+        type=parse_tasks,
+        default=[],
+        help="tasks whose repeated questions are renamed copies (people, rooms, objects), e.g. 3",
     )
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
