@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -237,6 +238,24 @@ def test_path_stories_are_a_route_with_rooms_one_step_off_it():
         assert len(facts) == 5 and len({r for f in facts for r in f}) == 6
         assert {start, goal} == set(route[0]) ^ set(route[1])
         assert all(set(f) & {start, middle, goal} for f in facts)
+
+
+def test_three_fact_questions_follow_the_released_structure():
+    """Task 3, as released: the three facts are about one person; a still-carried object's
+    pick-up, moves and question are each at most 3 statements apart; moves are ~2/3 of statements."""
+    examples = generate_examples(3, 300, seed=8)
+    carried = 0
+    for ex in examples:
+        facts = [ex.story[i] for i in sorted(ex.supporting_indices)]
+        assert len(facts) == 3 and len({f.split()[0] for f in facts}) == 1, facts
+        if _words(facts[0])[1] in ("got", "took", "picked", "grabbed"):
+            carried += 1
+            positions = [*sorted(ex.supporting_indices), len(ex.story)]
+            assert max(b - a for a, b in itertools.pairwise(positions)) <= 3
+    assert 0.1 < carried / len(examples) < 0.4  # 21% in the released file
+    verbs = [_words(s)[1] for ex in examples for s in ex.story[-20:]]
+    moves = sum(v in ("went", "moved", "journeyed", "travelled") for v in verbs) / len(verbs)
+    assert 0.55 < moves < 0.75  # 64% in the released file
 
 
 def test_generate_example_is_deterministic_and_in_bounds():
