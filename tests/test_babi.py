@@ -228,6 +228,9 @@ def test_generated_answers_agree_with_replaying_the_whole_story(task):
             assert obj_room[q[-1]] == ex.answer
 
 
+OPPOSITE = {"north": "south", "south": "north", "east": "west", "west": "east"}
+
+
 def test_path_stories_are_a_route_with_rooms_one_step_off_it():
     """Task 19, as released: five facts, six rooms, each extra room next to the start, middle or goal."""
     for ex in generate_examples(19, 200, seed=3):
@@ -238,6 +241,11 @@ def test_path_stories_are_a_route_with_rooms_one_step_off_it():
         assert len(facts) == 5 and len({r for f in facts for r in f}) == 6
         assert {start, goal} == set(route[0]) ^ set(route[1])
         assert all(set(f) & {start, middle, goal} for f in facts)
+        sides = [(b, d) for s in ex.story for a, d, b in [re.match(r"The (\w+) is (\w+) of the (\w+)", s).groups()]]
+        sides += [
+            (a, OPPOSITE[d]) for s in ex.story for a, d, b in [re.match(r"The (\w+) is (\w+) of the (\w+)", s).groups()]
+        ]
+        assert len(set(sides)) == len(sides)  # no room has two neighbours on one side
 
 
 def test_three_fact_questions_follow_the_released_structure():

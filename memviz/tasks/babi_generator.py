@@ -538,35 +538,30 @@ PATH_EXTRA_ROOM_FIRST = 0.73
 """Task 19: share of the other facts that name the extra room first ("The garden is west of the office")."""
 
 
-def _next_cell(cell: tuple[int, int], direction: str) -> tuple[int, int]:
-    dx, dy = DIRECTIONS[direction]
-    return cell[0] + dx, cell[1] + dy
-
-
 def _path_story(rng: random.Random) -> Story:
-    """Task 19: a two-step route x -> y -> z on a grid, three more rooms each next to one of them; five facts.
+    """Task 19: a two-step route x -> y -> z, three more rooms each next to one of them; five facts.
 
     As in the released task, every room is on the route or one step off it (the
     three extra rooms hang off x, y and z in the released proportions), so the
-    start and goal are often named by other facts too.
+    start and goal are often named by other facts too. An extra room goes on a side
+    of its anchor that no fact uses yet; like the released stories, that is all that
+    is checked, so laid out on a grid two rooms share a cell in 8% of stories (7.5%
+    here) and two rooms are unstated neighbours in 14% (13%).
     """
     opposite = {"north": "south", "south": "north", "east": "west", "west": "east"}
     while True:
         x, y, z, *others = rng.sample(ROOMS, 6)
         d1 = rng.choice(list(DIRECTIONS))
         d2 = rng.choice([d for d in DIRECTIONS if d != opposite[d1]])
-        pos = {x: (0, 0)}
-        pos[y] = _next_cell(pos[x], d1)
-        pos[z] = _next_cell(pos[y], d2)
         edges = [(y, d1, x), (z, d2, y)]  # (a, d, b): "the a is d of the b"
         counts = rng.choices(list(PATH_EXTRA_ROOMS), weights=list(PATH_EXTRA_ROOMS.values()))[0]
         anchors = [x] * counts[0] + [y] * counts[1] + [z] * counts[2]
         for room, anchor in zip(others, anchors, strict=True):
-            free = [d for d in DIRECTIONS if _next_cell(pos[anchor], d) not in pos.values()]
+            taken = {d for a, d, b in edges if b == anchor} | {opposite[d] for a, d, b in edges if a == anchor}
+            free = [d for d in DIRECTIONS if d not in taken]
             if not free:
                 break
             d = rng.choice(free)
-            pos[room] = _next_cell(pos[anchor], d)
             edges.append((room, d, anchor))
         if len(edges) == 5:
             break
