@@ -111,10 +111,13 @@ def _shift_sources(n: int, shift_width: int) -> torch.Tensor:
     """Index table of eq. 8: entry (i, k) is the location j = i - offset_k (mod n) that offset k moves to i.
 
     One gather with this table replaces a ``torch.roll`` per offset and the stack
-    of their results.
+    of their results. Built outside inference mode: the table is cached for the
+    process, and one made inside ``torch.inference_mode`` (by ``predict``) could
+    not be saved for a later training step's backward pass.
     """
-    offsets = torch.tensor(shift_offsets(shift_width))
-    return (torch.arange(n)[:, None] - offsets[None, :]) % n
+    with torch.inference_mode(False):
+        offsets = torch.tensor(shift_offsets(shift_width))
+        return (torch.arange(n)[:, None] - offsets[None, :]) % n
 
 
 def sharpen(w_shifted: torch.Tensor, gamma: Scalar) -> torch.Tensor:

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from memviz.addressing import entropy_bits
-from memviz.ntm import LSTMTrace, NTMTrace, Override
+from memviz.ntm import LSTMTrace, NTMTrace, Override, first_override_step
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.copy import CopyTask, bit_errors
 from memviz.tasks.repeat_copy import RepeatCopyTask
@@ -421,11 +421,6 @@ def episode_states(model: Any, x: np.ndarray) -> list[Any]:
     "the trace before t is unchanged"). The states are read, never changed.
     """
     return model.states(x)
-
-
-def first_override_step(overrides: Sequence[Override]) -> int:
-    """The earliest step any override touches (0 when one applies at every step)."""
-    return min((0 if o.step is None else int(o.step) for o in overrides), default=0)
 
 
 def rerun_from(model: Any, x: np.ndarray, base: NTMTrace, states: list[Any], overrides: Sequence[Override]) -> NTMTrace:

@@ -142,18 +142,18 @@ class Override:
         object.__setattr__(self, "head", "{}{}".format(*parse_head(self.head)))
         if self.step is not None and (int(self.step) != self.step or self.step < 0):
             raise ValueError(f"override step must be a non-negative integer or None, got {self.step!r}")
-        if self.beta is not None and not (np.isfinite(self.beta) and self.beta >= 0):
-            raise ValueError(f"beta must be finite and >= 0, got {self.beta!r}")
+        if self.beta is not None and not (_fits_float32(self.beta) and self.beta >= 0):
+            raise ValueError(f"beta must be finite (as float32) and >= 0, got {self.beta!r}")
         if self.g is not None and not (0.0 <= self.g <= 1.0):
             raise ValueError(f"g must lie in [0, 1], got {self.g!r}")
-        if self.gamma is not None and not (np.isfinite(self.gamma) and self.gamma >= 1):
-            raise ValueError(f"gamma must be finite and >= 1, got {self.gamma!r}")
+        if self.gamma is not None and not (_fits_float32(self.gamma) and self.gamma >= 1):
+            raise ValueError(f"gamma must be finite (as float32) and >= 1, got {self.gamma!r}")
         if self.shift is not None:
             object.__setattr__(self, "shift", _normalised_shift(self.shift))
         if self.key is not None:
             key = tuple(float(v) for v in np.asarray(self.key, dtype=np.float64).ravel())
-            if not all(np.isfinite(key)):
-                raise ValueError("key must be finite")
+            if not all(_fits_float32(v) for v in key):
+                raise ValueError("key must be finite (as float32)")
             object.__setattr__(self, "key", key)
 
     @property
@@ -166,6 +166,11 @@ class Override:
     def values(self) -> dict[str, Any]:
         """The parameters this override fixes, by name."""
         return {p: getattr(self, p) for p in PARAMS if getattr(self, p) is not None}
+
+
+def _fits_float32(value: float) -> bool:
+    """Finite, and still finite once the model computes with it in float32."""
+    return bool(np.isfinite(value)) and abs(value) <= float(np.finfo(np.float32).max)
 
 
 def _normalised_shift(shift: Iterable[float]) -> tuple[float, ...]:
@@ -474,9 +479,13 @@ class NTM(nn.Module):
         ``state`` comes from :meth:`states`; the result's arrays cover steps
         ``start`` to the end, equal to the same steps of a full run.
         """
-        xt = np.asarray(x, dtype=np.float32)
-        override_list = list(overrides)
+        xt = check_input(x, self.config.input_width).numpy()
+        override_list = _as_override_list(list(overrides))
         self._check_overrides(override_list, xt.shape[0])
+        if not 0 <= start < xt.shape[0]:
+            raise ValueError(f"start must be a step of the episode, 0..{xt.shape[0] - 1}, got {start}")
+        if override_list and first_override_step(override_list) < start:
+            raise ValueError(f"an override applies before step {start}: re-run from its step (or from 0) instead")
         with flush_denormals():
             rollout = NumpyNTM.of(self).rollout(xt, lambda t: _overrides_at(override_list, t), start, state)
         return self.build_trace(xt[start:], rollout, override_list)
@@ -539,6 +548,11 @@ def address(memory: torch.Tensor, params: dict[str, torch.Tensor], w_prev: torch
     w_s = addressing.circular_shift(w_g, params["shift"])
     w = addressing.sharpen(w_s, params["gamma"])
     return addressing.AddressingTrace(similarity=similarity, w_c=w_c, w_g=w_g, w_s=w_s, w=w)
+
+
+def first_override_step(overrides: Sequence[Override]) -> int:
+    """The earliest step any override touches (0 when one applies at every step)."""
+    return min((0 if o.step is None else int(o.step) for o in overrides), default=0)
 
 
 def _overrides_at(overrides: list[Override], t: int) -> dict[tuple[str, int], dict[str, Any]]:

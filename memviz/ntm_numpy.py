@@ -19,6 +19,7 @@ heads first, as in :class:`memviz.ntm.NTM`.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
@@ -33,6 +34,9 @@ TINY = float(np.finfo(np.float32).tiny)
 
 Fixed = dict[tuple[str, int], dict[str, Any]]
 """Head parameters fixed at one step: ``{("write", 0): {"gamma": 5.0}}``."""
+
+_COPIES: weakref.WeakKeyDictionary[Any, tuple[tuple, NumpyNTM]] = weakref.WeakKeyDictionary()
+"""Each model's NumPy copy with the weights' fingerprint; outside the model, so pickling it carries no copy."""
 
 
 # --------------------------------------------------------------------------- activations
@@ -106,6 +110,17 @@ def write(memory: np.ndarray, w: np.ndarray, erase: np.ndarray, add: np.ndarray)
     return memory * (1.0 - w_col * erase) + w_col * add
 
 
+def lstm_cell(gates: np.ndarray, c_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The controller's LSTM update (section 3.4) from its gate pre-activations in torch's order i, f, g, o.
+
+    c = sigma(f) c_prev + sigma(i) tanh(g), h = sigma(o) tanh(c); returns (h, c).
+    """
+    size = c_prev.shape[-1]
+    squashed = sigmoid(gates)  # the i, f and o gates in one call (the g quarter is unused)
+    c = squashed[size : 2 * size] * c_prev + squashed[:size] * np.tanh(gates[2 * size : 3 * size])
+    return squashed[3 * size :] * np.tanh(c), c
+
+
 # --------------------------------------------------------------------------- the step
 
 
@@ -158,17 +173,27 @@ class NumpyNTM:
 
     @classmethod
     def of(cls, model: Any) -> NumpyNTM:
-        """The model's NumPy copy, rebuilt whenever a weight was changed in place (training, loading).
+        """The model's NumPy copy, rebuilt whenever a weight changed (training, loading, a new tensor).
 
-        Torch counts in-place changes of every tensor (``_version``); the copy
-        remembers the counts it was built from.
+        Torch counts the in-place changes of every tensor (``_version``); the copy
+        remembers the counts and storage addresses it was built from. Edits made
+        through ``param.data`` bypass that counter: after such an edit call
+        :meth:`forget`. Weights created under ``torch.inference_mode`` have no
+        counter, so their copy is rebuilt on every call.
         """
-        versions = tuple((id(p), p._version) for p in model.parameters())
-        cached = model.__dict__.get("_numpy_copy")
-        if cached is None or cached[0] != versions:
-            cached = (versions, cls(model))
-            model.__dict__["_numpy_copy"] = cached
+        params = list(model.parameters())
+        if any(p.is_inference() for p in params):
+            return cls(model)
+        fingerprint = tuple((p.data_ptr(), p._version) for p in params)
+        cached = _COPIES.get(model)
+        if cached is None or cached[0] != fingerprint:
+            cached = _COPIES[model] = (fingerprint, cls(model))
         return cached[1]
+
+    @staticmethod
+    def forget(model: Any) -> None:
+        """Drop the model's cached copy (after editing weights through ``param.data``)."""
+        _COPIES.pop(model, None)
 
     def __init__(self, model: Any) -> None:
         c = self.config = model.config
@@ -183,9 +208,12 @@ class NumpyNTM:
         self.address_width = c.memory_m + c.shift_width + 3  # key, beta, g, shift, gamma
         with torch.inference_mode():
             start = model.initial_state(1)
-        self.start = NTMState(*(t[0].detach().numpy().astype(np.float32) for t in start.__dict__.values()))
+        self.start = _read_only(
+            NTMState(**{f: getattr(start, f)[0].detach().cpu().numpy().astype(np.float32) for f in NTMState._fields})
+        )
 
     def head_index(self, kind: str, index: int) -> int:
+        """Row of head ``(kind, index)`` in the per-head arrays: read heads first."""
         return index if kind == "read" else self.config.read_heads + index
 
     def head_outputs(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -217,12 +245,9 @@ class NumpyNTM:
     def step(self, x_t: np.ndarray, state: NTMState, fixed: Fixed, out: Rollout, t: int) -> NTMState:
         """One time step in the order of :mod:`memviz.ntm`; writes every intermediate into ``out[t]``."""
         c = self.config
-        size = c.controller_size
         # 1. controller
         gates = np.concatenate([x_t, state.reads.ravel(), state.h]) @ self.w_controller + self.b_controller
-        squashed = sigmoid(gates)  # the i, f and o gates (one call; the g quarter is unused)
-        cell = squashed[size : 2 * size] * state.c + squashed[:size] * np.tanh(gates[2 * size : 3 * size])
-        h = squashed[3 * size :] * np.tanh(cell)
+        h, cell = lstm_cell(gates, state.c)
         # 2. head parameters (overrides replace them here)
         raw, erase_add = self.head_outputs(h)
         p = self.head_params(raw, fixed)
@@ -265,7 +290,7 @@ class NumpyNTM:
         scratch = Rollout.empty(1, self.shapes())
         for t in range(x.shape[0]):
             states.append(state)
-            state = self.step(x[t], state, {}, scratch, 0)
+            state = _read_only(self.step(x[t], state, {}, scratch, 0))
         return states
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
@@ -289,3 +314,10 @@ class NumpyNTM:
             "memory_after": (n, m),
             "overridden": (heads,),
         }
+
+
+def _read_only(state: NTMState) -> NTMState:
+    """The state with its arrays locked: states are shared (cached per episode) and must never change."""
+    for array in state:
+        array.setflags(write=False)
+    return state

@@ -146,6 +146,9 @@ def test_override_is_hashable_and_normalises_its_shift():
         ({"head": "write0", "g": 1.5}, "g must lie in"),
         ({"head": "write0", "gamma": 0.5}, "gamma must be"),
         ({"head": "write0", "beta": -1.0}, "beta must be"),
+        ({"head": "write0", "beta": 1e39}, "beta must be finite"),  # finite in float64, inf in float32
+        ({"head": "write0", "gamma": 1e39}, "gamma must be finite"),
+        ({"head": "write0", "key": (1e39, 0.0)}, "key must be finite"),
         ({"head": "write0", "shift": (1, 0)}, "odd number"),
         ({"head": "write0", "shift": (0, 0, 0)}, "not all 0"),
         ({"head": "write0", "step": -1}, "non-negative"),
@@ -246,3 +249,16 @@ def test_a_traced_run_leaves_denormal_floats_as_they_were(model, episode):
     assert (tiny * 1.0).item() != 0.0
     model.predict(episode[None])
     assert (tiny * 1.0).item() != 0.0
+
+
+def test_training_works_after_an_inference_run_in_the_same_process():
+    """Tables cached during ``predict`` (inference mode) must not break a later backward pass."""
+    from memviz.addressing import _shift_sources
+
+    _shift_sources.cache_clear()
+    torch.manual_seed(5)
+    m = NTM(SMALL)
+    x = torch.from_numpy(CopyTask().encode(np.random.default_rng(1).integers(0, 2, (3, 8)))[0][None])
+    m.predict(x)
+    m(x).sum().backward()
+    assert m.output.weight.grad is not None and torch.isfinite(m.output.weight.grad).all()

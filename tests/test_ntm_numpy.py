@@ -27,6 +27,9 @@ float32 rounding in a near tie, the same between torch on one thread and two.
 SHIPPED = [n for n in memviz.list_pretrained() if n.startswith("ntm-")]
 CONFIGS = {
     "small, one head each": NTMConfig(input_width=9, output_width=8, controller_size=32, memory_n=16, memory_m=6),
+    "one read and two write heads": NTMConfig(
+        input_width=4, output_width=3, controller_size=20, memory_n=10, memory_m=4, read_heads=1, write_heads=2
+    ),
     "two read and two write heads, shift radius 2": NTMConfig(
         input_width=5,
         output_width=4,
@@ -84,6 +87,7 @@ def assert_trace_equals_torch(model: NTM, x: np.ndarray, overrides: list[Overrid
 def override_sets(model: NTM, steps: int) -> list[list[Override]]:
     c = model.config
     jump = tuple(1.0 if k == c.shift_width - 1 else 0.0 for k in range(c.shift_width))
+    last_write, last_read = f"write{c.write_heads - 1}", f"read{c.read_heads - 1}"  # the head index matters
     return [
         [],
         [Override(head="write0", step=steps // 2, g=0.5, gamma=1.0)],
@@ -92,6 +96,7 @@ def override_sets(model: NTM, steps: int) -> list[list[Override]]:
             Override(head="write0", step=1, key=tuple(np.linspace(-1, 1, c.memory_m))),
             Override(head="read0", step=2, beta=50.0),
         ],
+        [Override(head=last_write, step=3, beta=30.0, gamma=10.0), Override(head=last_read, step=4, g=0.2)],
     ]
 
 
@@ -126,9 +131,10 @@ def test_a_run_from_a_later_step_equals_the_same_steps_of_a_full_run():
 
 
 def test_the_numpy_copy_follows_weight_changes():
-    """Training changes weights in place; the next run must use the new ones, not a stale copy."""
+    """Training and loading change weights in place; the next run must use the new ones, not a stale copy."""
     torch.manual_seed(2)
     model = NTM(CONFIGS["small, one head each"]).eval()
+    other = NTM(CONFIGS["small, one head each"]).eval()
     x = (np.random.default_rng(1).random((6, 9)) > 0.5).astype(np.float32)
     before = model.run(x).outputs
     assert model.run(x).outputs is not before and np.array_equal(model.run(x).outputs, before)
@@ -137,3 +143,39 @@ def test_the_numpy_copy_follows_weight_changes():
     after = model.run(x).outputs
     assert np.all(after > before)
     np.testing.assert_allclose(after, model.predict(x[None])[0], atol=ATOL)
+
+    model.load_state_dict(other.state_dict())
+    np.testing.assert_allclose(model.run(x).outputs, other.run(x).outputs, atol=ATOL)
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    model(torch.from_numpy(x[None])).sum().backward()
+    optimizer.step()
+    np.testing.assert_allclose(model.run(x).outputs, model.predict(x[None])[0], atol=ATOL)
+    assert not np.allclose(model.run(x).outputs, other.run(x).outputs, atol=1e-3)
+
+
+def test_a_model_built_in_inference_mode_runs():
+    """Inference tensors have no version counter: the copy is rebuilt instead of cached."""
+    with torch.inference_mode():
+        model = NTM(CONFIGS["small, one head each"]).eval()
+    x = np.zeros((3, 9), dtype=np.float32)
+    np.testing.assert_allclose(model.run(x).outputs, model.predict(x[None])[0], atol=ATOL)
+
+
+def test_run_from_refuses_an_override_that_starts_earlier():
+    model = memviz.load_pretrained(SHIPPED[0])
+    x = make_task(model.card["task"]).sample(np.random.default_rng(5), 1).x[0]
+    states = model.states(x)
+    with pytest.raises(ValueError, match="applies before step 6"):
+        model.run_from(x, 6, states[6], [Override(head="write0", step=2, gamma=1.0)])
+    with pytest.raises(ValueError, match="applies before step 6"):
+        model.run_from(x, 6, states[6], [Override(head="write0", step=None, gamma=1.0)])
+    with pytest.raises(ValueError, match="start must be a step"):
+        model.run_from(x, len(x), states[0])
+
+
+def test_cached_states_cannot_be_changed_by_accident():
+    model = memviz.load_pretrained(SHIPPED[0])
+    states = model.states(make_task(model.card["task"]).sample(np.random.default_rng(5), 1).x[0])
+    with pytest.raises(ValueError, match="read-only"):
+        states[3].memory[0, 0] = 1.0
