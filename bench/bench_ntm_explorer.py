@@ -115,7 +115,7 @@ def model_case(steps_length: int, from_step: bool):
     """The re-run alone (no Streamlit), a new one-step override each call: from its step, or from step 0."""
     model = memviz.load_pretrained("ntm-copy")
     episode = ex.random_episode(model.task, 0, {"length": steps_length})
-    base, states = ex.run_episode(model, episode.x), ex.episode_states(model, episode.x)
+    base, states = ex.run_episode(model, episode.x), model.states(episode.x)
 
     def action(i: int) -> None:
         choice = ex.OverrideChoice(gamma=GAMMAS[i % len(GAMMAS)], step=(i + 1) % episode.steps)

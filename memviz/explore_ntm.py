@@ -413,21 +413,12 @@ def run_episode(model: Any, x: np.ndarray, overrides: Sequence[Override] = ()) -
         return model.run(x, overrides=list(overrides) or None)
 
 
-def episode_states(model: Any, x: np.ndarray) -> list[Any]:
-    """The state the NTM carries into each step of an untouched episode (memory, reads, weightings, h, c).
-
-    ``states[t]`` is what step t starts from, so a re-run with overrides
-    from step t on can start there instead of at step 0 (DESIGN.md section 1:
-    "the trace before t is unchanged"). The states are read, never changed.
-    """
-    return model.states(x)
-
-
 def rerun_from(model: Any, x: np.ndarray, base: NTMTrace, states: list[Any], overrides: Sequence[Override]) -> NTMTrace:
     """``model.run(x, overrides)`` computed from the first overridden step only.
 
     Steps before it are copied from the untouched ``base`` trace (they cannot
-    change); the rest is stepped from ``states[t0]`` with the overrides, the
+    change); the rest is stepped from ``states[t0]`` (``model.states(x)``, the
+    state each step of the untouched episode starts from) with the overrides, the
     same operations ``model.run`` performs, so the result is identical to a
     full re-run (the tests check it bit for bit) at a fraction of the cost.
     """

@@ -284,7 +284,7 @@ def test_overrides_read_as_words():
 def test_rerun_from_the_first_override_equals_a_full_rerun(model, episode, trace, choices):
     overrides = [o for c in choices for o in ex.build_overrides(c, 3, episode.steps)]
     full = model.run(episode.x, overrides=overrides)
-    part = ex.rerun_from(model, episode.x, trace, ex.episode_states(model, episode.x), overrides)
+    part = ex.rerun_from(model, episode.x, trace, model.states(episode.x), overrides)
     for name in ("outputs", "logits", "controller_output", "read_vectors", "memory_before", "memory_after"):
         np.testing.assert_array_equal(getattr(part, name), getattr(full, name), err_msg=name)
     for a, b in zip(part.heads, full.heads, strict=True):

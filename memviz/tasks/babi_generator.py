@@ -43,7 +43,7 @@ DEDUCTION_NAMES = ["Emily", "Gertrude", "Jessica", "Winona"]
 INDUCTION_NAMES = ["Bernhard", "Brian", "Greg", "Julius", "Lily"]
 ANIMALS = ["frog", "lion", "rhino", "swan"]
 COLORS = ["gray", "green", "white", "yellow"]
-DIRECTIONS = {"north": (0, 1), "south": (0, -1), "east": (1, 0), "west": (-1, 0)}
+DIRECTIONS = ("north", "south", "east", "west")
 
 QUESTIONS_PER_STORY = 5
 
@@ -549,22 +549,16 @@ def _path_story(rng: random.Random) -> Story:
     here) and two rooms are unstated neighbours in 14% (13%).
     """
     opposite = {"north": "south", "south": "north", "east": "west", "west": "east"}
-    while True:
-        x, y, z, *others = rng.sample(ROOMS, 6)
-        d1 = rng.choice(list(DIRECTIONS))
-        d2 = rng.choice([d for d in DIRECTIONS if d != opposite[d1]])
-        edges = [(y, d1, x), (z, d2, y)]  # (a, d, b): "the a is d of the b"
-        counts = rng.choices(list(PATH_EXTRA_ROOMS), weights=list(PATH_EXTRA_ROOMS.values()))[0]
-        anchors = [x] * counts[0] + [y] * counts[1] + [z] * counts[2]
-        for room, anchor in zip(others, anchors, strict=True):
-            taken = {d for a, d, b in edges if b == anchor} | {opposite[d] for a, d, b in edges if a == anchor}
-            free = [d for d in DIRECTIONS if d not in taken]
-            if not free:
-                break
-            d = rng.choice(free)
-            edges.append((room, d, anchor))
-        if len(edges) == 5:
-            break
+    x, y, z, *others = rng.sample(ROOMS, 6)
+    d1 = rng.choice(DIRECTIONS)
+    d2 = rng.choice([d for d in DIRECTIONS if d != opposite[d1]])
+    edges = [(y, d1, x), (z, d2, y)]  # (a, d, b): "the a is d of the b"
+    counts = rng.choices(list(PATH_EXTRA_ROOMS), weights=list(PATH_EXTRA_ROOMS.values()))[0]
+    anchors = [x] * counts[0] + [y] * counts[1] + [z] * counts[2]
+    for room, anchor in zip(others, anchors, strict=True):
+        # a side is free while no fact uses it; one always is (x and z keep 3 after the route, y keeps 2)
+        taken = {d for a, d, b in edges if b == anchor} | {opposite[d] for a, d, b in edges if a == anchor}
+        edges.append((room, rng.choice([d for d in DIRECTIONS if d not in taken]), anchor))
     e1, e2 = edges[0], edges[1]
     # Where the two route facts sit among the five statements, and which room each names first, as in the
     # released task (released stories put a route fact last in 57% of questions).

@@ -99,7 +99,7 @@ def _trace(model, x_bytes: bytes, shape: tuple[int, ...], overrides: tuple):
 @functools.lru_cache(maxsize=16)
 def _states(model, x_bytes: bytes, shape: tuple[int, ...]) -> list:
     """The NTM's state before each step of the untouched episode (read only), so overrides re-run from t."""
-    return ex.episode_states(model, np.frombuffer(x_bytes, dtype=np.float32).reshape(shape))
+    return model.states(np.frombuffer(x_bytes, dtype=np.float32).reshape(shape))
 
 
 def clear_caches() -> None:
