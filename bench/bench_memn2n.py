@@ -23,7 +23,7 @@ from collections.abc import Callable
 import torch
 
 import memviz
-from memviz.pretrained import read_card, weights_path
+from memviz.registry import read_card, weights_path
 from memviz.tasks.babi_generator import generate_examples
 
 TARGET_MS = 20.0

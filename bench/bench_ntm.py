@@ -28,8 +28,8 @@ import numpy as np  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 
 import memviz  # noqa: E402
-from memviz.ntm import Override  # noqa: E402
-from memviz.pretrained import PRETRAINED_DIR, weights_path  # noqa: E402
+from memviz.ntm.model import Override  # noqa: E402
+from memviz.registry import PRETRAINED_DIR, weights_path  # noqa: E402
 from memviz.tasks.copy import CopyTask  # noqa: E402
 
 

@@ -32,9 +32,9 @@ from common import ROOT, STEP_FRAGMENT, fragment_scoped, interleaved_medians, re
 from streamlit.testing.v1 import AppTest
 
 import memviz
-from memviz import explore_ntm as ex
 from memviz.figures import ntm as figs
 from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE
+from memviz.ntm import explore as ex
 from memviz.ui import ntm as ntm_page
 
 GAMMAS = ["1", "1.5", "2", "3", "5", "10", "20", "50", "100"]

@@ -8,7 +8,7 @@ Public API (DESIGN.md section 3)::
     trace = model.run(x)
 """
 
-from memviz.pretrained import list_pretrained, load_pretrained
+from memviz.registry import list_pretrained, load_pretrained
 
 __all__ = ["list_pretrained", "load_pretrained"]
 __version__ = "0.1.0"

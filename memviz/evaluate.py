@@ -6,7 +6,7 @@ module ``memviz.<family>_evaluation`` parses the remaining options.
 
 import sys
 
-from memviz.pretrained import run_family_command
+from memviz.registry import run_family_command
 
 if __name__ == "__main__":
     raise SystemExit(run_family_command("evaluation", sys.argv[1:]))

@@ -1,6 +1,6 @@
 """MemN2N Explorer: which sentence a memory network reads on each hop, and how that changes its answer.
 
-Layout only; the widgets are in memviz/ui/memn2n.py, the logic in memviz/explore_memn2n.py
+Layout only; the widgets are in memviz/ui/memn2n.py, the logic in memviz/memn2n/explore.py
 and the figures in memviz/figures/memn2n.py.
 """
 

@@ -55,7 +55,7 @@ def text(at: AppTest) -> str:
 
 def seed_where(model_answers_right: bool, task: int = 1) -> str:
     """A generated story of ``task`` the shipped 3-hop model answers right (or wrong)."""
-    from memviz import explore_memn2n as xm
+    from memviz.memn2n import explore as xm
 
     model = memviz.load_pretrained(default_model())
     for seed in range(40):

@@ -12,9 +12,10 @@ from apptest_helpers import array, figure, no_exception, open_page, trace_named
 from streamlit.testing.v1 import AppTest
 
 import memviz
-from memviz import explore_ntm, pretrained
-from memviz.ntm import NTM, NTMConfig, architecture_of, save_state
-from memviz.pretrained import write_card
+from memviz import registry as pretrained
+from memviz.ntm import explore as explore_ntm
+from memviz.ntm.model import NTM, NTMConfig, architecture_of, save_state
+from memviz.registry import write_card
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.repeat_copy import RepeatCopyTask
 from memviz.ui import ntm as ntm_page

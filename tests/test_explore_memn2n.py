@@ -10,10 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from memviz import explore_memn2n as xm
 from memviz.figures import memn2n as figs
 from memviz.figures.theme import to_plotly
-from memviz.memn2n import MemN2N, MemN2NConfig, Vocabulary
+from memviz.memn2n import explore as xm
+from memviz.memn2n.model import MemN2N, MemN2NConfig, Vocabulary
 from memviz.tasks.babi import BabiFormatError
 from memviz.tasks.babi_generator import GENERATED_TASKS, generate_examples, generate_lines
 

@@ -10,10 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from memviz import explore_ntm as ex
 from memviz.figures import ntm as figs
 from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE, to_plotly
-from memviz.ntm import NTM, LSTMBaseline, LSTMConfig, NTMConfig
+from memviz.ntm import explore as ex
+from memviz.ntm.model import NTM, LSTMBaseline, LSTMConfig, NTMConfig
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.copy import CopyTask
 from memviz.tasks.repeat_copy import RepeatCopyTask

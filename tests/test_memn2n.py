@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import memviz
-from memviz.memn2n import (
+from memviz.memn2n.model import (
     EmptyInputError,
     MemN2N,
     MemN2NConfig,
@@ -23,7 +23,7 @@ from memviz.memn2n import (
     save_weights,
     sentence_bags,
 )
-from memviz.pretrained import read_card
+from memviz.registry import read_card
 from memviz.tasks.babi_generator import GENERATED_TASKS, generate_examples
 
 STORY = ["Mary moved to the bathroom.", "John went to the hallway.", "Mary travelled to the kitchen."]

@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from memviz import memn2n_training
-from memviz.memn2n import load_from_card
+from memviz.memn2n import train as memn2n_training
+from memviz.memn2n.model import load_from_card
 from memviz.tasks.babi import TASK_NAMES, tokenize
 from memviz.tasks.babi_generator import generate_examples, write_task_file
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from memviz import addressing
-from memviz.ntm import (
+from memviz.ntm.model import (
     NTM,
     LSTMBaseline,
     LSTMConfig,
@@ -19,7 +19,7 @@ from memviz.ntm import (
     architecture_of,
     save_state,
 )
-from memviz.pretrained import PretrainedError, load_pretrained, write_card
+from memviz.registry import PretrainedError, load_pretrained, write_card
 from memviz.tasks.copy import CopyTask
 
 SMALL = NTMConfig(input_width=9, output_width=8, controller_size=32, memory_n=16, memory_m=6)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import memviz
-from memviz.ntm import NTMTrace, make_task
+from memviz.ntm.model import NTMTrace, make_task
 
 NAMES = [n for n in memviz.list_pretrained() if n.split("-", 1)[0] in ("ntm", "lstm")]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from memviz.ntm import make_task
+from memviz.ntm.model import make_task
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.copy import CopyTask, bit_errors
 from memviz.tasks.repeat_copy import RepeatCopyTask

@@ -8,9 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from memviz.ntm_evaluation import main as evaluate_main
-from memviz.ntm_training import RECIPES, Recipe, save_run, train
-from memviz.pretrained import list_pretrained, load_pretrained
+from memviz.ntm.evaluate import main as evaluate_main
+from memviz.ntm.train import RECIPES, Recipe, save_run, train
+from memviz.registry import list_pretrained, load_pretrained
 
 TINY = Recipe(
     family="ntm",

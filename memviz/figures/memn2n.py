@@ -26,7 +26,7 @@ from memviz.figures.theme import (
     base_layout,
     figure_spec,
 )
-from memviz.memn2n import MemN2NTrace
+from memviz.memn2n.model import MemN2NTrace
 
 ROW_PX = 34
 """Height of one sentence row: large enough to read from the back of a classroom."""

@@ -1,4 +1,4 @@
-"""Streamlit pieces of the MemN2N Explorer (app layer, beside ``memviz.ui``; the logic is in ``explore_memn2n``).
+"""Streamlit pieces of the MemN2N Explorer (app layer, beside ``memviz.ui``; the logic is in ``memviz.memn2n.explore``).
 
 Why a module and not the page script: a page script is compiled and all its ``def``s
 and cache decorators re-run on every rerun (about 10 ms for this much code under AppTest),
@@ -22,7 +22,6 @@ from pathlib import Path
 import streamlit as st
 
 import memviz
-from memviz import explore_memn2n as xm
 from memviz.figures.memn2n import (
     accuracy_figure,
     animation_figure,
@@ -30,8 +29,9 @@ from memviz.figures.memn2n import (
     readout_figure,
     story_attention_figure,
 )
-from memviz.memn2n import MemN2NInputError, MemN2NTrace, UnknownWordsError
-from memviz.pretrained import PretrainedError, read_card
+from memviz.memn2n import explore as xm
+from memviz.memn2n.model import MemN2NInputError, MemN2NTrace, UnknownWordsError
+from memviz.registry import PretrainedError, read_card
 from memviz.tasks.babi import BabiFormatError, load_babi_file
 from memviz.ui import DownloadFile, cached_result, download_buttons, pretrained_model, show_figure, step_player
 

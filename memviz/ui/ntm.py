@@ -2,7 +2,7 @@
 
 Graves, Wayne & Danihelka (2014): the copy, repeat copy and associative recall
 tasks of section 4, the heads' addressing of section 3.3, the LSTM baseline.
-The logic is in :mod:`memviz.explore_ntm`, the figures in
+The logic is in :mod:`memviz.ntm.explore`, the figures in
 :mod:`memviz.figures.ntm`. The page lives in this module, imported once per
 process, rather than in the page script: Streamlit recompiles a page script
 and re-decorates its cached functions on every rerun (about 6 ms to compile
@@ -26,11 +26,11 @@ import pandas as pd
 import streamlit as st
 
 import memviz
-from memviz import explore_ntm as ex
 from memviz.figures import ntm as figs
 from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE
-from memviz.ntm import NTMTrace
-from memviz.pretrained import PretrainedError, family_of
+from memviz.ntm import explore as ex
+from memviz.ntm.model import NTMTrace
+from memviz.registry import PretrainedError, family_of
 from memviz.ui import (
     DownloadFile,
     download_buttons,
@@ -187,7 +187,7 @@ def task_specs(names: tuple[str, ...]) -> dict[str, dict]:
     A process LRU: ``st.cache_data`` would hash its arguments and check the
     function's source on every rerun of the intervention fragment.
     """
-    return {n: memviz.pretrained.read_card(n).get("task", {}) for n in names}
+    return {n: memviz.registry.read_card(n).get("task", {}) for n in names}
 
 
 def render() -> None:

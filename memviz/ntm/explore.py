@@ -3,7 +3,7 @@
 Everything the page needs that is not a widget or a figure: turn a seed or a
 hand-drawn bit grid into an episode of a task (Graves, Wayne & Danihelka 2014,
 section 4: copy 4.1, repeat copy 4.2, associative recall 4.3), name the phase
-of every timestep, turn slider values into :class:`memviz.ntm.Override`
+of every timestep, turn slider values into :class:`memviz.ntm.model.Override`
 objects (the head parameters of section 3.3), re-run an episode from the
 first overridden step (the steps before it cannot change), compare a re-run
 with the untouched run, and export an episode as GIF, NPZ or JSON. No
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from memviz.addressing import entropy_bits
-from memviz.ntm import LSTMTrace, NTMTrace, Override, first_override_step
+from memviz.ntm.model import LSTMTrace, NTMTrace, Override, first_override_step
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.copy import CopyTask, bit_errors
 from memviz.tasks.repeat_copy import RepeatCopyTask

@@ -1,6 +1,6 @@
-"""The NTM's inference step in NumPy: what :meth:`memviz.ntm.NTM.run` traces.
+"""The NTM's inference step in NumPy: what :meth:`memviz.ntm.model.NTM.run` traces.
 
-Same equations and step order as :class:`memviz.ntm.NTM` (Graves, Wayne &
+Same equations and step order as :class:`memviz.ntm.model.NTM` (Graves, Wayne &
 Danihelka 2014: controller section 3.4, heads section 3.3 eqs. 5-9, read and
 write section 3.1-3.2 eqs. 2-4), on float32 arrays, one episode at a time.
 
@@ -13,7 +13,7 @@ equal by tests/test_ntm.py (every trace field of every shipped model, with and
 without overrides, against the torch step).
 
 All heads address at once: per-head arrays are ``[H, ...]`` with the read
-heads first, as in :class:`memviz.ntm.NTM`.
+heads first, as in :class:`memviz.ntm.model.NTM`.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class Rollout:
 
 
 class NumpyNTM:
-    """A trained :class:`memviz.ntm.NTM`'s weights as float32 arrays, and its step.
+    """A trained :class:`memviz.ntm.model.NTM`'s weights as float32 arrays, and its step.
 
     Get one with :meth:`of`, which keeps it on the model until a weight changes.
     """

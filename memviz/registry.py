@@ -20,9 +20,9 @@ PRETRAINED_DIR = Path(os.environ.get("MEMVIZ_PRETRAINED_DIR", Path(__file__).res
 
 FAMILY_LOADERS: dict[str, str] = {
     # family name in the card -> "module:function(card, weights_path)" building the model
-    "ntm": "memviz.ntm:load_from_card",
-    "lstm": "memviz.ntm:load_from_card",
-    "memn2n": "memviz.memn2n:load_from_card",
+    "ntm": "memviz.ntm.model:load_from_card",
+    "lstm": "memviz.ntm.model:load_from_card",
+    "memn2n": "memviz.memn2n.model:load_from_card",
 }
 
 # Which module trains / evaluates a model, by the first part of its name.
@@ -105,5 +105,6 @@ def run_family_command(command: str, argv: list[str]) -> int:
         print(f"usage: python -m memviz.{verb} NAME [options]   (e.g. ntm-copy, memn2n-babi)")
         return 2
     name, rest = argv[0], argv[1:]
-    module = importlib.import_module(f"memviz.{family_of(name)}_{command}")
+    package = {"training": "train", "evaluation": "evaluate"}[command]
+    module = importlib.import_module(f"memviz.{family_of(name)}.{package}")
     return int(module.main(name, rest) or 0)

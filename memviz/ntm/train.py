@@ -38,8 +38,8 @@ import numpy as np
 import torch
 from torch.nn import functional as nnf
 
-from memviz.ntm import architecture_of, build_model, flush_denormals, load_state, make_task, save_state
-from memviz.pretrained import PRETRAINED_DIR, card_path, weights_path, write_card
+from memviz.ntm.model import architecture_of, build_model, flush_denormals, load_state, make_task, save_state
+from memviz.registry import PRETRAINED_DIR, card_path, weights_path, write_card
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ class TrainResult:
 def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResult:
     """Train a model by ``recipe`` and return it with its learning curve (no files written).
 
-    Denormal floats count as zero throughout (:func:`memviz.ntm.flush_denormals`), as in inference.
+    Denormal floats count as zero throughout (:func:`memviz.ntm.model.flush_denormals`), as in inference.
     """
     with flush_denormals():
         return _train(recipe, progress, log)
@@ -493,7 +493,7 @@ def main(name: str, argv: list[str]) -> int:
         flush=True,
     )
     if not args.no_eval:
-        from memviz.ntm_evaluation import main as evaluate_main
+        from memviz.ntm.evaluate import main as evaluate_main
 
         eval_argv = ["--write", "--sequences", str(args.eval_sequences), "--dir", str(args.out)]
         return evaluate_main(name, eval_argv)

@@ -1,6 +1,6 @@
 """The NumPy step that ``NTM.run`` traces computes what the torch step (training's) computes.
 
-``model.run`` records an episode with :mod:`memviz.ntm_numpy`; ``model.step``
+``model.run`` records an episode with :mod:`memviz.ntm.fast`; ``model.step``
 (torch) is what the weights were trained through. Every field of the trace is
 checked against the torch step, on small random models (one and two heads of
 each kind) and on every shipped NTM, with and without overrides.
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import memviz
-from memviz.ntm import NTM, PARAMS, STAGES, NTMConfig, Override, _overrides_at, flush_denormals, make_task
+from memviz.ntm.model import NTM, PARAMS, STAGES, NTMConfig, Override, _overrides_at, flush_denormals, make_task
 
 ATOL = 2e-5
 """float32 with BLAS and torch kernels summing in different orders differ in the last bits, not more.

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from memviz.memn2n import EmptyInputError, MemN2NTrace
+from memviz.memn2n.model import EmptyInputError, MemN2NTrace
 from memviz.tasks.babi import TASK_NAMES, BabiExample, BabiFormatError, parse_babi_lines, task_of_file, tokenize
 from memviz.tasks.babi_generator import GENERATORS, QUESTIONS_PER_STORY, generate_examples
 
@@ -318,7 +318,7 @@ def accuracy_rows(card: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     joint column with the model's hop count (sec. 4.2), and the 10k joint MemN2N column
     quoted by Graves et al. 2016 (the shipped models train mostly on the 10k files).
     """
-    from memviz.memn2n_evaluation import PAPER, PAPER_FOR_HOPS
+    from memviz.memn2n.evaluate import PAPER, PAPER_FOR_HOPS
 
     hops = model_hops(card) or 3
     evaluation = card.get("evaluation") or {}

@@ -481,7 +481,7 @@ def model_from_state(config: dict[str, Any], words: Sequence[str], answers: Sequ
 
 
 def load_from_card(card: dict[str, Any], weights_path: str | Path) -> MemN2N:
-    """Registry entry point (``memviz.pretrained``): card JSON + safetensors -> eval-mode model."""
+    """Registry entry point (``memviz.registry``): card JSON + safetensors -> eval-mode model."""
     from safetensors.torch import load_file
 
     tensors = load_file(str(weights_path))

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from memviz.memn2n import (
+from memviz.memn2n.model import (
     NONLINEARITIES,
     MemN2N,
     MemN2NConfig,
@@ -40,7 +40,7 @@ from memviz.memn2n import (
     save_weights,
     sentence_bags,
 )
-from memviz.pretrained import PRETRAINED_DIR, read_card, weights_path, write_card
+from memviz.registry import PRETRAINED_DIR, read_card, weights_path, write_card
 from memviz.tasks.babi import BabiExample, available_tasks, find_task_file, load_babi_file, split_validation, tokenize
 from memviz.tasks.babi_generator import OBJECTS, ROOMS
 

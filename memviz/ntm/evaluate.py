@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from memviz.ntm import make_task
-from memviz.pretrained import PRETRAINED_DIR, load_pretrained, read_card, write_card
+from memviz.ntm.model import make_task
+from memviz.registry import PRETRAINED_DIR, load_pretrained, read_card, write_card
 
 EVAL_SEED = 20_141_020
 """Seed of the evaluation data (distinct from every training and validation seed)."""

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from memviz.memn2n import MemN2N, UnknownWordsError
-from memviz.memn2n_training import FAIL_THRESHOLD, encode_examples, predict, resolve_task_files, summarise
-from memviz.pretrained import PRETRAINED_DIR, load_pretrained, read_card, write_card
+from memviz.memn2n.model import MemN2N, UnknownWordsError
+from memviz.memn2n.train import FAIL_THRESHOLD, encode_examples, predict, resolve_task_files, summarise
+from memviz.registry import PRETRAINED_DIR, load_pretrained, read_card, write_card
 from memviz.tasks.babi import TASK_NAMES, BabiExample, find_task_file, load_babi_file, split_validation, tokenize
 from memviz.tasks.babi_generator import GENERATED_TASKS, generate_examples
 

@@ -27,9 +27,9 @@ numpy arrays with time first. ``model.run(x, overrides=[Override(...)])``
 re-runs it with some head parameters fixed; steps before the first override are
 bit-identical to the plain run.
 
-Two implementations of the step, kept equal by tests/test_ntm_numpy.py:
+Two implementations of the step, kept equal by tests/test_ntm_fast.py:
 :meth:`NTM.step` (torch, batched, differentiable: training and ``predict``) and
-:mod:`memviz.ntm_numpy` (one episode, float32 NumPy, about twice as fast at
+:mod:`memviz.ntm.fast` (one episode, float32 NumPy, about twice as fast at
 batch one: ``run``, ``states`` and ``run_from``, which the explorer's
 interventions call once per knob move).
 """
@@ -49,8 +49,8 @@ from torch import nn
 from torch.nn import functional as nnf
 
 from memviz import addressing
-from memviz.ntm_numpy import NTMState, NumpyNTM, Rollout, sigmoid
-from memviz.pretrained import PretrainedError
+from memviz.ntm.fast import NTMState, NumpyNTM, Rollout, sigmoid
+from memviz.registry import PretrainedError
 
 PARAMS = ("key", "beta", "g", "shift", "gamma")
 """The head parameters an :class:`Override` can fix (section 3.3)."""
@@ -463,7 +463,7 @@ class NTM(nn.Module):
 
         ``overrides`` (an :class:`Override` or a list) fix head parameters at
         chosen steps; later memory, reads and outputs follow from them. The
-        episode runs on the NumPy copy of this step (:mod:`memviz.ntm_numpy`,
+        episode runs on the NumPy copy of this step (:mod:`memviz.ntm.fast`,
         about twice as fast at batch one; tests keep it equal to :meth:`step`).
         """
         xt = check_input(x, self.config.input_width, self.config.memory_n).numpy()
@@ -660,7 +660,7 @@ def save_state(model: nn.Module, weights_path: Path, dtype: torch.dtype = torch.
 
 
 def load_from_card(card: dict[str, Any], weights_path: Path) -> NTM | LSTMBaseline:
-    """Registry loader (memviz.pretrained): build the card's model and load its weights.
+    """Registry loader (memviz.registry): build the card's model and load its weights.
 
     The model keeps its card (``model.card``) and its task (``model.task``, e.g.
     a :class:`memviz.tasks.copy.CopyTask` whose ``sample``/``encode`` make inputs).
