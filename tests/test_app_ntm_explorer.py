@@ -15,7 +15,7 @@ import memviz
 from memviz import registry as pretrained
 from memviz.ntm import explore as explore_ntm
 from memviz.ntm.model import NTM, NTMConfig, architecture_of, save_state
-from memviz.registry import write_card
+from memviz.registry import ModelCard, write_card
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.repeat_copy import RepeatCopyTask
 from memviz.ui import ntm as ntm_page
@@ -245,8 +245,7 @@ def tiny_models(tmp_path, monkeypatch):
     for name, task in TASKS.items():
         config = NTMConfig(task.input_width, task.output_width, controller_size=16, memory_n=32, memory_m=6)
         save_state(NTM(config), tmp_path / f"{name}.safetensors")
-        card = {"name": name, "family": "ntm", "task": task.spec(), "architecture": architecture_of(NTM(config))}
-        write_card(name, card, tmp_path)
+        write_card(ModelCard(name, "ntm", "", task.spec(), architecture_of(NTM(config))), tmp_path)
     monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
     st.cache_resource.clear()
     yield

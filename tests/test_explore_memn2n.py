@@ -14,6 +14,7 @@ from memviz.figures import memn2n as figs
 from memviz.figures.theme import to_plotly
 from memviz.memn2n import explore as xm
 from memviz.memn2n.model import MemN2N, MemN2NConfig, Vocabulary
+from memviz.registry import ModelCard
 from memviz.tasks.babi import BabiFormatError
 from memviz.tasks.babi_generator import GENERATED_TASKS, generate_examples, generate_lines
 
@@ -146,8 +147,14 @@ def test_html_export_is_self_contained(trace, example):
     assert "<html>" in html and "Plotly.newPlot" in html and "cdn" not in html.split("<body>")[0].lower()
 
 
+def tiny_card(hops: int, validation_errors: dict[str, float]) -> ModelCard:
+    """A card with only a hop count and the validation errors training recorded."""
+    training = {"validation": {"per_task_error": validation_errors}}
+    return ModelCard("memn2n-test", "memn2n", "", {"name": "babi"}, {"hops": hops}, training=training)
+
+
 def test_accuracy_rows_pair_model_and_paper_per_task():
-    card = {"config": {"hops": 2}, "validation": {"per_task_error": {"1": 0.5, "2": 40.0}}}
+    card = tiny_card(2, {"1": 0.5, "2": 40.0})
     rows, caption = xm.accuracy_rows(card)
     assert [r for r in rows if r["model"] == "this model"] == [
         {"task": 1, "name": "single-supporting-fact", "model": "this model", "error": 0.5},
@@ -193,7 +200,7 @@ def test_animation_has_one_frame_per_hop(trace, example):
 
 
 def test_accuracy_figure_pairs_model_and_paper_bars():
-    rows, _ = xm.accuracy_rows({"config": {"hops": 3}, "validation": {"per_task_error": {"1": 0.0}}})
+    rows, _ = xm.accuracy_rows(tiny_card(3, {"1": 0.0}))
     spec = figs.accuracy_figure(rows)
     to_plotly(spec)
     ours, paper_1k, paper_10k = spec["data"]

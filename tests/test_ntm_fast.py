@@ -112,7 +112,7 @@ def test_random_models_trace_what_the_torch_step_computes(config):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_models_trace_what_the_torch_step_computes(name):
     model = memviz.load_pretrained(name)
-    batch = make_task(model.card["task"]).sample(np.random.default_rng(4), 1)
+    batch = make_task(model.card.task).sample(np.random.default_rng(4), 1)
     x = batch.x[0].astype(np.float32)
     for overrides in override_sets(model, x.shape[0]):
         assert_trace_equals_torch(model, x, overrides)
@@ -120,7 +120,7 @@ def test_shipped_models_trace_what_the_torch_step_computes(name):
 
 def test_a_run_from_a_later_step_equals_the_same_steps_of_a_full_run():
     model = memviz.load_pretrained(SHIPPED[0])
-    x = make_task(model.card["task"]).sample(np.random.default_rng(5), 1).x[0]
+    x = make_task(model.card.task).sample(np.random.default_rng(5), 1).x[0]
     overrides = [Override(head="write0", step=6, gamma=1.0, g=0.0)]
     full, states = model.run(x, overrides), model.states(x)
     tail = model.run_from(x, 6, states[6], overrides)
@@ -164,7 +164,7 @@ def test_a_model_built_in_inference_mode_runs():
 
 def test_run_from_refuses_an_override_that_starts_earlier():
     model = memviz.load_pretrained(SHIPPED[0])
-    x = make_task(model.card["task"]).sample(np.random.default_rng(5), 1).x[0]
+    x = make_task(model.card.task).sample(np.random.default_rng(5), 1).x[0]
     states = model.states(x)
     with pytest.raises(ValueError, match="applies before step 6"):
         model.run_from(x, 6, states[6], [Override(head="write0", step=2, gamma=1.0)])
@@ -176,6 +176,6 @@ def test_run_from_refuses_an_override_that_starts_earlier():
 
 def test_cached_states_cannot_be_changed_by_accident():
     model = memviz.load_pretrained(SHIPPED[0])
-    states = model.states(make_task(model.card["task"]).sample(np.random.default_rng(5), 1).x[0])
+    states = model.states(make_task(model.card.task).sample(np.random.default_rng(5), 1).x[0])
     with pytest.raises(ValueError, match="read-only"):
         states[3].memory[0, 0] = 1.0

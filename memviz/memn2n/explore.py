@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from memviz.memn2n.model import EmptyInputError, MemN2NTrace
+from memviz.registry import ModelCard
 from memviz.tasks.babi import TASK_NAMES, BabiExample, BabiFormatError, parse_babi_lines, task_of_file, tokenize
 from memviz.tasks.babi_generator import GENERATORS, QUESTIONS_PER_STORY, generate_examples
 
@@ -301,28 +302,28 @@ def _sub(number: int) -> str:
 # ---------------------------------------------------------------------------- model cards
 
 
-def model_hops(card: dict[str, Any]) -> int:
+def model_hops(card: ModelCard) -> int:
     """Hop count of a MemN2N from its card's config."""
-    return int(card.get("config", {}).get("hops", 0))
+    return int(card.config.get("hops", 0))
 
 
 SPLIT_NAMES = {"valid": "validation split (last 10% of each training file)", "test": "test files", "all": "whole files"}
 PAPER_10K = "10k joint (DNC paper)"
 
 
-def accuracy_rows(card: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+def accuracy_rows(card: ModelCard) -> tuple[list[dict[str, Any]], str]:
     """Per-task error (%) of a model beside the paper's, from its card; and a caption naming every source.
 
-    Ours: the card's ``evaluation`` (``python -m memviz.evaluate``) when present, else the
-    validation error recorded in training. Paper: Sukhbaatar et al. 2015, Table 1, the 1k
+    Ours: the card's ``metrics`` (``python -m memviz.evaluate``) when present, else the
+    validation error recorded in training (``training.validation``). Paper: Sukhbaatar et al. 2015, Table 1, the 1k
     joint column with the model's hop count (sec. 4.2), and the 10k joint MemN2N column
     quoted by Graves et al. 2016 (the shipped models train mostly on the 10k files).
     """
     from memviz.memn2n.evaluate import PAPER, PAPER_FOR_HOPS
 
     hops = model_hops(card) or 3
-    evaluation = card.get("evaluation") or {}
-    ours = evaluation.get("per_task_error") or (card.get("validation") or {}).get("per_task_error") or {}
+    evaluation = card.metrics
+    ours = evaluation.get("per_task_error") or (card.training.get("validation") or {}).get("per_task_error") or {}
     split = SPLIT_NAMES.get(evaluation.get("split", "valid"), str(evaluation.get("split")))
     column = PAPER_FOR_HOPS.get(hops, PAPER_FOR_HOPS[3])
     series = [(f"paper, {column}", PAPER[column]), ("paper, 10k joint", PAPER[PAPER_10K])]

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from memviz.ntm.model import make_task
-from memviz.registry import PRETRAINED_DIR, load_pretrained, read_card, write_card
+from memviz.registry import PRETRAINED_DIR, load_pretrained, write_card
 
 EVAL_SEED = 20_141_020
 """Seed of the evaluation data (distinct from every training and validation seed)."""
@@ -125,8 +125,8 @@ def main(name: str, argv: list[str]) -> int:
 
     torch.set_num_threads(1)
     model = load_pretrained(name, args.dir)
-    card = read_card(name, args.dir)
-    task = make_task(card["task"])
+    card = model.card
+    task = make_task(card.task)
     sizes = [parse_size(s) for s in args.sizes.split(",")] if args.sizes else default_sizes(task)
     start = time.perf_counter()
     rows = evaluate(model, task, sizes, args.sequences, args.seed)
@@ -136,13 +136,13 @@ def main(name: str, argv: list[str]) -> int:
     for key, value in summary.items():
         print(f"{key}: {value}")
     if args.write:
-        card["metrics"] = {
-            "measured_by": f"python -m memviz.evaluate {name} --sequences {args.sequences} --seed {args.seed}",
+        card.metrics = {
+            "command": f"python -m memviz.evaluate {name} --sequences {args.sequences} --seed {args.seed}",
             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "eval_seconds": round(time.perf_counter() - start, 1),
             **summary,
             "by_size": rows,
         }
-        path = write_card(name, card, args.dir)
+        path = write_card(card, args.dir)
         print(f"wrote metrics into {path}")
     return 0

@@ -50,7 +50,7 @@ from torch.nn import functional as nnf
 
 from memviz import addressing
 from memviz.ntm.fast import NTMState, NumpyNTM, Rollout, sigmoid
-from memviz.registry import PretrainedError
+from memviz.registry import ModelCard, PretrainedError, load_weights, regenerate
 
 PARAMS = ("key", "beta", "g", "shift", "gamma")
 """The head parameters an :class:`Override` can fix (section 3.3)."""
@@ -360,7 +360,7 @@ class NTM(nn.Module):
         init_logits = torch.full((c.read_heads + c.write_heads, c.memory_n), -10.0)
         init_logits[:, 0] = 0.0
         self.init_weight_logits = nn.Parameter(init_logits)
-        self.card: dict[str, Any] = {}
+        self.card: ModelCard | None = None  # set by load_from_card
         self.task: Any = None
 
     # -- one step ------------------------------------------------------------------------
@@ -574,7 +574,7 @@ class LSTMBaseline(nn.Module):
         self.config = config
         self.lstm = nn.LSTM(config.input_width, config.hidden_size, num_layers=config.layers, batch_first=True)
         self.output = nn.Linear(config.hidden_size, config.output_width)
-        self.card: dict[str, Any] = {}
+        self.card: ModelCard | None = None  # set by load_from_card
         self.task: Any = None
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
@@ -622,34 +622,6 @@ def architecture_of(model: NTM | LSTMBaseline) -> dict[str, Any]:
     return asdict(model.config)
 
 
-def load_state(model: nn.Module, weights_path: Path, name: str) -> None:
-    """Load safetensors weights into ``model``, naming the file and the fix on any problem."""
-    from safetensors.torch import load_file
-
-    regenerate = f"regenerate it with `python -m memviz.train {name}`"
-    path = Path(weights_path)
-    if not path.is_file():
-        raise PretrainedError(f"weight file {path} is missing; {regenerate}")
-    try:
-        tensors = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own SafetensorError on a bad header
-        raise PretrainedError(f"weight file {path} is unreadable or truncated ({exc}); {regenerate}") from exc
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        raise PretrainedError(
-            f"weight file {path} does not match its card: missing {missing}, unexpected {unexpected}; {regenerate}"
-        )
-    for key, tensor in tensors.items():
-        if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise PretrainedError(
-                f"weight file {path}: {key} has shape {tuple(tensor.shape)} but the card's architecture "
-                f"needs {tuple(expected[key].shape)}; {regenerate}"
-            )
-    model.load_state_dict({k: v.to(torch.float32) for k, v in tensors.items()})
-
-
 def save_state(model: nn.Module, weights_path: Path, dtype: torch.dtype = torch.float32) -> None:
     """Write the weights (only) as safetensors, in ``dtype``."""
     from safetensors.torch import save_file
@@ -659,23 +631,23 @@ def save_state(model: nn.Module, weights_path: Path, dtype: torch.dtype = torch.
     save_file(tensors, str(weights_path))
 
 
-def load_from_card(card: dict[str, Any], weights_path: Path) -> NTM | LSTMBaseline:
-    """Registry loader (memviz.registry): build the card's model and load its weights.
+def load_from_card(card: ModelCard, weights_path: Path) -> NTM | LSTMBaseline:
+    """Registry loader (memviz.registry.FAMILIES): build the card's model and load its weights.
 
-    The model keeps its card (``model.card``) and its task (``model.task``, e.g.
-    a :class:`memviz.tasks.copy.CopyTask` whose ``sample``/``encode`` make inputs).
+    The model keeps its card (``model.card``, a :class:`memviz.registry.ModelCard`) and
+    its task (``model.task``, e.g. a :class:`memviz.tasks.copy.CopyTask` whose
+    ``sample``/``encode`` make inputs).
     """
-    name = card.get("name") or Path(weights_path).stem
     try:
-        model = build_model(card["family"], card["architecture"])
+        model = build_model(card.family, card.config)
     except (KeyError, TypeError, ValueError) as exc:
         raise PretrainedError(
-            f"card for {name!r} has no usable architecture ({exc}); regenerate it with `python -m memviz.train {name}`"
+            f"card for {card.name!r}: field 'config' is not a usable architecture ({exc}); {regenerate(card.name)}"
         ) from exc
-    load_state(model, Path(weights_path), name)
+    load_weights(model, Path(weights_path), card.name)
     model.eval()
     model.card = card
-    model.task = make_task(card["task"]) if "task" in card else None
+    model.task = make_task(card.task)
     return model
 
 

@@ -30,7 +30,7 @@ from memviz.figures import ntm as figs
 from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE
 from memviz.ntm import explore as ex
 from memviz.ntm.model import NTMTrace
-from memviz.registry import PretrainedError, family_of
+from memviz.registry import PretrainedError, models_for_page
 from memviz.ui import (
     DownloadFile,
     download_buttons,
@@ -111,14 +111,7 @@ def clear_caches() -> None:
 
 def explorer_models() -> list[str]:
     """The shipped NTM and LSTM models (the MemN2N ones have their own page)."""
-    names = []
-    for name in memviz.list_pretrained():
-        try:
-            if family_of(name) == "ntm":
-                names.append(name)
-        except PretrainedError:
-            continue
-    return names
+    return models_for_page("pages/ntm.py")
 
 
 def model_label(name: str) -> str:
@@ -187,7 +180,7 @@ def task_specs(names: tuple[str, ...]) -> dict[str, dict]:
     A process LRU: ``st.cache_data`` would hash its arguments and check the
     function's source on every rerun of the intervention fragment.
     """
-    return {n: memviz.registry.read_card(n).get("task", {}) for n in names}
+    return {n: memviz.registry.read_card(n).task for n in names}
 
 
 def render() -> None:
@@ -214,7 +207,7 @@ def render() -> None:
             st.stop()
         task = model.task
         is_ntm = model.family == "ntm"
-        st.caption(model.card.get("description", model_label(name)))
+        st.caption(model.card.description or model_label(name))
         source = st.radio("Input", ["Random", "Drawn"], key="input", horizontal=True, **URL)
         knobs = {k.key: k for k in ex.size_knobs(task)}
         size = {}
