@@ -14,6 +14,7 @@ import torch
 
 import memviz
 from memviz.ntm.model import NTM, PARAMS, STAGES, NTMConfig, Override, _overrides_at, flush_denormals, make_task
+from memviz.registry import SHIPPED_MODELS
 
 ATOL = 2e-5
 """float32 with BLAS and torch kernels summing in different orders differ in the last bits, not more.
@@ -24,7 +25,7 @@ later content lookups then magnify last-bit differences to ~5e-4: that is
 float32 rounding in a near tie, the same between torch on one thread and two.
 """
 
-SHIPPED = [n for n in memviz.list_pretrained() if n.startswith("ntm-")]
+SHIPPED = [n for n, family in SHIPPED_MODELS.items() if family == "ntm"]
 CONFIGS = {
     "small, one head each": NTMConfig(input_width=9, output_width=8, controller_size=32, memory_n=16, memory_m=6),
     "one read and two write heads": NTMConfig(
