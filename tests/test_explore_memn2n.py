@@ -10,6 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
+from memviz.figures import export
 from memviz.figures import memn2n as figs
 from memviz.figures.theme import to_plotly
 from memviz.memn2n import explore as xm
@@ -126,7 +127,7 @@ def test_trace_json_holds_every_hop(trace, example):
 
 
 def test_gif_has_one_frame_per_hop_drawn_without_a_browser(trace, example):
-    data = xm.trace_gif(trace, example)
+    data = export.memn2n_gif(trace, example)
     image = Image.open(io.BytesIO(data))
     assert image.format == "GIF" and image.n_frames == 3
     assert image.size[0] == 1200 and image.size[1] > 30 * len(trace.sentences)
@@ -137,13 +138,13 @@ def test_gif_frame_marks_a_true_answer_outside_the_top_five(trace, example):
 
     worst = trace.answers[int(np.argmin(trace.hop_probs[0]))]
     assert xm.answer_rank(trace, 1, worst)[0] == len(trace.answers)
-    frame = xm.gif_frame(trace, replace(example, answer=worst), 1)
+    frame = export.memn2n_gif_frame(trace, replace(example, answer=worst), 1)
     orange = np.all(np.asarray(frame)[:, :, :3] == (230, 97, 0), axis=-1)  # HIGHLIGHT_COLOR
     assert orange[-60:].any()  # the sixth bar, at the bottom, is the true answer
 
 
 def test_html_export_is_self_contained(trace, example):
-    html = xm.figure_html(figs.animation_figure(trace, example.supporting), "test")
+    html = export.figure_html(figs.animation_figure(trace, example.supporting), "test")
     assert "<html>" in html and "Plotly.newPlot" in html and "cdn" not in html.split("<body>")[0].lower()
 
 

@@ -10,8 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
+from memviz.figures import export
 from memviz.figures import ntm as figs
-from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE, to_plotly
+from memviz.figures.theme import colour_lut, to_plotly
 from memviz.ntm import explore as ex
 from memviz.ntm.model import NTM, LSTMBaseline, LSTMConfig, NTMConfig
 from memviz.tasks.associative_recall import AssociativeRecallTask
@@ -19,7 +20,6 @@ from memviz.tasks.copy import CopyTask
 from memviz.tasks.repeat_copy import RepeatCopyTask
 
 SMALL = NTMConfig(input_width=9, output_width=8, controller_size=24, memory_n=16, memory_m=6)
-STYLE = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
 
 
 @pytest.fixture(scope="module")
@@ -211,14 +211,14 @@ def test_npz_and_json_exports_hold_the_trace(trace, episode):
 
 
 def test_gif_has_one_frame_per_step(trace, episode):
-    image = Image.open(io.BytesIO(ex.episode_gif(trace, episode, STYLE, "tiny")))
+    image = Image.open(io.BytesIO(export.ntm_gif(trace, episode, title="tiny")))
     assert image.format == "GIF" and image.n_frames == episode.steps
     image.seek(episode.steps - 1)
     assert image.size[0] >= 560 and image.size[1] > 200
 
 
 def test_colour_lut_follows_the_scale_ends():
-    lut = ex.colour_lut([[0, "#000000"], [1, "rgb(255, 255, 255)"]], 3)
+    lut = colour_lut([[0, "#000000"], [1, "rgb(255, 255, 255)"]], 3)
     assert lut.tolist() == [[0, 0, 0], [128, 128, 128], [255, 255, 255]]
 
 
@@ -250,7 +250,7 @@ def test_lstm_episode_exports_too(episode):
     torch.manual_seed(0)
     lstm = LSTMBaseline(LSTMConfig(hidden_size=8, layers=1)).eval()
     trace = ex.run_episode(lstm, episode.x)
-    image = Image.open(io.BytesIO(ex.episode_gif(trace, episode, STYLE, "lstm")))
+    image = Image.open(io.BytesIO(export.ntm_gif(trace, episode, title="lstm")))
     assert image.n_frames == episode.steps
     assert "hidden" in np.load(io.BytesIO(ex.export_npz(trace, episode)))
     ex.check_finite(trace)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from memviz.figures import export
 from memviz.figures.memn2n import (
     accuracy_figure,
     animation_figure,
@@ -361,10 +362,16 @@ def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
     stem = f"memn2n-{name}-{example.signature}"
     title = f"MemN2N ({name}): {trace.question}"
     files: list[DownloadFile] = [
-        ("GIF (one frame per hop)", lambda: xm.trace_gif(trace, example), "gif", "image/gif", ":material/gif_box:"),
+        (
+            "GIF (one frame per hop)",
+            lambda: export.memn2n_gif(trace, example),
+            "gif",
+            "image/gif",
+            ":material/gif_box:",
+        ),
         (
             "HTML (interactive, offline)",
-            lambda: xm.figure_html(animation_figure(trace, example.supporting), title),
+            lambda: export.figure_html(animation_figure(trace, example.supporting), title),
             "html",
             "text/html",
             ":material/html:",

@@ -26,8 +26,8 @@ import pandas as pd
 import streamlit as st
 
 import memviz
+from memviz.figures import export
 from memviz.figures import ntm as figs
-from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE
 from memviz.ntm import explore as ex
 from memviz.ntm.model import NTMTrace
 from memviz.registry import PretrainedError, models_for_page
@@ -66,7 +66,6 @@ BOUND_KEYS = [
     "anim",
 ]
 PIPELINE_ROWS = 16
-GIF_STYLE = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
 
 
 # ------------------------------------------------------------------ caching
@@ -507,7 +506,7 @@ def render() -> None:
             files: list[DownloadFile] = [
                 (
                     "GIF for slides",
-                    lambda: ex.episode_gif(shown, episode, GIF_STYLE, title_text()),
+                    lambda: export.ntm_gif(shown, episode, title=title_text()),
                     "gif",
                     "image/gif",
                     ":material/gif_box:",
