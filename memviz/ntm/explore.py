@@ -15,17 +15,14 @@ from __future__ import annotations
 import io
 import json
 import math
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
-import torch
 
 from memviz.addressing import entropy_bits
-from memviz.ntm.model import LSTMTrace, NTMTrace, Override, first_override_step
+from memviz.ntm.model import NTM, LSTMTrace, NTMTrace, Override, first_override_step
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.copy import CopyTask, bit_errors
 from memviz.tasks.repeat_copy import RepeatCopyTask
@@ -390,27 +387,15 @@ def check_finite(trace: Trace) -> None:
 # --------------------------------------------------------------------------- running
 
 
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block, then restore the setting.
-
-    An episode is a loop of tiny batch-1 operations; on a busy 2-core machine
-    two intra-op threads spend more time synchronising than computing (a
-    21-step copy episode: 69 ms with 2 threads, 23 ms with 1).
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def run_episode(model: Any, x: np.ndarray, overrides: Sequence[Override] = ()) -> Trace:
-    """``model.run(x, overrides)`` on one thread, without the model's wrap warning (see :func:`wrap_notice`)."""
-    with single_thread(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return model.run(x, overrides=list(overrides) or None)
+    """``model.run(x, overrides)`` without the model's wrap warning (the page shows :func:`wrap_notice`).
+
+    Safe on a model shared by every session (DESIGN.md section 4): no warnings filter,
+    thread count or train/eval mode is changed; the traced run is the NumPy step.
+    """
+    if isinstance(model, NTM):
+        return model.run(x, overrides=list(overrides) or None, warn_wrap=False)
+    return model.run(x)
 
 
 def rerun_from(model: Any, x: np.ndarray, base: NTMTrace, states: list[Any], overrides: Sequence[Override]) -> NTMTrace:

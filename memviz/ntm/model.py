@@ -458,15 +458,23 @@ class NTM(nn.Module):
         with torch.inference_mode(), flush_denormals():
             return torch.sigmoid(self(torch.as_tensor(x, dtype=torch.float32))).numpy()
 
-    def run(self, x: np.ndarray | torch.Tensor, overrides: Override | Sequence[Override] | None = None) -> NTMTrace:
+    def run(
+        self,
+        x: np.ndarray | torch.Tensor,
+        overrides: Override | Sequence[Override] | None = None,
+        *,
+        warn_wrap: bool = True,
+    ) -> NTMTrace:
         """Run one episode ``x [T, input_width]`` and record every intermediate (:class:`NTMTrace`).
 
         ``overrides`` (an :class:`Override` or a list) fix head parameters at
         chosen steps; later memory, reads and outputs follow from them. The
         episode runs on the NumPy copy of this step (:mod:`memviz.ntm.fast`,
         about twice as fast at batch one; tests keep it equal to :meth:`step`).
+        ``warn_wrap=False`` skips the warning that more data steps than memory rows
+        make the write head wrap (a caller that tells the user itself).
         """
-        xt = check_input(x, self.config.input_width, self.config.memory_n).numpy()
+        xt = check_input(x, self.config.input_width, self.config.memory_n if warn_wrap else None).numpy()
         override_list = _as_override_list(overrides)
         self._check_overrides(override_list, xt.shape[0])
         with flush_denormals():
