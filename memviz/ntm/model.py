@@ -289,7 +289,8 @@ def check_input(x: np.ndarray | torch.Tensor, input_width: int, memory_n: int | 
     Warns (does not fail) when more input steps carry data than memory has
     locations: the write head's shift wraps around and overwrites earlier rows.
     """
-    t = torch.as_tensor(np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float32))
+    array = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float32)
+    t = torch.from_numpy(array if array.flags.writeable else array.copy())  # read-only arrays: torch warns
     if t.dim() != 2:
         raise ValueError(f"input must be [steps, {input_width}] (one episode), got shape {tuple(t.shape)}")
     if t.shape[0] == 0:
