@@ -54,7 +54,7 @@ def test_every_step_has_a_phase_name(task, size):
 
 
 def test_copy_phases_read_like_the_task():
-    phases, kinds = ex.phase_labels(CopyTask(), {"length": 2})
+    phases, kinds = CopyTask().phase_labels({"length": 2})
     assert phases == [
         "input 1/2",
         "input 2/2",
@@ -75,7 +75,7 @@ def test_random_episode_is_reproducible_and_matches_the_task_sampler():
 
 
 def test_size_knobs_reach_past_training():
-    (copy,) = ex.size_knobs(CopyTask())
+    (copy,) = CopyTask().size_knobs()
     assert (copy.low, copy.high, copy.train_high) == (1, 120, 20)
     assert ex.clamp_size(CopyTask(), {"length": "999"}) == {"length": 120}
     assert ex.clamp_size(CopyTask(), {"length": "x"}) == {"length": copy.default}
@@ -228,7 +228,7 @@ def test_figures_are_valid_plotly_specs(trace, episode):
     heads = [(h.name, h.w) for h in trace.heads]
     h = trace.write[0]
     stages = {s: getattr(h, s)[t] for s in ("similarity", "w_c", "w_g", "w_s", "w")}
-    inputs, outputs = ex.channel_names(CopyTask())
+    inputs, outputs = CopyTask().channel_names()
     specs = [
         figs.bit_grids_figure(episode.x, episode.y, trace.outputs, episode.mask, t, episode.kinds, inputs, outputs),
         figs.memory_weights_figure(trace.memory_after[t], rows, heads, t, [1]),

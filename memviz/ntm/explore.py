@@ -23,11 +23,9 @@ import numpy as np
 
 from memviz.addressing import entropy_bits
 from memviz.ntm.model import NTM, LSTMTrace, NTMTrace, Override, first_override_step
-from memviz.tasks.associative_recall import AssociativeRecallTask
-from memviz.tasks.copy import CopyTask, bit_errors
-from memviz.tasks.repeat_copy import RepeatCopyTask
+from memviz.tasks import BitTask as Task
+from memviz.tasks.copy import bit_errors
 
-Task = CopyTask | RepeatCopyTask | AssociativeRecallTask
 Trace = NTMTrace | LSTMTrace
 
 MAX_DRAWN_ROWS = 200
@@ -45,40 +43,10 @@ class ExploreInputError(ValueError):
 # --------------------------------------------------------------------------- sizes
 
 
-@dataclass(frozen=True)
-class SizeKnob:
-    """One slider that sizes an episode: its URL key, label and range, and the training range."""
-
-    key: str
-    label: str
-    low: int
-    high: int
-    default: int
-    train_high: int
-
-
-def size_knobs(task: Task) -> list[SizeKnob]:
-    """The sliders that size an episode of ``task``, reaching past the training range.
-
-    Copy reaches 120 (section 4.1 tests generalisation up to 120), repeat copy
-    twice its training length, associative recall twice its training items.
-    """
-    if isinstance(task, CopyTask):
-        return [SizeKnob("length", "Sequence length L", 1, 120, min(10, task.max_length), task.max_length)]
-    if isinstance(task, RepeatCopyTask):
-        return [
-            SizeKnob("length", "Sequence length L", 1, 2 * task.max_length, min(5, task.max_length), task.max_length),
-            SizeKnob("repeats", "Repeats n", 1, task.repeat_scale, min(3, task.max_repeats), task.max_repeats),
-        ]
-    if isinstance(task, AssociativeRecallTask):
-        return [SizeKnob("items", "Items in the list", 2, 2 * task.max_items, min(4, task.max_items), task.max_items)]
-    raise ExploreInputError(f"the explorer does not know task {getattr(task, 'name', task)!r}")
-
-
 def clamp_size(task: Task, values: dict[str, Any]) -> dict[str, int]:
     """Each size knob's value from ``values``, clamped into its range (default when missing or malformed)."""
     out = {}
-    for knob in size_knobs(task):
+    for knob in task.size_knobs():
         try:
             value = int(values.get(knob.key, knob.default))
         except (TypeError, ValueError):
@@ -115,82 +83,27 @@ class Episode:
 
 def random_episode(task: Task, seed: int, size: dict[str, int]) -> Episode:
     """An episode of random bits from ``seed`` (the task's own sampler, so it matches evaluation)."""
-    rng = np.random.default_rng(int(seed))
-    if isinstance(task, CopyTask):
-        batch = task.sample(rng, 1, size=size["length"])
-    elif isinstance(task, RepeatCopyTask):
-        batch = task.sample(rng, 1, size=(size["length"], size["repeats"]))
-    else:
-        batch = task.sample(rng, 1, size=size["items"])
+    batch = task.sample(np.random.default_rng(int(seed)), 1, size=task.sample_size(size))
     return _episode(task, batch.x[0], batch.y[0], batch.mask[0], size)
 
 
 def drawn_episode(task: Task, grid: np.ndarray, size: dict[str, int], query: int = 0) -> Episode:
-    """An episode from a hand-drawn ``grid [L, bits]`` of 0/1 (repeat count and query from ``size``/``query``).
+    """An episode from a hand-drawn ``grid [L, bits]`` of 0/1 (other sizes from ``size``, the query item).
 
-    For associative recall the rows are cut into items of ``item_length``
-    vectors; the query names the item whose successor must be recalled.
+    The task cuts the rows as it needs (associative recall: items of
+    ``item_length`` vectors, the query names the item whose successor is recalled).
     """
     grid = check_grid(grid, task.bits)
-    if isinstance(task, CopyTask):
-        x, y, mask = task.encode(grid)
-        return _episode(task, x, y, mask, {"length": len(grid)})
-    if isinstance(task, RepeatCopyTask):
-        x, y, mask = task.encode(grid, size["repeats"])
-        return _episode(task, x, y, mask, {"length": len(grid), "repeats": size["repeats"]})
-    il = task.item_length
-    if len(grid) % il or len(grid) < 2 * il:
-        raise ExploreInputError(
-            f"associative recall needs whole items of {il} vectors and at least 2 items: "
-            f"draw {max(2 * il, math.ceil(len(grid) / il) * il)} rows, not {len(grid)}"
-        )
-    items = grid.reshape(-1, il, task.bits)
-    if not 0 <= query < len(items) - 1:
-        raise ExploreInputError(f"the query must be an item with a successor: 0..{len(items) - 2}, got {query}")
-    x, y, mask = task.encode(items, query)
-    return _episode(task, x, y, mask, {"items": len(items)})
+    try:
+        x, y, mask, drawn_size = task.encode_drawn(grid, size, query)
+    except ValueError as exc:
+        raise ExploreInputError(str(exc)) from exc
+    return _episode(task, x, y, mask, drawn_size)
 
 
 def _episode(task: Task, x: np.ndarray, y: np.ndarray, mask: np.ndarray, size: dict[str, int]) -> Episode:
-    phases, kinds = phase_labels(task, size)
-    return Episode(x, y, mask, phases, kinds, sequence_of(task, x, size), dict(size))
-
-
-def sequence_of(task: Task, x: np.ndarray, size: dict[str, int]) -> np.ndarray:
-    """The vectors ``[L, bits]`` an episode's input carries (what the drawing grid shows)."""
-    bits = task.bits
-    if isinstance(task, (CopyTask, RepeatCopyTask)):
-        return x[: size["length"], :bits].copy()
-    il = task.item_length
-    rows = [x[k * (il + 1) + 1 : k * (il + 1) + 1 + il, :bits] for k in range(size["items"])]
-    return np.concatenate(rows).copy()
-
-
-def phase_labels(task: Task, size: dict[str, int]) -> tuple[list[str], list[str]]:
-    """Name every step of an episode (for the step slider) and its coarse phase (for the band)."""
-    if isinstance(task, CopyTask):
-        n = size["length"]
-        named = [(f"input {i + 1}/{n}", "input") for i in range(n)] + [("delimiter", "delimiter")]
-        named += [(f"output {i + 1}/{n}: copy of input {i + 1}", "output") for i in range(n)]
-    elif isinstance(task, RepeatCopyTask):
-        n, reps = size["length"], size["repeats"]
-        named = [(f"input {i + 1}/{n}", "input") for i in range(n)]
-        named.append((f"delimiter, repeat ×{reps}", "delimiter"))
-        named += [
-            (f"output: repeat {r + 1}/{reps}, vector {i + 1}/{n}", "output") for r in range(reps) for i in range(n)
-        ]
-        named.append(("end marker", "output"))
-    else:
-        il, items = task.item_length, size["items"]
-        named = []
-        for k in range(items):
-            named.append((f"item {k + 1} delimiter", "delimiter"))
-            named += [(f"item {k + 1}, vector {j + 1}/{il}", "input") for j in range(il)]
-        named.append(("query delimiter", "delimiter"))
-        named += [(f"query vector {j + 1}/{il}", "input") for j in range(il)]
-        named.append(("query delimiter", "delimiter"))
-        named += [(f"recall {j + 1}/{il}", "output") for j in range(il)]
-    return [n for n, _ in named], [k for _, k in named]
+    phases, kinds = task.phase_labels(size)
+    return Episode(x, y, mask, phases, kinds, task.drawn_rows(x, size), dict(size))
 
 
 def baseline_for(name: str, available: Sequence[str], specs: dict[str, dict]) -> str | None:
@@ -222,7 +135,7 @@ def training_notice(task: Task, size: dict[str, int]) -> str | None:
     """Say when an episode is longer than anything the model was trained on."""
     past = [
         f"{k.label} = {size[k.key]} (trained up to {k.train_high})"
-        for k in size_knobs(task)
+        for k in task.size_knobs()
         if size.get(k.key, 0) > k.train_high
     ]
     return "Past the training range: " + ", ".join(past) + "." if past else None
@@ -560,13 +473,3 @@ def export_json(trace: Trace, episode: Episode | None = None, meta: dict[str, An
     arrays = {k: np.round(v.astype(np.float64), 6).tolist() for k, v in trace_arrays(trace, episode).items()}
     doc = {"meta": meta or {}, "phases": episode.phases if episode else [], "arrays": arrays}
     return json.dumps(doc, separators=(",", ":"))
-
-
-def channel_names(task: Task) -> tuple[list[str], list[str]]:
-    """Names of the input and output channels, for the bit grids' y axes (section 4 encodings)."""
-    bits = [f"bit {i}" for i in range(task.bits)]
-    if isinstance(task, CopyTask):
-        return [*bits, "delimiter"], bits
-    if isinstance(task, RepeatCopyTask):
-        return [*bits, "delimiter", "repeats n/20"], [*bits, "end"]
-    return [*bits, "item delim.", "query delim."], bits

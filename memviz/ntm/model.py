@@ -51,6 +51,7 @@ from torch.nn import functional as nnf
 from memviz import addressing
 from memviz.ntm.fast import NTMState, NumpyNTM, Rollout, sigmoid
 from memviz.registry import ModelCard, PretrainedError, load_weights, regenerate
+from memviz.tasks import make_task
 
 PARAMS = ("key", "beta", "g", "shift", "gamma")
 """The head parameters an :class:`Override` can fix (section 3.3)."""
@@ -658,17 +659,3 @@ def load_from_card(card: ModelCard, weights_path: Path) -> NTM | LSTMBaseline:
     model.card = card
     model.task = make_task(card.task)
     return model
-
-
-def make_task(spec: dict[str, Any]) -> Any:
-    """The task object a card's ``task`` entry describes (copy, repeat_copy, associative_recall)."""
-    from memviz.tasks.associative_recall import AssociativeRecallTask
-    from memviz.tasks.copy import CopyTask
-    from memviz.tasks.repeat_copy import RepeatCopyTask
-
-    tasks = {cls.name: cls for cls in (CopyTask, RepeatCopyTask, AssociativeRecallTask)}
-    spec = dict(spec)
-    name = spec.pop("name", None)
-    if name not in tasks:
-        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(sorted(tasks))}")
-    return tasks[name](**spec)

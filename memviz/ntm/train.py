@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch.nn import functional as nnf
 
-from memviz.ntm.model import architecture_of, build_model, flush_denormals, make_task, save_state
+from memviz.ntm.model import architecture_of, build_model, flush_denormals, save_state
 from memviz.registry import (
     PRETRAINED_DIR,
     ModelCard,
@@ -46,6 +46,7 @@ from memviz.registry import (
     weights_path,
     write_card,
 )
+from memviz.tasks import make_task
 
 
 @dataclass(frozen=True)
