@@ -16,7 +16,7 @@ from memviz.figures.theme import colour_lut, to_plotly
 from memviz.ntm import explore as ex
 from memviz.ntm.model import NTM, LSTMBaseline, LSTMConfig, NTMConfig
 from memviz.tasks.associative_recall import AssociativeRecallTask
-from memviz.tasks.copy import CopyTask
+from memviz.tasks.copy import CopyTask, wrong_bits
 from memviz.tasks.repeat_copy import RepeatCopyTask
 
 SMALL = NTMConfig(input_width=9, output_width=8, controller_size=24, memory_n=16, memory_m=6)
@@ -178,7 +178,7 @@ def test_readouts(trace):
     stats = ex.weight_stats(np.array([0.5, 0.5, 0.0]))
     assert (stats.total, stats.entropy, stats.peak, stats.at) == (1.0, 1.0, 0.5, 0)
     assert ex.written_rows(np.array([[0.05, 0.9, 0.05], [0.0, 0.0, 0.2]])) == [1, 2]
-    wrong = ex.wrong_bits(np.array([[0.9, 0.2]]), np.array([[0.0, 0.0]]), np.array([1.0]))
+    wrong = wrong_bits(np.array([[0.9, 0.2]]), np.array([[0.0, 0.0]]), np.array([1.0]))
     assert wrong.tolist() == [[True, False]]
 
 

@@ -54,7 +54,8 @@ def torch_reference(model: NTM, x: np.ndarray, overrides: list[Override]) -> dic
     with torch.inference_mode(), flush_denormals():
         state = model.initial_state(1)
         for t in range(x.shape[0]):
-            logits, state, record = model.step(torch.from_numpy(x[t : t + 1]), state, _overrides_at(overrides, t))
+            record: dict = {}
+            logits, state = model.step(torch.from_numpy(x[t : t + 1]), state, _overrides_at(overrides, t), record)
             keep("logits", logits)
             for name in ("h", "memory_before", "memory_after", "reads", "erase", "add", "w_prev"):
                 keep(name, record[name])

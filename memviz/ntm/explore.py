@@ -346,11 +346,6 @@ def _splice(base: NTMTrace, tail: NTMTrace, t0: int, overrides: list[Override]) 
 # --------------------------------------------------------------------------- readouts
 
 
-def wrong_bits(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Boolean ``[T, bits]``: thresholded output differs from the target on a scored step."""
-    return ((outputs > 0.5) != (y > 0.5)) & (mask[:, None] > 0)
-
-
 def total_bit_errors(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> int:
     """Bit errors of the episode, as the task scores them."""
     return int(bit_errors(outputs, y, mask))

@@ -405,13 +405,19 @@ class NTM(nn.Module):
         return out
 
     def step(
-        self, x_t: torch.Tensor, state: _State, overrides: dict[tuple[str, int], dict[str, Any]] | None = None
-    ) -> tuple[torch.Tensor, _State, dict[str, Any]]:
-        """One time step (the order in the module docstring); returns logits, new state, record.
+        self,
+        x_t: torch.Tensor,
+        state: _State,
+        overrides: dict[tuple[str, int], dict[str, Any]] | None = None,
+        record: dict[str, Any] | None = None,
+    ) -> tuple[torch.Tensor, _State]:
+        """One time step (the order in the module docstring); returns logits and the new state.
 
         Every head addresses the memory before this step's write, all heads in one
         batched call (the head is a batch dimension of the addressing functions);
-        reads use it, then the write heads write in order.
+        reads use it, then the write heads write in order. Pass a dict as ``record``
+        to receive the step's intermediates (the tests compare them with the NumPy
+        step); training passes none and builds nothing.
         """
         c = self.config
         batch = x_t.shape[0]
@@ -430,19 +436,23 @@ class NTM(nn.Module):
         for j in range(c.write_heads):
             memory = addressing.write(memory, addr.w[:, c.read_heads + j], erase[:, j], add[:, j])
         logits = self.output(torch.cat([h, reads.reshape(batch, -1)], dim=-1))
-        record = {
-            "h": h,
-            "memory_before": state.memory,
-            "memory_after": memory,
-            "params": params,
-            "addr": addr,
-            "w_prev": state.weights,
-            "reads": reads,
-            "erase": erase,
-            "add": add,
-            "overridden": [self._head_index(kind, index) for kind, index in (overrides or {})],
-        }
-        return logits, _State(memory, reads, addr.w, h, cell), record
+        if record is None:
+            return logits, _State(memory, reads, addr.w, h, cell)
+        record.update(
+            {
+                "h": h,
+                "memory_before": state.memory,
+                "memory_after": memory,
+                "params": params,
+                "addr": addr,
+                "w_prev": state.weights,
+                "reads": reads,
+                "erase": erase,
+                "add": add,
+                "overridden": [self._head_index(kind, index) for kind, index in (overrides or {})],
+            }
+        )
+        return logits, _State(memory, reads, addr.w, h, cell)
 
     # -- whole episodes --------------------------------------------------------------------
 
@@ -451,7 +461,7 @@ class NTM(nn.Module):
         state = self.initial_state(x.shape[0])
         logits = []
         for t in range(x.shape[1]):
-            out, state, _ = self.step(x[:, t], state)
+            out, state = self.step(x[:, t], state)
             logits.append(out)
         return torch.stack(logits, dim=1)
 

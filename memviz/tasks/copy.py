@@ -42,14 +42,17 @@ class Batch:
     size: int | tuple[int, int]
 
 
-def bit_errors(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Bit errors per sequence: ``[B]`` counts of ``(outputs > 0.5) != y`` on masked steps.
+def wrong_bits(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Boolean ``[..., T, bits]``: the output thresholded at 0.5 differs from the target on a scored step."""
+    return ((np.asarray(outputs) > 0.5) != (np.asarray(y) > 0.5)) & (np.asarray(mask)[..., None] > 0)
 
-    ``outputs`` are probabilities (or anything thresholded at 0.5); unbatched
-    ``[T, width]`` inputs give a 0-d array.
+
+def bit_errors(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Bit errors per sequence: ``[B]`` counts of :func:`wrong_bits` (unbatched ``[T, width]``: a 0-d array).
+
+    ``outputs`` are probabilities (or anything thresholded at 0.5).
     """
-    wrong = (np.asarray(outputs) > 0.5) != (np.asarray(y) > 0.5)
-    return (wrong.sum(axis=-1) * np.asarray(mask)).sum(axis=-1)
+    return wrong_bits(outputs, y, mask).sum(axis=(-2, -1))
 
 
 def random_bits(rng: np.random.Generator, shape: tuple[int, ...], zero_share: float = 0.0) -> np.ndarray:
