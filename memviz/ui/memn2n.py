@@ -208,8 +208,12 @@ def read_source(source: str, raw_url: dict[str, str]) -> tuple[xm.Example | None
 
 # ------------------------------------------------------------------ what-ifs: temperatures and masks
 def temperature_sliders(hops: int) -> tuple[float, ...]:
-    """One attention temperature per hop (the MemN2N counterpart of the NTM's key strength β), side by side."""
-    columns = st.columns(3)
+    """One attention temperature per hop (the MemN2N counterpart of the NTM's key strength β), side by side.
+
+    Up to three per row, so any hop count fits (a 4-hop model gets a second row).
+    """
+    per_row = min(hops, 3)
+    columns = [c for _ in range(0, hops, per_row) for c in st.columns(per_row)]
     return tuple(
         float(
             columns[k - 1].select_slider(
@@ -270,24 +274,27 @@ def mask_pills(example: xm.Example) -> None:
 
 def reset_what_ifs() -> None:
     """Temperatures back to 1, no sentence masked."""
-    for k in range(1, 4):
-        st.session_state[f"tau{k}"] = 1.0
+    for key in [k for k in st.session_state if str(k).startswith("tau")]:
+        st.session_state[key] = 1.0
     for key in [k for k in st.session_state if str(k).startswith("mask_")]:
         st.session_state[key] = []
 
 
 # ------------------------------------------------------------------ the answer, with the last good view kept
 def answer_or_last_good(
-    example: xm.Example | None, problem: str | None, run: Callable[[xm.Example], MemN2NTrace]
+    example: xm.Example | None, problem: str | None, run: Callable[[xm.Example], MemN2NTrace], memory_size: int
 ) -> tuple[xm.Example, MemN2NTrace]:
-    """The current example's trace; on bad input an error message and the last story that worked."""
+    """The current example's trace; on bad input an error message and the last story that worked.
+
+    The story is cut to the model's memory (``memory_size`` sentences, from its card's config).
+    """
     trace = None
     if example is not None:
-        example = xm.fit_memory(example)
+        example = xm.fit_memory(example, memory_size)
         try:
             trace = run(example)
         except UnknownWordsError as exc:
-            problem = problem or xm.unknown_words_message(exc.words, exc.suggestions)
+            problem = problem or str(exc)
         except MemN2NInputError as exc:
             problem = problem or str(exc)
     if problem:
@@ -419,7 +426,7 @@ def what_if_and_hops(
         return answer(name, ex, taus, current_masks(ex, raw_url))
 
     with headline_slot:
-        example, trace = answer_or_last_good(example, problem, run)
+        example, trace = answer_or_last_good(example, problem, run, pretrained_model(name).config.memory_size)
         about = example.source + (
             f" · task {xm.task_label(example.task)}" if example.task and source != "Generated" else ""
         )

@@ -14,7 +14,7 @@ import streamlit as st
 
 from memviz import playground as pg
 from memviz.figures.addressing import addressing_pipeline_figure, walk_figure
-from memviz.ui import show_figure, snapshot_url_params, warn_ignored_url_params
+from memviz.ui import cached_result, show_figure, snapshot_url_params, warn_ignored_url_params
 
 BETA_OPTIONS = [0, 0.1, 0.2, 0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100]
 GAMMA_OPTIONS = [1, 1.25, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50]
@@ -325,6 +325,16 @@ def explanation(s: Settings, result: pg.PlaygroundResult) -> None:
         show_figure(walk_figure(result.walk), key="walk")
 
 
+def playground_result(
+    memory: np.ndarray, key: np.ndarray, knobs: pg.HeadKnobs, w_start: np.ndarray, steps: int
+) -> pg.PlaygroundResult:
+    """:func:`memviz.playground.run_playground`, cached: a rerun that changes none of these replays no walk."""
+    arrays = tuple((a.shape, a.dtype.str, a.tobytes()) for a in (memory, key, w_start))
+    return cached_result(
+        ("playground", arrays, knobs, int(steps)), lambda: pg.run_playground(memory, key, knobs, w_start, steps)
+    )
+
+
 def render() -> None:
     """The whole page: sidebar settings, scenario and step controls, the pipeline, then the details."""
     raw_url = snapshot_url_params()
@@ -343,7 +353,7 @@ def render() -> None:
         key, key_row = read_key(s, memory)
         steps = step_controls() if s.prev_mode == "carry" else 0
     w_start = pg.previous_weighting("one-hot" if s.prev_mode == "carry" else s.prev_mode, s.n_locations, s.prev_row)
-    result = pg.run_playground(memory, key, s.knobs, w_start, steps)
+    result = playground_result(memory, key, s.knobs, w_start, steps)
     with figure_area:
         pipeline_view(s, memory, key, key_row, result, steps)
     with details_area:
