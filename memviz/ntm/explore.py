@@ -285,6 +285,44 @@ def fixed_knobs(overrides: Sequence[Override], head: str, t: int) -> set[str]:
     return {name for o in overrides if o.head == head and o.applies_at(t) for name in o.values()}
 
 
+def episode_headline(name: str, label: str, steps: int, errors: int, overrides: Sequence[Override]) -> str:
+    """The NTM Explorer's headline: model, steps, wrong bits and the override (Markdown)."""
+    text = f"**{name}** · {label} · {steps} timesteps · **{errors} wrong bit{'s' if errors != 1 else ''}**"
+    if overrides:
+        head, _, rest = describe_override(overrides[0]).partition(" ")
+        text += f" · override on **{head}** {rest}"
+    return text
+
+
+def readout_table(trace: NTMTrace, t: int, overrides: Sequence[Override]) -> str:
+    """Sum, entropy and peak of each head's weighting at t, with the knobs it used (✎ = overridden), as Markdown."""
+    lines = ["| head | Σ w | entropy | max w @ location | β | g | shift s(−1, 0, +1) | γ |", "|---" * 8 + "|"]
+    for head in [*trace.write, *trace.read]:
+        stats = weight_stats(head.w[t])
+        fixed = fixed_knobs(overrides, head.name, t)
+        knob = {k: ("**✎ {}**" if k in fixed else "{}") for k in ("beta", "g", "shift", "gamma")}
+        shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
+        lines.append(
+            f"| **{head.name}** | {stats.total:.3f} | {stats.entropy:.2f} bits | {stats.peak:.2f} @ {stats.at} "
+            f"| {knob['beta'].format(f'{head.beta[t]:.2f}')} | {knob['g'].format(f'{head.g[t]:.2f}')} "
+            f"| {knob['shift'].format(shift)} | {knob['gamma'].format(f'{head.gamma[t]:.2f}')} |"
+        )
+    return "\n".join(lines)
+
+
+def knob_labels(head: Any, t: int, overrides: Sequence[Override]) -> dict[str, str]:
+    """Each stage's knob at t for the pipeline titles (HTML), with the overridden ones marked."""
+    fixed = fixed_knobs(overrides, head.name, t)
+    mark = {name: " <b>✎ override</b>" if name in fixed else "" for name in ("beta", "g", "shift", "gamma")}
+    shift = ", ".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in head.shift[t])  # 1.00 -> 1, 0.50 -> 0.5
+    return {
+        "w_c": f"β = {head.beta[t]:.2f}{mark['beta']}",
+        "w_g": f"g = {head.g[t]:.2f}{mark['g']}",
+        "w_s": f"s = [{shift}]{mark['shift']}",
+        "w": f"γ = {head.gamma[t]:.2f}{mark['gamma']}",
+    }
+
+
 def check_finite(trace: Trace) -> None:
     """Raise :class:`ExploreInputError` naming the first step where a run produced NaN or infinity."""
     arrays = [trace.outputs]
