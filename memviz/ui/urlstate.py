@@ -39,7 +39,7 @@ BIND = {"bind": "query-params"}
 SHOWN_CHARACTERS = 40
 """A notice shows at most this much of a value (a 10,000-character link must not fill the screen)."""
 
-_INTEGER = re.compile(r"[+-]?\d{1,12}")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Param:
         if len(text) > self.max_length:
             raise ValueError(f"is longer than {self.max_length} characters")
         if self.kind == "int":
-            if not _INTEGER.fullmatch(text.strip()):
+            if not _INTEGER.fullmatch(text):
                 raise ValueError("is not a whole number")
             return self._in_range(int(text))
         if self.kind == "float":
