@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -183,10 +184,9 @@ def decode_grid(text: str, bits: int) -> np.ndarray:
         raise ExploreInputError(f"the drawn sequence in the link has more than {MAX_DRAWN_ROWS} vectors")
     rows = []
     for i, part in enumerate(parts):
-        try:
-            value = int(part, 16)
-        except ValueError:
-            raise ExploreInputError(f"vector {i} of the drawn sequence, {part!r}, is not a hex number") from None
+        if not re.fullmatch(r"[0-9a-fA-F]{1,16}", part):  # int(part, 16) also takes "-1", "0x1f", "1_0"
+            raise ExploreInputError(f"vector {i} of the drawn sequence, {part[:20]!r}, is not a hex number")
+        value = int(part, 16)
         if value >= 2**bits:
             raise ExploreInputError(f"vector {i} of the drawn sequence, {part!r}, has more than {bits} bits")
         rows.append([float(c) for c in f"{value:0{bits}b}"])

@@ -159,8 +159,8 @@ def open_page(page: str, params: dict[str, Param]) -> None:
         return
     checked.add(page)
     link = {key: st.query_params.get_all(key) for key in st.query_params}
-    st.session_state["_url_link"] = {k: v[-1] for k, v in link.items() if len(v) == 1}
     problems = link_problems(params, link)
+    st.session_state["_url_link"] = {k: v[-1] for k, v in link.items() if len(v) == 1 and k not in problems}
     st.session_state["_url_notices"] = list(problems.values())
     for key in problems:
         if key in params:
