@@ -157,11 +157,18 @@ def load_typed_link(raw_url: dict[str, str]) -> None:
     st.session_state.update(story_text=story, question_text=question, answer_text=true_answer)
 
 
+def forget_true_answer() -> None:
+    """The story or question changed: a true answer typed for the old one no longer applies (issue 15)."""
+    st.session_state["answer_text"] = ""
+
+
 def typed_source(raw_url: dict[str, str]) -> xm.Example:
     """Story, question and optional true answer typed by the user; the three travel in the link when short enough."""
     load_typed_link(raw_url)
-    story = st.text_area("Story: one sentence per line, newest last", key="story_text", height=190)
-    question = st.text_input("Question", key="question_text")
+    story = st.text_area(
+        "Story: one sentence per line, newest last", key="story_text", height=190, on_change=forget_true_answer
+    )
+    question = st.text_input("Question", key="question_text", on_change=forget_true_answer)
     true_answer = st.text_input("True answer (optional: marks it in the readout)", key="answer_text")
     token = xm.encode_typed(story, question, true_answer)
     if len(token) <= xm.LINK_LIMIT:
