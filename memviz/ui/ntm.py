@@ -126,13 +126,23 @@ def reset_for_model() -> None:
 
 
 def pin_override_step() -> None:
-    """An override slider moved: apply it at the step on screen."""
-    st.session_state["ov_step"] = int(st.session_state.get("t", 0))
+    """An override slider moved: apply it at the step on screen, unless a step was typed (issue 15)."""
+    st.session_state["ov_touched"] = True
+    if not st.session_state.get("ov_step_typed"):
+        st.session_state["ov_step"] = int(st.session_state.get("t", 0))
+
+
+def step_typed() -> None:
+    """The user typed an "At step": knobs moved later keep it."""
+    st.session_state["ov_step_typed"] = True
 
 
 def reset_overrides() -> None:
+    """Every knob back to off; the panel stays open and a typed step is forgotten."""
     for key in OVERRIDE_KEYS:
         st.session_state[key] = OFF
+    st.session_state["ov_touched"] = True
+    st.session_state["ov_step_typed"] = False
 
 
 def override_panel(config, steps: int) -> ex.OverrideChoice:
@@ -143,8 +153,9 @@ def override_panel(config, steps: int) -> ex.OverrideChoice:
     """
     heads = [f"write{j}" for j in range(config.write_heads)] + [f"read{i}" for i in range(config.read_heads)]
     active = any(st.session_state.get(k, st.query_params.get(k, OFF)) != OFF for k in OVERRIDE_KEYS)
+    opened = active or st.session_state.get("ov_touched", False)  # Reset keeps the panel open
     with st.expander(
-        "Intervene: fix a head's β, g, s and γ, and re-run the episode", expanded=active, icon=":material/tune:"
+        "Intervene: fix a head's β, g, s and γ, and re-run the episode", expanded=opened, icon=":material/tune:"
     ):
         st.caption(
             "*off* keeps what the controller emitted. Moving a knob applies it at the step on screen; "
@@ -160,7 +171,9 @@ def override_panel(config, steps: int) -> ex.OverrideChoice:
         if scope == "at one step":
             if "ov_step" in st.session_state:
                 st.session_state["ov_step"] = min(max(int(st.session_state["ov_step"]), 0), steps - 1)
-            at = int(where.number_input("At step", 0, steps - 1, key="ov_step", width=140, **URL))
+            if not st.session_state.get("ov_step_typed") and not active:
+                st.session_state["ov_step"] = min(int(st.session_state.get("t", 0)), steps - 1)  # the step on screen
+            at = int(where.number_input("At step", 0, steps - 1, key="ov_step", width=140, on_change=step_typed, **URL))
         where.button("Reset overrides", key="ov_reset", icon=":material/restart_alt:", on_click=reset_overrides)
         knobs = st.container(horizontal=True, gap="large")
         common = {"on_change": pin_override_step, **URL}
