@@ -219,3 +219,10 @@ def test_unknown_words_message_keeps_only_close_suggestions():
     message = unknown_words_message(["kitchn", "zebra"], {"kitchn": ["kitchen", "then", "than"], "zebra": []})
     assert "'kitchn' (did you mean kitchen?)" in message and "then" not in message
     assert "'zebra'" in message and message.startswith("Unknown words:")
+
+
+def test_typed_text_is_shown_as_typed_and_errors_keep_file_names():
+    """Issue 15: a typed question is not Markdown; an upload error keeps its file name's case."""
+    assert xm.plain_markdown("~~Mary~~ *is*") == r"\~\~Mary\~\~ \*is\*"
+    assert xm.error_text("qa1_badline_test.txt:5: no ID") == "qa1_badline_test.txt:5: no ID"
+    assert xm.error_text("unknown words: 'x'") == "Unknown words: 'x'"

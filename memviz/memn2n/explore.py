@@ -22,6 +22,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -293,6 +294,20 @@ def hop_summary(trace: MemN2NTrace, hop: int, example: Example) -> str:
     else:
         carried = f"mostly carried sentence {index + 1}, “{trace.sentences[index]}” (p = {weight:.2f})"
     return f"o{_sub(hop)} {carried}; stopping here it would answer **{word}** ({prob:.0%})."
+
+
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
+
+
+def plain_markdown(text: str) -> str:
+    """``text`` escaped so Markdown shows it as typed (a question ``~~Mary~~`` is not struck through)."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def error_text(problem: str) -> str:
+    """A problem as a sentence: first letter capitalised, unless it starts with a file name (``qa1_x.txt:5``)."""
+    first = problem.split(" ", 1)[0]
+    return problem if not first.isalpha() else problem[:1].upper() + problem[1:]
 
 
 def _sub(number: int) -> str:

@@ -279,7 +279,7 @@ def initial_masks(example: xm.Example, raw_url: dict[str, str]) -> list[int]:
     good, bad = xm.parse_masks(raw_url["mask"], len(example.sentences))
     if bad:
         st.warning(
-            f"The link's `mask={raw_url['mask']}` names sentences that are not in this story "
+            f"The link's `mask={urlstate.shorten(raw_url['mask'])}` names sentences that are not in this story "
             f"({', '.join(bad)}); they were ignored.",
             icon=":material/link_off:",
         )
@@ -336,7 +336,7 @@ def answer_or_last_good(
         except MemN2NInputError as exc:
             problem = problem or str(exc)
     if problem:
-        st.error(f"{problem[0].upper()}{problem[1:]}", icon=":material/error:")
+        st.error(xm.error_text(problem), icon=":material/error:")
     if trace is not None:
         st.session_state["last_good"] = example
         return example, trace
@@ -362,7 +362,8 @@ def headline(trace: MemN2NTrace, example: xm.Example, name: str, about: str) -> 
         verdict = ":green[:material/check_circle: right]"
     else:
         verdict = f":red[:material/cancel: wrong], true answer **{example.answer}**"
-    st.markdown(f"### :material/help: {trace.question} &nbsp;→&nbsp; model: **{trace.answer}** ({p:.0%}) · {verdict}")
+    question = xm.plain_markdown(trace.question)
+    st.markdown(f"### :material/help: {question} &nbsp;→&nbsp; model: **{trace.answer}** ({p:.0%}) · {verdict}")
     support = "★ = supporting fact · " if example.supporting else ""
     st.caption(
         f"{about} · {len(trace.sentences)} sentences in memory, oldest first · {support}model {name} "
@@ -404,7 +405,7 @@ def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
     with box:
         if st.toggle("Animate the hops in the browser (Plotly frames)", key="anim", **URL):
             show_figure(animation_figure(trace, example.supporting), key="animation")
-    stem = f"memn2n-{name}-{example.signature}"
+    stem = f"{name}-{example.signature}"  # the name already says memn2n
     title = f"MemN2N ({name}): {trace.question}"
     files: list[DownloadFile] = [
         (

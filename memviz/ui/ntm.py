@@ -535,6 +535,7 @@ def export_section(setup: Setup, episode: ex.Episode, shown: Any, overrides: tup
             )
             show_figure(spec, key="animation")
     stem = f"{setup.name}-seed{setup.seed}" if setup.source == "Random" else f"{setup.name}-drawn"
+    stem += "-override" if overrides else ""
     with box:
         download_buttons(export_files(setup, episode, shown, overrides), stem, key_prefix="dl")
     box.caption("The GIF is drawn on the server (one frame per step); the HTML plays offline in any browser.")
