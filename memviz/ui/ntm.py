@@ -113,9 +113,10 @@ def explorer_models() -> list[str]:
 
 
 def model_label(name: str) -> str:
-    kind = "LSTM baseline" if name.startswith("lstm") else "NTM"
-    task = name.split("-", 1)[-1].replace("-", " ")
-    return f"{task} · {kind}"
+    """``copy · NTM`` or ``copy · LSTM baseline``: the task from the card, the kind from its family."""
+    model = pretrained_model(name)
+    kind = "LSTM baseline" if model.family == "lstm" else "NTM"
+    return f"{model.task.name.replace('_', ' ')} · {kind}"
 
 
 def reset_for_model() -> None:
