@@ -301,3 +301,15 @@ def test_intervene_follows_the_step_on_screen_until_a_step_is_typed():
     no_exception(at)
     assert at.number_input(key="ov_step").value == 3
     assert "at step 3" in " ".join(m.value for m in at.markdown)
+
+
+def test_drawn_input_holds_cleared_cells():
+    """Issue 15: the drawing's cells are nullable, so a cleared cell (Delete) reaches the model as 0."""
+    from streamlit.elements.widgets.data_editor import _apply_cell_edits
+
+    at = open_explorer({"input": "Drawn"})
+    frame = at.session_state["draw_copy_8_base"].copy()
+    assert all(str(dtype) == "boolean" for dtype in frame.dtypes)
+    _apply_cell_edits(frame, {0: {"bit 0": None}}, {"bit 0": "boolean"})  # what Streamlit does with a Delete
+    grid = ntm_page.ex.check_grid(frame.astype(object).where(frame.notna(), None).to_numpy(), 8)
+    assert grid[0, 0] == 0

@@ -259,7 +259,8 @@ def drawn_grid(task: Any) -> np.ndarray | None:
         if start is None:
             start = ex.random_episode(task, 0, ex.clamp_size(task, {})).sequence
         columns = [f"bit {j}" for j in range(task.bits)]
-        st.session_state[base_key] = pd.DataFrame(start > 0.5, columns=columns)
+        # nullable booleans: a cleared cell (Delete) is missing, which a plain bool column cannot hold (issue 15)
+        st.session_state[base_key] = pd.DataFrame(start > 0.5, columns=columns).astype("boolean")
     with st.expander("Draw the input: one row per vector, tick the bits that are 1", expanded=True):
         if task.drawing_hint:
             st.caption(task.drawing_hint)
@@ -270,7 +271,7 @@ def drawn_grid(task: Any) -> np.ndarray | None:
             st.query_params.pop("bits", None)
             st.rerun()
     try:
-        grid = ex.check_grid(edited.to_numpy(dtype=object), task.bits)
+        grid = ex.check_grid(edited.astype(object).where(edited.notna(), None).to_numpy(), task.bits)
     except ex.ExploreInputError as exc:
         st.error(f"{exc.args[0].capitalize()}. Showing the last good drawing.", icon=":material/warning:")
         return st.session_state.get(f"{editor_key}_good")
