@@ -78,20 +78,19 @@ INPUT_ERRORS = (MemN2NInputError, BabiFormatError, xm.ExplorerInputError, OSErro
 
 
 # ------------------------------------------------------------------ cached work (decorated once, in memviz.ui)
+def scan_models() -> dict[str, int]:
+    """Installed MemN2N models -> hop count, the preferred ones first."""
+    found = {name: xm.model_hops(read_card(name)) for name in models_for_page("pages/memn2n.py")}
+    order = {n: i for i, n in enumerate(PREFERRED)}
+    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
+
+
 def memn2n_models() -> dict[str, int]:
     """MemN2N models in the registry -> hop count, re-read each minute (models may appear while training)."""
-
-    def scan() -> dict[str, int]:
-        found = {}
-        for model_name in models_for_page("pages/memn2n.py"):
-            found[model_name] = xm.model_hops(read_card(model_name))
-        order = {n: i for i, n in enumerate(PREFERRED)}
-        return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
-
     key = ("memn2n-models", int(time.time() // 60))
     last = st.session_state.get("memn2n_models")
     if last is None or last[0] != key:
-        last = (key, cached_result(key, scan))
+        last = (key, cached_result(key, scan_models))
         st.session_state["memn2n_models"] = last
     return last[1]
 
@@ -128,6 +127,11 @@ def generated(task: int, seed: int) -> xm.Example:
 
 
 # ------------------------------------------------------------------ story sources (sidebar)
+def next_example() -> None:
+    """The next seed's story."""
+    st.session_state["seed"] = min(int(st.session_state.get("seed", 0)) + 1, 99_999)
+
+
 def generated_source() -> xm.Example:
     """Task menu with its one-line description, a seed and "Next example"."""
     tasks = xm.task_options()
@@ -135,10 +139,6 @@ def generated_source() -> xm.Example:
     st.caption(tasks[task][1])
     row = st.container(horizontal=True, vertical_alignment="bottom")
     seed = int(row.number_input("Seed", 0, 99_999, 0, key="seed", width=110, **URL))
-
-    def next_example() -> None:
-        st.session_state["seed"] = min(int(st.session_state.get("seed", 0)) + 1, 99_999)
-
     row.button("Next example", key="next_example", icon=":material/skip_next:", on_click=next_example)
     return generated(task, seed)
 
@@ -374,22 +374,18 @@ def headline(trace: MemN2NTrace, example: xm.Example, name: str, about: str) -> 
 
 
 # ------------------------------------------------------------------ hop view, exports, accuracy
-def hop_view(trace: MemN2NTrace, example: xm.Example) -> Callable[[int], None]:
-    """The render function for ``ui.step_player``: story x hops heatmap, readouts, what o_k carried, u and o."""
-
-    def render(step: int) -> None:
-        left, right = st.columns([3, 2], gap="medium")
-        with left:
-            show_figure(story_attention_figure(trace, step, example.supporting), key="attention")
-        with right:
-            show_figure(readout_figure(trace, step, example.answer), key="readout")
-        lines = [f"**Hop {k}**: {xm.hop_summary(trace, k, example)}" for k in range(1, step + 1)]
-        lines = lines or ["**Before hop 1** the controller state is the question alone: u₁ = B q."]
-        controller = "**Controller state**: each hop adds what it read, uₖ₊₁ = uₖ + oₖ (red > 0 > blue)"
-        st.markdown("  \n".join(lines) + "\n\n" + controller)
-        show_figure(controller_figure(trace, step), key="controller")
-
-    return render
+def hop_view(trace: MemN2NTrace, example: xm.Example, step: int) -> None:
+    """One hop for ``ui.step_player``: story x hops heatmap, readouts, what o_k carried, u and o."""
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        show_figure(story_attention_figure(trace, step, example.supporting), key="attention")
+    with right:
+        show_figure(readout_figure(trace, step, example.answer), key="readout")
+    lines = [f"**Hop {k}**: {xm.hop_summary(trace, k, example)}" for k in range(1, step + 1)]
+    lines = lines or ["**Before hop 1** the controller state is the question alone: u₁ = B q."]
+    controller = "**Controller state**: each hop adds what it read, uₖ₊₁ = uₖ + oₖ (red > 0 > blue)"
+    st.markdown("  \n".join(lines) + "\n\n" + controller)
+    show_figure(controller_figure(trace, step), key="controller")
 
 
 def hop_labels(hops: int) -> list[str]:
@@ -443,6 +439,11 @@ def accuracy(name: str) -> None:
             st.caption(caption)
 
 
+def answer_with_masks(name: str, taus: tuple[float, ...], raw_url: dict[str, str], ex: xm.Example) -> MemN2NTrace:
+    """The chosen model's trace for ``ex`` with these temperatures and this story's masks."""
+    return answer(name, ex, taus, current_masks(ex, raw_url))
+
+
 @st.fragment
 def what_if_and_hops(
     name: str, hops: int, example: xm.Example | None, problem: str | None, source: str, raw_url: dict[str, str]
@@ -460,10 +461,7 @@ def what_if_and_hops(
     with panel:
         taus = temperature_sliders(hops)
 
-    def run(ex: xm.Example) -> MemN2NTrace:
-        """The chosen model's trace for ``ex`` with these temperatures and this story's masks."""
-        return answer(name, ex, taus, current_masks(ex, raw_url))
-
+    run = functools.partial(answer_with_masks, name, taus, raw_url)
     with headline_slot:
         example, trace = answer_or_last_good(example, problem, run, pretrained_model(name).config.memory_size)
         about = example.source + (
@@ -475,7 +473,8 @@ def what_if_and_hops(
         st.button("Reset τ and masks", key="reset", icon=":material/restart_alt:", on_click=reset_what_ifs)
 
     open_on_all_hops(raw_url, trace.hops)
-    step_player("hop", trace.hops + 1, hop_view(trace, example), unit="hop", labels=hop_labels(trace.hops))
+    view = functools.partial(hop_view, trace, example)
+    step_player("hop", trace.hops + 1, view, unit="hop", labels=hop_labels(trace.hops))
     exports(trace, example, name)
     accuracy(name)
 
