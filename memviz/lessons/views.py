@@ -285,14 +285,21 @@ def _memn2n_query(k: dict[str, Any], hops: int) -> dict[str, Any]:
     return query
 
 
-def explorer_link(live: LiveStep) -> str:
-    """``/page?...``: the step's view on its explorer page, to continue freely from there."""
+def explorer_query(live: LiveStep) -> tuple[str, dict[str, str]]:
+    """The step's page (``playground``, ``ntm``, ``memn2n``) and the query parameters of the same view there."""
     step, run = live.step, live.run
     if step.page == "playground":
-        return "/playground?" + urlencode(_playground_query(step.knobs))
-    if step.page == "ntm":
+        query = _playground_query(step.knobs)
+    elif step.page == "ntm":
         from memviz.ntm import explore as ex
 
-        size_keys = [knob.key for knob in ex.size_knobs(run.task)]
-        return "/ntm?" + urlencode(_ntm_query(step.knobs, step.view, size_keys))
-    return "/memn2n?" + urlencode(_memn2n_query(step.knobs, run.hops))
+        query = _ntm_query(step.knobs, step.view, [knob.key for knob in ex.size_knobs(run.task)])
+    else:
+        query = _memn2n_query(step.knobs, run.hops)
+    return step.page, {key: str(value) for key, value in query.items()}
+
+
+def explorer_link(live: LiveStep) -> str:
+    """``/page?...``: the step's view on its explorer page, to continue freely from there."""
+    page, query = explorer_query(live)
+    return f"/{page}?" + urlencode(query)
