@@ -61,6 +61,9 @@ def _playground() -> dict[str, Quantity]:
         "g": Quantity("float", "gate g of the view", lambda r: float(r.knobs["g"])),
         "gamma": Quantity("float", "sharpening gamma of the view", lambda r: float(r.knobs["gamma"])),
         "steps": Quantity("int", "steps already carried forward", lambda r: int(r.knobs["steps"])),
+        "step_now": Quantity(
+            "int", "the step in view when carrying w forward (steps + 1)", lambda r: int(r.knobs["steps"]) + 1
+        ),
         "n_locations": Quantity("int", "memory locations N", lambda r: int(r.memory.shape[0])),
         "key_row": Quantity("int", "the row the key was copied from", lambda r: int(r.knobs["key_row"])),
         "twin_row": Quantity(
@@ -104,8 +107,8 @@ def _head(kind: str, what: str, at: str = "t") -> Callable[[Any], Any]:
             return float(head.w[t].max())
         if what == "entropy":
             return entropy_bits(head.w[t])
-        if what == "wc_peak":
-            return float(head.w_c[t].max())
+        if what in ("wc_peak", "ws_peak"):
+            return float((head.w_c if what == "wc_peak" else head.w_s)[t].max())
         if what in ("s_minus", "s_zero", "s_plus"):
             return float(head.shift[t][len(head.shift[t]) // 2 + ("s_minus", "s_zero", "s_plus").index(what) - 1])
         if what == "move":
@@ -153,6 +156,7 @@ def _ntm() -> dict[str, Quantity]:
             ("peak", "float", "the {}'s peak weight at t"),
             ("entropy", "float", "entropy of the {}'s weighting at t, bits"),
             ("wc_peak", "float", "peak of the {}'s content weighting w_c at t"),
+            ("ws_peak", "float", "peak of the {}'s shifted weighting w_s at t (before sharpening)"),
             ("move", "int", "signed move of the {}'s peak from t - 1 to t"),
             ("beta", "float", "the {}'s key strength beta at t"),
             ("g", "float", "the {}'s gate g at t"),

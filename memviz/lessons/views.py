@@ -10,6 +10,7 @@ address of the same view on its explorer page.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,6 +35,17 @@ def _cap(spec: dict[str, Any], tick_size: int = 14) -> dict[str, Any]:
         for trace in spec["data"]:
             if "textfont" in trace:
                 trace["textfont"] = {**trace["textfont"], "size": tick_size}
+    return spec
+
+
+STATS = re.compile(r"<br>(&nbsp;|H [\d.]+ bits(<br>| · )max [\d.]+ @ \d+)")
+
+
+def _compact_pipeline(spec: dict[str, Any]) -> dict[str, Any]:
+    """Stage titles without their entropy/peak line, which overlaps at lesson width (the narration has the numbers)."""
+    for annotation in spec["layout"].get("annotations", []):
+        text = STATS.sub("", annotation.get("text", ""))
+        annotation["text"] = text.replace("cosine of k and each row", "cosine with k")
     return spec
 
 
@@ -67,10 +79,13 @@ def playground_figures(live: LiveStep) -> list[tuple[str, dict]]:
 
     run, knobs = live.run, live.run.knobs
     if live.step.view == "walk":
-        spec = walk_figure(run.result.walk)
+        walk = np.vstack([run.result.walk, run.result.trace["w"][None, :]])  # the walk up to the step in view
+        spec = walk_figure(walk)
+        spec["layout"].update(height=380)
+        spec["layout"]["yaxis"].update(autorange=None, range=[run.n - 0.5, -0.5], dtick=1)
         step, row = live.highlight_at("step"), live.highlight_at("row")
         if live.step.highlight:
-            x0, x1 = (-0.5, len(run.result.walk) - 0.5) if step is None else (step - 0.5, step + 0.5)
+            x0, x1 = (-0.5, len(walk) - 0.5) if step is None else (step - 0.5, step + 0.5)
             y0, y1 = (-0.5, run.n - 0.5) if row is None else (row - 0.5, row + 0.5)
             label = _label(live, "x", "y", (x0 + x1) / 2, y1, 0, 50)
             hl.add_look(spec, [hl.outline("x", "y", x0, x1, y0, y1)], label)
@@ -84,7 +99,7 @@ def playground_figures(live: LiveStep) -> list[tuple[str, dict]]:
     )
     if live.step.highlight:
         _pipeline_look(live, spec, {**trace, "memory": np.zeros(run.n)}, None)
-    return [("lesson_pipeline", _cap(spec))]
+    return [("lesson_pipeline", _cap(_compact_pipeline(spec)))]
 
 
 # --------------------------------------------------------------------------- NTM Explorer
@@ -164,7 +179,7 @@ def ntm_figures(live: LiveStep) -> list[tuple[str, dict]]:
     if view == "memory":
         return [("lesson_memory", _cap(_ntm_memory(live)))]
     if view == "pipeline":
-        return [("lesson_pipeline", _cap(_ntm_pipeline(live)))]
+        return [("lesson_pipeline", _cap(_compact_pipeline(_ntm_pipeline(live))))]
     if view == "bits":
         spec = figs.bit_grids_figure(
             episode.x, episode.y, run.trace.outputs, episode.mask, run.t, episode.kinds, inputs, outputs

@@ -76,7 +76,7 @@ def step_header(lesson: core.Lesson, number: int) -> None:
     """Lesson title, step title, and the progress through the lesson on one compact line."""
     count = len(lesson.steps)
     step = lesson.steps[number - 1]
-    st.markdown(f"#### {lesson.title} · {number}. {step.title}")
+    st.markdown(f"##### {lesson.title} · {number}. {step.title}")
     st.progress(number / count, text=f"Step {number} of {count}")
 
 
@@ -147,7 +147,7 @@ def show_step(lesson: core.Lesson, number: int) -> None:
         st.error(f"This step's view cannot be shown: {exc}", icon=":material/error:")
         step_controls_fallback(lesson, number)
         return
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([7, 3], gap="medium")
     with left:
         for key, spec in figures:
             show_figure(spec, key=key)
@@ -162,8 +162,23 @@ def step_controls_fallback(lesson: core.Lesson, number: int) -> None:
     row.button("Next", key="lesson_next", on_click=go_to, args=(number + 1,), disabled=number >= len(lesson.steps))
 
 
+PROJECTOR_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3.6rem; padding-bottom: 1rem; }
+</style>
+"""
+"""Less empty space above the lesson's title, so figure and narration fit a 1280x720 projector."""
+
+
+def projector_layout() -> None:
+    """Start the Lessons page with the sidebar collapsed and a smaller top margin: the figure needs the width."""
+    st.set_page_config(initial_sidebar_state="collapsed")
+    st.html(PROJECTOR_CSS)
+
+
 def render() -> None:
     """The page: the lesson list, or a lesson's step, from ``?lesson=ID&step=N``; bad links give a notice."""
+    projector_layout()
     library = core.load_library()
     lesson_id = st.query_params.get("lesson")
     library_notices(library)
