@@ -1,0 +1,50 @@
+"""Lessons in a real browser: each lesson's first and last step open from their links, and Next
+(button and → key) walks one whole lesson, with no exception and no console error."""
+
+from __future__ import annotations
+
+import pytest
+
+from memviz import lessons
+
+pytestmark = pytest.mark.browser
+
+ENDS = [
+    (lesson_id, number)
+    for lesson_id in lessons.list_lessons()
+    for number in sorted({1, len(lessons.load_lesson(lesson_id).steps)})
+]
+
+
+def heading(tab) -> str:
+    return tab.page.locator('[data-testid="stMarkdownContainer"] h5').first.inner_text()
+
+
+@pytest.mark.parametrize(("lesson_id", "number"), ENDS)
+def test_first_and_last_step_open_from_their_links(tab, lesson_id, number):
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
+    tab.open(f"lessons?lesson={lesson_id}&step={number}", charts=1)
+    step = lessons.load_lesson(lesson_id).steps[number - 1]
+    assert f"{number}. {step.title}" in heading(tab)
+    assert tab.page.get_by_text("Look at", exact=False).count() >= 1
+    assert tab.exceptions() == []
+    tab.screenshot(f"lesson-{lesson_id}-{number}")
+    assert tab.errors == []
+
+
+def test_next_walks_through_a_whole_lesson(tab):
+    lesson = lessons.load_lesson("ntm-copy")
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
+    tab.open("lessons?lesson=ntm-copy&step=1", charts=1)
+    for number in range(2, len(lesson.steps) + 1):
+        if number % 2:
+            tab.page.keyboard.press("ArrowRight")  # the arrow key, on every other step
+        else:
+            tab.page.locator(".st-key-lesson_next button").click()
+        tab.page.wait_for_function(f"window.location.search.includes('step={number}')", timeout=30_000)
+        tab.wait_idle()
+        assert f"{number}. {lesson.steps[number - 1].title}" in heading(tab)
+        assert tab.page.locator(".js-plotly-plot").count() >= 1
+    assert tab.page.locator(".st-key-lesson_next button").is_disabled()
+    assert tab.exceptions() == []
+    assert tab.errors == []
