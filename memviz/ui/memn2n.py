@@ -21,7 +21,7 @@ from pathlib import Path
 
 import streamlit as st
 
-import memviz
+from memviz.figures import export
 from memviz.figures.memn2n import (
     accuracy_figure,
     animation_figure,
@@ -31,7 +31,7 @@ from memviz.figures.memn2n import (
 )
 from memviz.memn2n import explore as xm
 from memviz.memn2n.model import MemN2NInputError, MemN2NTrace, UnknownWordsError
-from memviz.registry import PretrainedError, read_card
+from memviz.registry import models_for_page, read_card
 from memviz.tasks.babi import BabiFormatError, load_babi_file
 from memviz.ui import DownloadFile, cached_result, download_buttons, pretrained_model, show_figure, step_player
 
@@ -52,12 +52,8 @@ def memn2n_models() -> dict[str, int]:
 
     def scan() -> dict[str, int]:
         found = {}
-        for model_name in memviz.list_pretrained():
-            if model_name.startswith("memn2n"):
-                try:
-                    found[model_name] = xm.model_hops(read_card(model_name))
-                except PretrainedError:
-                    continue
+        for model_name in models_for_page("pages/memn2n.py"):
+            found[model_name] = xm.model_hops(read_card(model_name))
         order = {n: i for i, n in enumerate(PREFERRED)}
         return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
 
@@ -366,10 +362,16 @@ def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
     stem = f"memn2n-{name}-{example.signature}"
     title = f"MemN2N ({name}): {trace.question}"
     files: list[DownloadFile] = [
-        ("GIF (one frame per hop)", lambda: xm.trace_gif(trace, example), "gif", "image/gif", ":material/gif_box:"),
+        (
+            "GIF (one frame per hop)",
+            lambda: export.memn2n_gif(trace, example),
+            "gif",
+            "image/gif",
+            ":material/gif_box:",
+        ),
         (
             "HTML (interactive, offline)",
-            lambda: xm.figure_html(animation_figure(trace, example.supporting), title),
+            lambda: export.figure_html(animation_figure(trace, example.supporting), title),
             "html",
             "text/html",
             ":material/html:",

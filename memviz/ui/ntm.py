@@ -26,11 +26,11 @@ import pandas as pd
 import streamlit as st
 
 import memviz
+from memviz.figures import export
 from memviz.figures import ntm as figs
-from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE
 from memviz.ntm import explore as ex
 from memviz.ntm.model import NTMTrace
-from memviz.registry import PretrainedError, family_of
+from memviz.registry import PretrainedError, models_for_page
 from memviz.ui import (
     DownloadFile,
     download_buttons,
@@ -66,7 +66,6 @@ BOUND_KEYS = [
     "anim",
 ]
 PIPELINE_ROWS = 16
-GIF_STYLE = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
 
 
 # ------------------------------------------------------------------ caching
@@ -111,14 +110,7 @@ def clear_caches() -> None:
 
 def explorer_models() -> list[str]:
     """The shipped NTM and LSTM models (the MemN2N ones have their own page)."""
-    names = []
-    for name in memviz.list_pretrained():
-        try:
-            if family_of(name) == "ntm":
-                names.append(name)
-        except PretrainedError:
-            continue
-    return names
+    return models_for_page("pages/ntm.py")
 
 
 def model_label(name: str) -> str:
@@ -187,7 +179,7 @@ def task_specs(names: tuple[str, ...]) -> dict[str, dict]:
     A process LRU: ``st.cache_data`` would hash its arguments and check the
     function's source on every rerun of the intervention fragment.
     """
-    return {n: memviz.registry.read_card(n).get("task", {}) for n in names}
+    return {n: memviz.registry.read_card(n).task for n in names}
 
 
 def render() -> None:
@@ -214,12 +206,12 @@ def render() -> None:
             st.stop()
         task = model.task
         is_ntm = model.family == "ntm"
-        st.caption(model.card.get("description", model_label(name)))
+        st.caption(model.card.description or model_label(name))
         source = st.radio("Input", ["Random", "Drawn"], key="input", horizontal=True, **URL)
-        knobs = {k.key: k for k in ex.size_knobs(task)}
+        knobs = {k.key: k for k in task.size_knobs()}
         size = {}
         for knob in knobs.values():
-            if source == "Drawn" and knob.key in ("length", "items"):
+            if source == "Drawn" and knob.drawn:
                 continue
             help_text = f"Trained on up to {knob.train_high}; larger values test generalisation."
             size[knob.key] = st.slider(
@@ -244,8 +236,8 @@ def render() -> None:
             columns = [f"bit {j}" for j in range(task.bits)]
             st.session_state[base_key] = pd.DataFrame(start > 0.5, columns=columns)
         with st.expander("Draw the input: one row per vector, tick the bits that are 1", expanded=True):
-            if task.name == "associative_recall":
-                st.caption(f"Rows are cut into items of {task.item_length} vectors.")
+            if task.drawing_hint:
+                st.caption(task.drawing_hint)
             edited = st.data_editor(st.session_state[base_key], key=editor_key, num_rows="dynamic", width="stretch")
             if st.button("Start again from a random drawing", key="draw_reset"):
                 st.session_state.pop(base_key, None)
@@ -268,8 +260,8 @@ def render() -> None:
         if grid is None:
             return None
         query = 0
-        if task.name == "associative_recall":
-            items = max(len(grid) // task.item_length, 2)
+        items = task.query_count(len(grid))
+        if items is not None:
             if "query" in st.session_state:  # fewer items drawn than before: keep the query inside the list
                 st.session_state["query"] = min(max(int(st.session_state["query"]), 0), items - 2)
             query = int(st.number_input("Query: recall the item after item number", 0, items - 2, key="query", **URL))
@@ -341,7 +333,7 @@ def render() -> None:
             wrap = ex.wrap_notice(episode.x, model.config.memory_n)
             if wrap:
                 summary_slot.warning(wrap, icon=":material/sync:")
-        input_labels, output_labels = ex.channel_names(task)
+        input_labels, output_labels = task.channel_names()
 
         # ------------------------------------------------------------------ at step t
         def readout_table(trace: NTMTrace, t: int) -> str:
@@ -514,7 +506,7 @@ def render() -> None:
             files: list[DownloadFile] = [
                 (
                     "GIF for slides",
-                    lambda: ex.episode_gif(shown, episode, GIF_STYLE, title_text()),
+                    lambda: export.ntm_gif(shown, episode, title=title_text()),
                     "gif",
                     "image/gif",
                     ":material/gif_box:",
