@@ -9,7 +9,7 @@ import pytest
 from apptest_helpers import no_exception, open_page
 
 from memviz import lessons
-from memviz.lessons.views import explorer_query
+from memviz.lessons.links import explorer_query
 
 STEPS = [
     (lesson_id, number)

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from memviz import lessons
+from memviz.figures.lessons import step_figures
+from memviz.lessons.links import explorer_link
 from memviz.lessons.loader import BUILTIN_DIR, ENV_VAR, read_lesson_file
 from memviz.lessons.schema import parse_claim, template_fields
-from memviz.lessons.views import explorer_link, step_figures
 
 BUILTIN = ["addressing", "ntm-copy", "three-hops", "memnn-to-memn2n"]
 

@@ -14,7 +14,8 @@ teacher's folder a place to run code from; a TOML lesson is data that is checked
 executed. Files live in ``memviz/lessons/builtin/`` and in the folder named by
 ``MEMVIZ_LESSONS_DIR``. See README ("Lessons") for a worked example, and
 :mod:`memviz.lessons.schema` / :mod:`memviz.lessons.quantities` for every knob, view and
-quantity a step may name.
+quantity a step may name. The figures of a step are drawn by :mod:`memviz.figures.lessons`
+(the figure layer), its explorer link made by :mod:`memviz.lessons.links`.
 
 Python API (DESIGN.md section 3)::
 

@@ -266,13 +266,11 @@ def model_with_hops(hops: int) -> str:
 
 
 def task_error(name: str, task: int) -> float:
-    """A model's recorded error (%) on a bAbI task, from its card (evaluation, else validation)."""
+    """A model's recorded error (%) on a bAbI task, from its card (metrics, else the validation in training)."""
     from memviz.registry import read_card
 
     card = read_card(name)
-    table = (card.get("evaluation") or {}).get("per_task_error") or (card.get("validation") or {}).get(
-        "per_task_error", {}
-    )
+    table = card.metrics.get("per_task_error") or (card.training.get("validation") or {}).get("per_task_error", {})
     if str(task) not in table:
         raise LessonValueError(f"{name}'s card records no error for task {task}")
     return float(table[str(task)])

@@ -63,7 +63,7 @@ def _model_problem(page: str, name: str) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _card(name: str) -> dict[str, Any]:
+def _card(name: str) -> Any:
     from memviz.registry import read_card
 
     return read_card(name)
@@ -72,11 +72,10 @@ def _card(name: str) -> dict[str, Any]:
 def ntm_episode_steps(knobs: dict[str, Any]) -> int:
     """Steps of the episode the knobs describe (copy: 2L + 1), from the model's card alone."""
     from memviz.ntm import explore as ex
-    from memviz.ntm.model import make_task
+    from memviz.tasks import make_task
 
-    task = make_task(_card(knobs["model"])["task"])
-    size = ex.clamp_size(task, knobs)
-    return len(ex.phase_labels(task, size)[0])
+    task = make_task(_card(knobs["model"]).task)
+    return len(task.phase_labels(ex.clamp_size(task, knobs))[0])
 
 
 def _check_ntm(knobs: dict[str, Any], view: str, step: int, checker: Checker) -> None:
@@ -86,12 +85,12 @@ def _check_ntm(knobs: dict[str, Any], view: str, step: int, checker: Checker) ->
     if not knobs["ov_every"] and knobs["ov_step"] >= steps:
         checker.add(step, "knobs.ov_step", f"step {knobs['ov_step']} is out of range: 0..{steps - 1}")
     card = _card(knobs["model"])
-    if card.get("family") != "ntm":
+    if card.family != "ntm":
         overridden = any(knobs[f"ov_{k}"] is not None for k in ("beta", "g", "shift", "gamma"))
         if view in ("memory", "pipeline", "compare") or overridden:
             checker.add(step, "view", f"{knobs['model']} has no memory or heads: use view 'bits' or 'vs_lstm'")
         return
-    arch = card["architecture"]
+    arch = card.config
     heads = [f"write{j}" for j in range(arch["write_heads"])] + [f"read{i}" for i in range(arch["read_heads"])]
     for name in ("head", "ov_head"):
         if knobs[name] not in heads:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import streamlit as st
 
 from memviz import lessons as core
-from memviz.lessons.views import explorer_query, step_figures
+from memviz.figures.lessons import step_figures
+from memviz.lessons.links import explorer_query
 from memviz.ui import pretrained_model, show_figure
 
 PAGE = "pages/lessons.py"

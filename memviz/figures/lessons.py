@@ -1,18 +1,16 @@
-"""A live step's figures, drawn by the explorer pages' own figure functions, with the step's highlight.
+"""A lesson step's figures, drawn by the explorer pages' own figure functions, with the step's highlight.
 
 :func:`step_figures` returns ``[(key, spec)]``: the figure a step's ``view`` names, built
 from the live run exactly as its page builds it (:mod:`memviz.figures.addressing`,
 :mod:`memviz.figures.ntm`, :mod:`memviz.figures.memn2n`), then marked with an outline
 and a labelled arrow (:mod:`memviz.figures.highlight`). Heights are capped so that a
-figure and its narration share one 1280x720 screen. :func:`explorer_link` gives the
-address of the same view on its explorer page.
+figure and its narration share one 1280x720 screen.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
 
 import numpy as np
 
@@ -171,11 +169,10 @@ def _bit_panels(live: LiveStep, spec: dict, names: tuple[str, ...]) -> dict:
 
 def ntm_figures(live: LiveStep) -> list[tuple[str, dict]]:
     from memviz.figures import ntm as figs
-    from memviz.ntm import explore as ex
 
     run, view = live.run, live.step.view
     episode = run.episode
-    inputs, outputs = ex.channel_names(run.task)
+    inputs, outputs = run.task.channel_names()
     if view == "memory":
         return [("lesson_memory", _cap(_ntm_memory(live)))]
     if view == "pipeline":
@@ -239,82 +236,3 @@ FIGURES = {"playground": playground_figures, "ntm": ntm_figures, "memn2n": memn2
 def step_figures(live: LiveStep) -> list[tuple[str, dict]]:
     """The step's figure(s) as ``[(chart key, figure spec)]``, highlight included."""
     return FIGURES[live.step.page](live)
-
-
-# --------------------------------------------------------------------------- links to the explorer pages
-
-
-def _playground_query(k: dict[str, Any]) -> dict[str, Any]:
-    shift = list(k["shift"])
-    radius = len(shift) // 2
-    names = {-2: "s_m2", -1: "s_m1", 0: "s_0", 1: "s_p1", 2: "s_p2"}
-    query = {
-        "n": k["n"],
-        "m": k["m"],
-        "preset": k["preset"].capitalize(),
-        "seed": k["seed"],
-        "key_mode": {"copy": "Copy", "noisy": "Noisy copy"}[k["key_mode"]],
-        "key_row": k["key_row"],
-        "prev": {"one-hot": "One-hot", "uniform": "Uniform", "carry": "Carry forward"}[k["prev"]],
-        "prev_row": k["prev_row"],
-        "beta": f"{k['beta']:g}",
-        "g": k["g"],
-        "radius": radius,
-        **{names[o]: shift[o + radius] for o in range(-radius, radius + 1)},
-        "gamma": f"{k['gamma']:g}",
-    }
-    if k["key_mode"] == "noisy":
-        query["noise"] = k["noise"]
-    if k["prev"] == "carry" and k["steps"]:
-        query["steps"] = k["steps"]
-    return query
-
-
-def _ntm_query(k: dict[str, Any], view: str, size_keys: list[str]) -> dict[str, Any]:
-    query: dict[str, Any] = {"model": k["model"], "input": "Random", "seed": k["seed"]}
-    query.update({key: k[key] for key in size_keys})
-    query["t"] = k["t"]
-    if view == "pipeline":
-        query["pipe"] = f"{k['head']} head"
-    overrides = {f"ov_{n}": k[f"ov_{n}"] for n in ("beta", "g", "shift", "gamma") if k[f"ov_{n}"] is not None}
-    if overrides:
-        query["head"] = k["ov_head"]
-        query.update({name: f"{v:g}" if isinstance(v, float) else v for name, v in overrides.items()})
-        query["ov_scope"] = "at every step" if k["ov_every"] else "at one step"
-        if not k["ov_every"]:
-            query["ov_step"] = k["ov_step"]
-    if view == "vs_lstm":
-        query["vs_lstm"] = "true"
-    return query
-
-
-def _memn2n_query(k: dict[str, Any], hops: int) -> dict[str, Any]:
-    from memviz.memn2n import explore as xm
-
-    query: dict[str, Any] = {"src": "Generated", "task": xm.task_label(k["task"]), "seed": k["seed"], "hops": hops}
-    if k["tau"] != 1.0:
-        query.update({f"tau{h}": f"{k['tau']:g}" for h in range(1, hops + 1)})
-    query["hop"] = hops if k["hop"] is None else k["hop"]
-    if k["mask"]:
-        query["mask"] = ",".join(str(i) for i in sorted(k["mask"]))
-    return query
-
-
-def explorer_query(live: LiveStep) -> tuple[str, dict[str, str]]:
-    """The step's page (``playground``, ``ntm``, ``memn2n``) and the query parameters of the same view there."""
-    step, run = live.step, live.run
-    if step.page == "playground":
-        query = _playground_query(step.knobs)
-    elif step.page == "ntm":
-        from memviz.ntm import explore as ex
-
-        query = _ntm_query(step.knobs, step.view, [knob.key for knob in ex.size_knobs(run.task)])
-    else:
-        query = _memn2n_query(step.knobs, run.hops)
-    return step.page, {key: str(value) for key, value in query.items()}
-
-
-def explorer_link(live: LiveStep) -> str:
-    """``/page?...``: the step's view on its explorer page, to continue freely from there."""
-    page, query = explorer_query(live)
-    return f"/{page}?" + urlencode(query)
