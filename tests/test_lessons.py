@@ -302,3 +302,17 @@ def test_template_fields_refuse_attribute_access():
     assert template_fields("{a:.2f} and {b}") == [("a", ".2f"), ("b", "")]
     with pytest.raises(ValueError):
         template_fields("{trace.outputs}")
+
+
+def test_the_readme_example_lesson_loads_and_its_claims_hold(teacher_dir):
+    """The documented example for teachers is a working lesson (README, "Writing a lesson for your course")."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(# ~/my-lessons/sharpening\.toml.*?)```", readme, re.S)
+    assert block, "README has the example lesson"
+    write(teacher_dir, "sharpening.toml", block.group(1))
+    lesson = lessons.load_lesson("sharpening")
+    assert len(lesson.steps) == 2
+    for step in lesson.steps:
+        live = lessons.LiveStep(step)
+        assert all(r.holds for r in live.claims()), [str(r) for r in live.claims()]
+        assert re.search(r"\d", live.narration())
