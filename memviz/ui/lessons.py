@@ -4,11 +4,15 @@
 :class:`memviz.lessons.LiveStep` from the shipped models (loaded through the app's
 shared :func:`memviz.ui.pretrained_model`), drawn by the explorer pages' own figure
 functions (:func:`memviz.lessons.views.step_figures`), with the narration beside it,
-previous/next buttons (also the ← and → keys), a progress bar and a link that opens
-the same view in its explorer. Steps are numbered from 1 in the link, as on screen.
+previous/next buttons (also the ← and → keys), a progress bar and a button that opens
+the same view in its explorer, in a new tab (the explorer keeps its sidebar of controls,
+which this page starts collapsed to give the figure the width of a projector).
+Steps are numbered from 1 in the link, as on screen.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -18,7 +22,6 @@ from memviz.lessons.links import explorer_query
 from memviz.ui import pretrained_model, show_figure
 
 PAGE = "pages/lessons.py"
-EXPLORER_PAGES = {"playground": "pages/playground.py", "ntm": "pages/ntm.py", "memn2n": "pages/memn2n.py"}
 PAGE_NAMES = {"playground": "Addressing Playground", "ntm": "NTM Explorer", "memn2n": "MemN2N Explorer"}
 
 
@@ -105,11 +108,11 @@ def step_controls(lesson: core.Lesson, number: int, live: core.LiveStep) -> None
         shortcut="Right",
     )
     page, params = explorer_query(live)
-    st.page_link(
-        EXPLORER_PAGES[page],
-        label=f"Open this view in the {PAGE_NAMES[page]}",
+    st.link_button(
+        f"Open this view in the {PAGE_NAMES[page]}",
+        f"{page}?{urlencode(params)}",  # relative to /lessons, so a server's base path is kept
         icon=":material/open_in_new:",
-        query_params=params,
+        help="Opens in a new tab with the same settings; the lesson stays here.",
     )
     st.page_link(PAGE, label="All lessons", icon=":material/list:", query_params={})
 

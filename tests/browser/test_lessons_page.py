@@ -48,3 +48,18 @@ def test_next_walks_through_a_whole_lesson(tab):
     assert tab.page.locator(".st-key-lesson_next button").is_disabled()
     assert tab.exceptions() == []
     assert tab.errors == []
+
+
+def test_explorer_button_opens_the_same_view_in_a_new_tab(tab):
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
+    tab.open("lessons?lesson=ntm-copy&step=9", charts=1)
+    with tab.context.expect_page() as opened:
+        tab.page.get_by_test_id("stBaseLinkButton-secondary").first.click()
+    explorer = opened.value
+    explorer.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=60_000)
+    assert "/ntm?" in explorer.url and "length=40" in explorer.url and "vs_lstm=true" in explorer.url
+    explorer.get_by_text("LSTM baseline (lstm-copy), no external memory").first.wait_for(timeout=30_000)
+    alerts = " ".join(explorer.locator('[data-testid="stAlert"]').all_inner_texts())
+    assert "ignored" not in alerts and "Traceback" not in alerts
+    assert explorer.locator('[data-testid="stSidebar"]').is_visible(), "the explorer's controls are in view"
+    assert tab.errors == []
