@@ -73,7 +73,7 @@ def step_case(at: AppTest):
     return action
 
 
-OVERRIDE_FRAGMENT = "render.<locals>.intervene_and_view"
+OVERRIDE_FRAGMENT = "intervene_and_view"
 
 
 def fragment_step_case(at: AppTest):

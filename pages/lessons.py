@@ -1,13 +1,19 @@
 """Lessons: narrated tours of the live views (``/lessons?lesson=ID&step=N``).
 
-Layout only; the page is :func:`memviz.ui.lessons.render`, the lessons and their
-checks are in :mod:`memviz.lessons`.
+The page's layout; the pieces are in :mod:`memviz.ui.lessons`, the lessons, their
+checks and the live quantities in :mod:`memviz.lessons`, the figures in
+:mod:`memviz.figures.lessons`.
 """
 
-from memviz.ui import use_app_navigation
+from memviz.ui import lessons as page
+from memviz.ui import urlstate
 
-use_app_navigation()
-
-from memviz.ui.lessons import render  # noqa: E402 (after the navigation check, which may rerun)
-
-render()
+urlstate.open_page("lessons", page.URL_PARAMS)
+page.projector_layout()
+library = page.library_with_notices()
+lesson = page.chosen_lesson(library)
+if lesson is None:
+    page.lesson_list(library)
+else:
+    page.show_step(lesson, page.chosen_step(lesson))
+urlstate.show_notices(page.URL_PARAMS)

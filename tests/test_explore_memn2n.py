@@ -14,7 +14,7 @@ from memviz.figures import export
 from memviz.figures import memn2n as figs
 from memviz.figures.theme import to_plotly
 from memviz.memn2n import explore as xm
-from memviz.memn2n.model import MemN2N, MemN2NConfig, Vocabulary
+from memviz.memn2n.model import MemN2N, MemN2NConfig, Vocabulary, unknown_words_message
 from memviz.registry import ModelCard
 from memviz.tasks.babi import BabiFormatError
 from memviz.tasks.babi_generator import GENERATED_TASKS, generate_examples, generate_lines
@@ -51,11 +51,11 @@ def test_generated_example_is_the_whole_first_story_with_supporting_facts():
 
 def test_fit_memory_keeps_last_50_and_shifts_supporting_facts():
     ex = xm.Example(sentences=tuple(f"s{i}" for i in range(60)), question="q", supporting=(3, 55))
-    fitted = xm.fit_memory(ex)
+    fitted = xm.fit_memory(ex, 50)
     assert fitted.sentences[0] == "s10" and len(fitted.sentences) == 50
     assert fitted.supporting == (45,)
     assert "last 50" in fitted.notes[0] and "first 10" in fitted.notes[0] and "supporting" in fitted.notes[0]
-    assert xm.fit_memory(fitted) == fitted
+    assert xm.fit_memory(fitted, 50) == fitted
 
 
 def test_typed_story_splits_sentences_and_rejects_empty_input():
@@ -211,6 +211,6 @@ def test_accuracy_figure_pairs_model_and_paper_bars():
 
 
 def test_unknown_words_message_keeps_only_close_suggestions():
-    message = xm.unknown_words_message(["kitchn", "zebra"], {"kitchn": ["kitchen", "then", "than"], "zebra": []})
+    message = unknown_words_message(["kitchn", "zebra"], {"kitchn": ["kitchen", "then", "than"], "zebra": []})
     assert "'kitchn' (did you mean kitchen?)" in message and "then" not in message
     assert "'zebra'" in message and message.startswith("Unknown words:")

@@ -64,7 +64,6 @@ def long_functions(path: Path) -> list[str]:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 part 4: ui/ntm.render and ui/memn2n still long")
 def test_no_ui_function_is_longer_than_80_lines():
     found = [f for path in sorted((PACKAGE / "ui").rglob("*.py")) for f in long_functions(path)]
     assert not found, found

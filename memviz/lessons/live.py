@@ -170,11 +170,12 @@ def _answer(model: Any, sentences: tuple[str, ...], question: str, taus: tuple[f
     return model.answer(list(sentences), question, temperature=list(taus), masked=masked)
 
 
-@functools.lru_cache(maxsize=16)
-def _generated(task: int, seed: int) -> Any:
+@functools.lru_cache(maxsize=256)
+def _generated(task: int, seed: int, memory_size: int) -> Any:
+    """The generator's story for (task, seed), cut to a model's memory (its last ``memory_size`` sentences)."""
     from memviz.memn2n import explore as xm
 
-    return xm.fit_memory(xm.generated_example(task, seed))
+    return xm.fit_memory(xm.generated_example(task, seed), memory_size)
 
 
 class MemN2NRun:
@@ -184,7 +185,7 @@ class MemN2NRun:
         self.knobs = knobs
         self.load = load or default_loader
         self.model = self.load(knobs["model"])
-        self.example = _generated(knobs["task"], knobs["seed"])
+        self.example = _generated(knobs["task"], knobs["seed"], int(self.model.config.memory_size))
         self.masked = tuple(sorted(i - 1 for i in knobs["mask"]))
         self.hops = int(self.model.config.hops)
         self.hop = self.hops if knobs["hop"] is None else min(int(knobs["hop"]), self.hops)
@@ -281,7 +282,7 @@ def sample_rate(model: Any, task: int, kind: str) -> float:
     """% of the generated stories 0..49 of ``task`` answered right (soft or hard read) or with support found."""
     hits = 0
     for seed in range(SAMPLE_STORIES):
-        example = _generated(task, seed)
+        example = _generated(task, seed, int(model.config.memory_size))
         taus = (HARD_TAU if kind == "hard" else 1.0,) * int(model.config.hops)
         trace = _answer(model, tuple(example.sentences), example.question, taus, ())
         if kind == "support":

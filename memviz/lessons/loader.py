@@ -110,7 +110,9 @@ def _check_memn2n(knobs: dict[str, Any], step: int, checker: Checker) -> int:
             step, "knobs.task", f"task {knobs['task']} has no story generator; use one of {sorted(xm.task_options())}"
         )
         return hops
-    sentences = len(xm.fit_memory(xm.generated_example(knobs["task"], knobs["seed"])).sentences)
+    card = _card(knobs["model"])
+    story = xm.fit_memory(xm.generated_example(knobs["task"], knobs["seed"]), int(card.config["memory_size"]))
+    sentences = len(story.sentences)
     for i in knobs["mask"]:
         if i > sentences:
             checker.add(step, "knobs.mask", f"sentence {i} is out of range: this story has sentences 1..{sentences}")

@@ -9,7 +9,8 @@ Everything here is plain Python/numpy so it is tested without a browser:
 
 - story sources: the seeded generator (``memviz.tasks.babi_generator``), a typed story,
   or a bAbI v1.2 file from a folder or an upload, grouped into stories and questions;
-- the 50-sentence memory (sec. 4.2): :func:`fit_memory` keeps the last 50 and says so;
+- the memory (50 sentences in the paper, sec. 4.2; the model card's ``memory_size``): :func:`fit_memory`
+  keeps the most recent ones and says so;
 - links: a typed story travels compressed in one query parameter (:func:`encode_typed`);
 - exports: the trace as JSON, an animated GIF drawn with PIL (no browser), and a
   self-contained HTML page of the Plotly animation.
@@ -20,7 +21,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -31,11 +31,16 @@ import numpy as np
 
 from memviz.memn2n.model import EmptyInputError, MemN2NTrace
 from memviz.registry import ModelCard
-from memviz.tasks.babi import TASK_NAMES, BabiExample, BabiFormatError, parse_babi_lines, task_of_file, tokenize
+from memviz.tasks.babi import (
+    TASK_NAMES,
+    BabiExample,
+    BabiFormatError,
+    parse_babi_lines,
+    split_sentences,
+    task_of_file,
+    tokenize,
+)
 from memviz.tasks.babi_generator import GENERATORS, QUESTIONS_PER_STORY, generate_examples
-
-MEMORY_LIMIT = 50
-"""Sentences a MemN2N memory holds: the most recent 50 (Sukhbaatar et al. 2015, sec. 4.2)."""
 
 LINK_LIMIT = 1800
 """Longest encoded typed story carried in a link (whole URLs stay under ~2000 characters)."""
@@ -112,7 +117,7 @@ def generated_example(task: int, seed: int) -> Example:
     return from_babi(first_story.questions[-1], f"generated task {task}, seed {seed}")
 
 
-def fit_memory(example: Example, limit: int = MEMORY_LIMIT) -> Example:
+def fit_memory(example: Example, limit: int) -> Example:
     """Keep the last ``limit`` sentences (sec. 4.2), shifting supporting facts and saying what was dropped."""
     dropped = len(example.sentences) - limit
     if dropped <= 0:
@@ -129,13 +134,6 @@ def fit_memory(example: Example, limit: int = MEMORY_LIMIT) -> Example:
     )
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of typed text: one per line or ended by '.', '!' or '?'; bAbI line numbers stripped."""
-    parts = re.split(r"(?<=[.!?])\s+|\n", text or "")
-    cleaned = [re.sub(r"^\s*\d+\s+", "", p).strip() for p in parts]
-    return [c for c in cleaned if tokenize(c)]
-
-
 def typed_example(story_text: str, question: str, answer: str = "") -> Example:
     """A typed story and question; raises :class:`EmptyInputError` when either is empty."""
     sentences = split_sentences(story_text)
@@ -150,23 +148,6 @@ def typed_example(story_text: str, question: str, answer: str = "") -> Example:
         answer=answer_words or None,
         source="typed story",
     )
-
-
-def unknown_words_message(words: Sequence[str], suggestions: dict[str, list[str]]) -> str:
-    """``Unknown words: 'kitchn' (did you mean kitchen?), 'zebra'.`` Only close suggestions are kept.
-
-    The model's vocabulary offers up to three words per unknown word at a loose cutoff
-    ('kitchn' -> kitchen, then, than); a reader only needs the close ones (ratio >= 0.75,
-    and always the best one).
-    """
-    import difflib
-
-    parts = []
-    for word in words:
-        near = suggestions.get(word) or []
-        close = [w for w in near if difflib.SequenceMatcher(None, word, w).ratio() >= 0.75] or near[:1]
-        parts.append(f"'{word}' (did you mean {' or '.join(close)}?)" if close else f"'{word}'")
-    return f"Unknown words: {', '.join(parts)}. The model only knows the words of the bAbI tasks."
 
 
 # ---------------------------------------------------------------------------- bAbI files

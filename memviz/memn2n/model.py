@@ -45,7 +45,7 @@ import torch
 from torch import nn
 
 from memviz.registry import ModelCard, PretrainedError, load_weights, regenerate
-from memviz.tasks.babi import tokenize
+from memviz.tasks.babi import split_sentences, tokenize
 
 PAD = "<pad>"
 
@@ -64,12 +64,23 @@ class UnknownWordsError(MemN2NInputError):
     def __init__(self, words: Sequence[str], suggestions: dict[str, list[str]], where: str = "") -> None:
         self.words = list(words)
         self.suggestions = suggestions
-        parts = []
-        for word in self.words:
-            near = suggestions.get(word) or []
-            parts.append(f"{word!r} (did you mean {', '.join(near)}?)" if near else repr(word))
-        place = f" in {where}" if where else ""
-        super().__init__(f"unknown words{place}: " + "; ".join(parts) + ". The model only knows the bAbI vocabulary.")
+        message = unknown_words_message(self.words, suggestions)
+        super().__init__(message.replace("Unknown words:", f"Unknown words in {where}:", 1) if where else message)
+
+
+def unknown_words_message(words: Sequence[str], suggestions: dict[str, list[str]]) -> str:
+    """``Unknown words: 'kitchn' (did you mean kitchen?), 'zebra'.`` Only close suggestions are kept.
+
+    The vocabulary offers up to three words per unknown word at a loose cutoff
+    ('kitchn' -> kitchen, then, than); a reader only needs the close ones (ratio >= 0.75,
+    and always the best one). The one message for unknown words, wherever they are typed.
+    """
+    parts = []
+    for word in words:
+        near = suggestions.get(word) or []
+        close = [w for w in near if difflib.SequenceMatcher(None, word, w).ratio() >= 0.75] or near[:1]
+        parts.append(f"'{word}' (did you mean {' or '.join(close)}?)" if close else f"'{word}'")
+    return f"Unknown words: {', '.join(parts)}. The model only knows the words of the bAbI tasks."
 
 
 @dataclass
@@ -308,7 +319,7 @@ class MemN2N(nn.Module):
     def prepare_story(self, story: Sequence[str] | str) -> tuple[list[str], list[list[str]], list[str]]:
         """Clean sentences (blank lines dropped, bAbI line IDs stripped), keep the last 50, check words."""
         if isinstance(story, str):
-            story = [s for s in re.split(r"(?<=[.!?])\s+|\n", story)]
+            story = split_sentences(story)
         cleaned = [re.sub(r"^\s*\d+\s+", "", s).strip() for s in story]
         cleaned = [s for s in cleaned if tokenize(s)]
         if not cleaned:

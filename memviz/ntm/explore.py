@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -183,10 +184,9 @@ def decode_grid(text: str, bits: int) -> np.ndarray:
         raise ExploreInputError(f"the drawn sequence in the link has more than {MAX_DRAWN_ROWS} vectors")
     rows = []
     for i, part in enumerate(parts):
-        try:
-            value = int(part, 16)
-        except ValueError:
-            raise ExploreInputError(f"vector {i} of the drawn sequence, {part!r}, is not a hex number") from None
+        if not re.fullmatch(r"[0-9a-fA-F]{1,16}", part):  # int(part, 16) also takes "-1", "0x1f", "1_0"
+            raise ExploreInputError(f"vector {i} of the drawn sequence, {part[:20]!r}, is not a hex number")
+        value = int(part, 16)
         if value >= 2**bits:
             raise ExploreInputError(f"vector {i} of the drawn sequence, {part!r}, has more than {bits} bits")
         rows.append([float(c) for c in f"{value:0{bits}b}"])
@@ -283,6 +283,44 @@ def describe_override(override: Override) -> str:
 def fixed_knobs(overrides: Sequence[Override], head: str, t: int) -> set[str]:
     """Names of the knobs (beta, g, shift, gamma, key) the overrides fix for ``head`` at step ``t``."""
     return {name for o in overrides if o.head == head and o.applies_at(t) for name in o.values()}
+
+
+def episode_headline(name: str, label: str, steps: int, errors: int, overrides: Sequence[Override]) -> str:
+    """The NTM Explorer's headline: model, steps, wrong bits and the override (Markdown)."""
+    text = f"**{name}** · {label} · {steps} timesteps · **{errors} wrong bit{'s' if errors != 1 else ''}**"
+    if overrides:
+        head, _, rest = describe_override(overrides[0]).partition(" ")
+        text += f" · override on **{head}** {rest}"
+    return text
+
+
+def readout_table(trace: NTMTrace, t: int, overrides: Sequence[Override]) -> str:
+    """Sum, entropy and peak of each head's weighting at t, with the knobs it used (✎ = overridden), as Markdown."""
+    lines = ["| head | Σ w | entropy | max w @ location | β | g | shift s(−1, 0, +1) | γ |", "|---" * 8 + "|"]
+    for head in [*trace.write, *trace.read]:
+        stats = weight_stats(head.w[t])
+        fixed = fixed_knobs(overrides, head.name, t)
+        knob = {k: ("**✎ {}**" if k in fixed else "{}") for k in ("beta", "g", "shift", "gamma")}
+        shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
+        lines.append(
+            f"| **{head.name}** | {stats.total:.3f} | {stats.entropy:.2f} bits | {stats.peak:.2f} @ {stats.at} "
+            f"| {knob['beta'].format(f'{head.beta[t]:.2f}')} | {knob['g'].format(f'{head.g[t]:.2f}')} "
+            f"| {knob['shift'].format(shift)} | {knob['gamma'].format(f'{head.gamma[t]:.2f}')} |"
+        )
+    return "\n".join(lines)
+
+
+def knob_labels(head: Any, t: int, overrides: Sequence[Override]) -> dict[str, str]:
+    """Each stage's knob at t for the pipeline titles (HTML), with the overridden ones marked."""
+    fixed = fixed_knobs(overrides, head.name, t)
+    mark = {name: " <b>✎ override</b>" if name in fixed else "" for name in ("beta", "g", "shift", "gamma")}
+    shift = ", ".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in head.shift[t])  # 1.00 -> 1, 0.50 -> 0.5
+    return {
+        "w_c": f"β = {head.beta[t]:.2f}{mark['beta']}",
+        "w_g": f"g = {head.g[t]:.2f}{mark['g']}",
+        "w_s": f"s = [{shift}]{mark['shift']}",
+        "w": f"γ = {head.gamma[t]:.2f}{mark['gamma']}",
+    }
 
 
 def check_finite(trace: Trace) -> None:

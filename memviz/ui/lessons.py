@@ -19,9 +19,14 @@ import streamlit as st
 from memviz import lessons as core
 from memviz.figures.lessons import step_figures
 from memviz.lessons.links import explorer_query
-from memviz.ui import pretrained_model, show_figure
+from memviz.ui import pretrained_model, show_figure, urlstate
 
 PAGE = "pages/lessons.py"
+URL_PARAMS = urlstate.table(
+    # both read by the page itself (no widget), which names an unknown lesson or a step out of range
+    urlstate.Param("lesson", "text", None, max_length=200, widget=False),
+    urlstate.Param("step", "text", "1", max_length=20, widget=False),
+)
 PAGE_NAMES = {"playground": "Addressing Playground", "ntm": "NTM Explorer", "memn2n": "MemN2N Explorer"}
 
 
@@ -63,7 +68,7 @@ def step_number(raw: str | None, count: int) -> tuple[int, str | None]:
     try:
         number = int(raw)
     except ValueError:
-        return 1, f"`step={raw}` is not a step number; showing step 1 of {count}."
+        return 1, f"`step={urlstate.shorten(raw)}` is not a step number; showing step 1 of {count}."
     if number < 1:
         return 1, f"Step {number} is not in this lesson (steps 1–{count}); showing step 1."
     if number > count:
@@ -180,24 +185,31 @@ def projector_layout() -> None:
     st.html(PROJECTOR_CSS)
 
 
-def render() -> None:
-    """The page: the lesson list, or a lesson's step, from ``?lesson=ID&step=N``; bad links give a notice."""
-    projector_layout()
+def library_with_notices() -> core.LessonLibrary:
+    """Every lesson that loads, after saying what did not (a teacher's folder, a malformed file)."""
     library = core.load_library()
-    lesson_id = st.query_params.get("lesson")
     library_notices(library)
+    return library
+
+
+def chosen_lesson(library: core.LessonLibrary) -> core.Lesson | None:
+    """The lesson the link names; None (the list) when it names none, or one that does not exist, with a notice."""
+    lesson_id = st.query_params.get("lesson")
     if not lesson_id:
-        lesson_list(library)
-        return
+        return None
     lesson = library.lessons.get(lesson_id)
     if lesson is None:
         broken = [p for p in library.problems if p.source.rsplit("/", 1)[-1].removesuffix(".toml") == lesson_id]
         reason = " It did not load: " + "; ".join(map(str, broken)) if broken else ""
-        st.warning(f"There is no lesson `{lesson_id}`.{reason} Pick one below.", icon=":material/link_off:")
-        lesson_list(library)
-        return
+        shown = urlstate.shorten(lesson_id)
+        st.warning(f"There is no lesson `{shown}`.{reason} Pick one below.", icon=":material/link_off:")
+    return lesson
+
+
+def chosen_step(lesson: core.Lesson) -> int:
+    """The step the link names (1-based), clamped into the lesson with a notice; the link follows."""
     number, notice = step_number(st.query_params.get("step"), len(lesson.steps))
     if notice:
         st.warning(notice, icon=":material/link_off:")
     st.query_params["step"] = str(number)
-    show_step(lesson, number)
+    return number
