@@ -203,6 +203,16 @@ def ntm_figures(live: LiveStep) -> list[tuple[str, dict]]:
 # --------------------------------------------------------------------------- MemN2N Explorer
 
 
+def _quiet_side(attention: np.ndarray, sentence: int | None) -> int:
+    """Pixels up (< 0) or down (> 0) for a label beside ``sentence``: toward the rows with less attention to hide."""
+    n = len(attention)
+    if sentence is None:
+        return 70
+    above = float(attention[max(sentence - 4, 0) : sentence - 1].sum()) if sentence > 2 else np.inf
+    below = float(attention[sentence : sentence + 3].sum()) if sentence < n - 1 else np.inf
+    return -70 if above < below else 70
+
+
 def memn2n_figures(live: LiveStep) -> list[tuple[str, dict]]:
     from memviz.figures.memn2n import readout_figure, story_attention_figure
 
@@ -222,11 +232,9 @@ def memn2n_figures(live: LiveStep) -> list[tuple[str, dict]]:
         sentence, hop = live.highlight_at("sentence"), live.highlight_at("hop")
         x0, x1 = (0.5, hops + 0.5) if hop is None else (hop - 0.5, hop + 0.5)
         y0, y1 = (0.5, n + 0.5) if sentence is None else (sentence - 0.5, sentence + 0.5)
-        ay = 55 if (y0 + y1) / 2 < n / 2 else -55
-        ax = -60 if hop is not None and hop > 1 else 60
-        hl.add_look(
-            spec, [hl.outline("x", "y", x0, x1, y0, y1)], _label(live, "x", "y", (x0 + x1) / 2, (y0 + y1) / 2, ax, ay)
-        )
+        ay = _quiet_side(run.trace.attention[(hop or 1) - 1] if run.hop else np.zeros(n), sentence)
+        label = _label(live, "x", "y", (x0 + x1) / 2, (y0 + y1) / 2, 0, ay)
+        hl.add_look(spec, [hl.outline("x", "y", x0, x1, y0, y1)], label)
     return [("lesson_attention", _cap(spec))]
 
 
