@@ -63,3 +63,16 @@ def test_explorer_button_opens_the_same_view_in_a_new_tab(tab):
     assert "ignored" not in alerts and "Traceback" not in alerts
     assert explorer.locator('[data-testid="stSidebar"]').is_visible(), "the explorer's controls are in view"
     assert tab.errors == []
+
+
+def test_lesson_list_starts_a_lesson(tab):
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
+    tab.open("lessons")
+    tab.page.get_by_role("link", name="Start").first.click()
+    tab.page.wait_for_function("window.location.search.includes('step=1')", timeout=30_000)
+    tab.page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=60_000)
+    first = lessons.load_lesson(lessons.list_lessons()[0])
+    assert f"1. {first.steps[0].title}" in heading(tab)
+    assert tab.exceptions() == []
+    tab.screenshot("lessons-list-started")
+    assert tab.errors == []
