@@ -157,11 +157,18 @@ def load_typed_link(raw_url: dict[str, str]) -> None:
     st.session_state.update(story_text=story, question_text=question, answer_text=true_answer)
 
 
+def forget_true_answer() -> None:
+    """The story or question changed: a true answer typed for the old one no longer applies (issue 15)."""
+    st.session_state["answer_text"] = ""
+
+
 def typed_source(raw_url: dict[str, str]) -> xm.Example:
     """Story, question and optional true answer typed by the user; the three travel in the link when short enough."""
     load_typed_link(raw_url)
-    story = st.text_area("Story: one sentence per line, newest last", key="story_text", height=190)
-    question = st.text_input("Question", key="question_text")
+    story = st.text_area(
+        "Story: one sentence per line, newest last", key="story_text", height=190, on_change=forget_true_answer
+    )
+    question = st.text_input("Question", key="question_text", on_change=forget_true_answer)
     true_answer = st.text_input("True answer (optional: marks it in the readout)", key="answer_text")
     token = xm.encode_typed(story, question, true_answer)
     if len(token) <= xm.LINK_LIMIT:
@@ -272,7 +279,7 @@ def initial_masks(example: xm.Example, raw_url: dict[str, str]) -> list[int]:
     good, bad = xm.parse_masks(raw_url["mask"], len(example.sentences))
     if bad:
         st.warning(
-            f"The link's `mask={raw_url['mask']}` names sentences that are not in this story "
+            f"The link's `mask={urlstate.shorten(raw_url['mask'])}` names sentences that are not in this story "
             f"({', '.join(bad)}); they were ignored.",
             icon=":material/link_off:",
         )
@@ -329,7 +336,7 @@ def answer_or_last_good(
         except MemN2NInputError as exc:
             problem = problem or str(exc)
     if problem:
-        st.error(f"{problem[0].upper()}{problem[1:]}", icon=":material/error:")
+        st.error(xm.error_text(problem), icon=":material/error:")
     if trace is not None:
         st.session_state["last_good"] = example
         return example, trace
@@ -355,7 +362,8 @@ def headline(trace: MemN2NTrace, example: xm.Example, name: str, about: str) -> 
         verdict = ":green[:material/check_circle: right]"
     else:
         verdict = f":red[:material/cancel: wrong], true answer **{example.answer}**"
-    st.markdown(f"### :material/help: {trace.question} &nbsp;→&nbsp; model: **{trace.answer}** ({p:.0%}) · {verdict}")
+    question = xm.plain_markdown(trace.question)
+    st.markdown(f"### :material/help: {question} &nbsp;→&nbsp; model: **{trace.answer}** ({p:.0%}) · {verdict}")
     support = "★ = supporting fact · " if example.supporting else ""
     st.caption(
         f"{about} · {len(trace.sentences)} sentences in memory, oldest first · {support}model {name} "
@@ -397,7 +405,7 @@ def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
     with box:
         if st.toggle("Animate the hops in the browser (Plotly frames)", key="anim", **URL):
             show_figure(animation_figure(trace, example.supporting), key="animation")
-    stem = f"memn2n-{name}-{example.signature}"
+    stem = f"{name}-{example.signature}"  # the name already says memn2n
     title = f"MemN2N ({name}): {trace.question}"
     files: list[DownloadFile] = [
         (
