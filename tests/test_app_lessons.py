@@ -104,3 +104,25 @@ def test_explorer_link_opens_without_ignored_settings(lesson_id, number):
     no_exception(at)
     ignored = [w.value for w in at.warning if "ignored" in w.value]
     assert not ignored, ignored
+
+
+GARBAGE = ["", "nan", "inf", "1e309", "-1", "9" * 30, "x" * 10_000, "<script>alert(1)</script>", "../../etc/passwd"]
+
+
+@pytest.mark.parametrize("value", [*GARBAGE, "\u202eevil\u202c"])
+def test_garbage_links_give_a_notice_never_a_traceback(value):
+    for query in ({"lesson": "ntm-copy", "step": value}, {"lesson": value, "step": "2"}):
+        at = open_page("lessons", query)
+        no_exception(at)
+        words = " ".join(m.value for m in at.markdown)
+        assert not re.search(r"\bnan\b", words, re.IGNORECASE), "never NaN on screen"
+        assert sum(len(w.value) for w in at.warning) < 1_000, "a 10,000-character value is shortened in its notice"
+        if query["lesson"] == "ntm-copy" and value not in ("", "2"):
+            assert at.warning, f"step={value[:20]!r} gives a notice"
+
+
+def test_unknown_key_in_a_lesson_link_is_named():
+    at = open_page("lessons", {"lesson": "addressing", "step": "3", "bogus": "1"})
+    no_exception(at)
+    assert any("bogus" in w.value for w in at.warning)
+    assert "3. When content is ambiguous" in at.markdown[0].value
