@@ -19,6 +19,7 @@ PAGES = [
     st.Page(HERE / "pages/playground.py", title="Addressing Playground", icon=":material/tune:", url_path="playground"),
     st.Page(HERE / "pages/ntm.py", title="NTM Explorer", icon=":material/memory:", url_path="ntm"),
     st.Page(HERE / "pages/memn2n.py", title="MemN2N Explorer", icon=":material/forum:", url_path="memn2n"),
+    st.Page(HERE / "pages/lessons.py", title="Lessons", icon=":material/school:", url_path="lessons"),
 ]
 
 st.navigation(PAGES).run()

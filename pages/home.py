@@ -29,6 +29,12 @@ cards = [
         "A memory network answers questions about a story: step hop by hop to see which sentence it reads, "
         "how its answer forms, and what happens when you mask a sentence or change the attention temperature.",
     ),
+    (
+        ":material/school: Lessons",
+        "pages/lessons.py",
+        "Guided tours of the live models, step by step: the four stages of addressing, how an NTM copies, "
+        "why three hops, and from Memory Networks to MemN2N. The numbers in the words are the model's own.",
+    ),
 ]
 for col, (title, path, text) in zip(st.columns(len(cards)), cards, strict=True):
     with col.container(border=True):
