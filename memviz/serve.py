@@ -21,6 +21,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -172,9 +173,7 @@ def wait_healthy(workers: Sequence[Worker], timeout: float = START_TIMEOUT) -> N
             time.sleep(0.25)
 
 
-def render_config(
-    bind: str, servers: Sequence[tuple[str, str]], stats_socket: Path, template: Path = TEMPLATE
-) -> str:
+def render_config(bind: str, servers: Sequence[tuple[str, str]], stats_socket: Path, template: Path = TEMPLATE) -> str:
     """HAProxy's config from the template: ``servers`` are (name, host:port) pairs, one backend line each."""
     lines = [f"    server {name} {target} check cookie {name}" for name, target in servers]
     return string.Template(template.read_text()).substitute(
@@ -209,12 +208,12 @@ def stop_process(proc: subprocess.Popen | None, timeout: float = STOP_TIMEOUT) -
         proc.wait()
 
 
-class _Stop(Exception):
+class StopServingError(Exception):
     """Raised by the signal handler to leave the supervision loop."""
 
 
 def _raise_stop(signum: int, _frame: object) -> None:
-    raise _Stop(signal.Signals(signum).name)
+    raise StopServingError(signal.Signals(signum).name)
 
 
 @dataclass
@@ -275,12 +274,13 @@ def serve(plan: Plan) -> int:
         if plan.balancer:
             balancer = start_balancer(plan, haproxy, workers)
             say(f"serving memviz at http://{plan.address}:{plan.port} with {len(workers) + len(plan.backends)} workers")
+        write_state(plan.run_dir, workers, balancer)
         supervise(plan, workers, balancer, cookie_secret)
         return 0
     except ServeError as exc:
         say(f"error: {exc}")
         return 1
-    except _Stop as stop:
+    except StopServingError as stop:
         say(f"{stop}: stopping the balancer and {len(workers)} workers")
         return 0
     finally:
@@ -332,6 +332,22 @@ def supervise(plan: Plan, workers: Sequence[Worker], balancer: subprocess.Popen 
                 worker.restarts += 1
                 start_worker(worker, plan.app, cookie_secret, plan.streamlit_args)
                 say(f"{worker.describe()} restarted ({worker.restarts}); the balancer adds it back once healthy")
+                write_state(plan.run_dir, workers, balancer)
+
+
+def write_state(run_dir: Path, workers: Sequence[Worker], balancer: subprocess.Popen | None) -> None:
+    """``run_dir/state.json``: the pid and port of every process, for operators, benchmarks and tests."""
+    state = {
+        "balancer_pid": balancer.pid if balancer else None,
+        "stats_socket": str(run_dir / "haproxy.sock"),
+        "workers": [
+            {"name": w.name, "port": w.port, "pid": w.proc.pid if w.proc else None, "log": str(w.log_path)}
+            for w in workers
+        ],
+    }
+    tmp = run_dir / "state.json.tmp"
+    tmp.write_text(json.dumps(state, indent=1))
+    tmp.replace(run_dir / "state.json")
 
 
 def say(message: str) -> None:

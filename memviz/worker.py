@@ -1,20 +1,35 @@
 """One ``memviz serve`` worker: ``streamlit run`` with memviz's class limits installed first.
 
 ``python -m memviz.worker run app.py [streamlit options]`` is ``streamlit run
-app.py ...`` after :func:`memviz.limits.install` (see that module); everything
-else is Streamlit's own command line.
+app.py ...`` after :func:`memviz.limits.install` and :func:`warm_imports`;
+everything else is Streamlit's own command line.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+
+WARM_MODULES = ("torch", "plotly.graph_objects", "memviz.ui.ntm", "memviz.ui.memn2n", "memviz.ui.playground")
+"""Imported before the worker reports healthy, so the first student on it (or one moved to it after another
+worker died) does not wait seconds for torch and the page modules."""
+
+
+def warm_imports(modules: tuple[str, ...] = WARM_MODULES) -> None:
+    """Import the heavy modules now; a module that is gone (renamed on another branch) is skipped."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            print(f"memviz worker: not preloaded: {name} ({exc})", file=sys.stderr)
 
 
 def main() -> None:
-    """Install the limits, then hand the command line to Streamlit's CLI."""
+    """Install the limits, warm the imports, then hand the command line to Streamlit's CLI."""
     from memviz import limits
 
     limits.install()
+    warm_imports()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", *sys.argv[1:]]
