@@ -115,6 +115,10 @@ def worker_command(app: Path, address: str, port: int, extra: Sequence[str] = ()
         "--browser.gatherUsageStats=false",
         # a served class does not edit the code: no file watcher threads, no reruns on save
         "--server.fileWatcherType=none",
+        # Streamlit's full gc.collect(2) after every run was ~90% of a rerun's server CPU (~200 ms of
+        # ~230 ms, bench/profile_rerun.py); the worker freezes its start-up heap and Python's own
+        # generational collector still frees cycles (RSS after 200 sessions: bench/bench_class.py)
+        "--runner.postScriptGC=false",
         "--server.runOnSave=false",
         *extra,
     ]
