@@ -246,7 +246,7 @@ async def rerun(ws, frame: bytes) -> Reply:
             number = element.number_input if element.WhichOneof("type") == "number_input" else None
             if number is not None and number.id.endswith("-seed") and number.set_value:
                 seeds.append(number.value)
-        elif kind == "script_finished":
+        elif kind == "script_finished" and msg.script_finished != msg.FINISHED_EARLY_FOR_RERUN:
             return Reply(time.monotonic() - start, seeds, exceptions)
 
 
@@ -527,10 +527,11 @@ def load_average() -> str:
 
 def run_level(setup: Setup, recordings, students: int, moves: int, first_index: int, on_start=None) -> tuple:
     pids = worker_pids(setup)
-    cpu0, t0 = cpu_seconds(pids), time.monotonic()
+    cpu0, t0 = {pid: cpu_seconds([pid]) for pid in pids}, time.monotonic()
     results = asyncio.run(run_class(setup.url, recordings, students, moves, first_index, on_start))
     wall = time.monotonic() - t0
-    cpu = cpu_seconds(worker_pids(setup)) - cpu0
+    # a worker killed during the level takes its CPU with it: count the pids alive at both ends, plus new ones
+    cpu = sum(cpu_seconds([pid]) - cpu0.get(pid, 0.0) for pid in worker_pids(setup) if Path(f"/proc/{pid}").exists())
     return results, wall, cpu
 
 
@@ -579,6 +580,8 @@ def bench_setup(setup: Setup, recordings, levels: list[int], moves: int, args) -
     out = []
     rss0 = rss_mib(worker_pids(setup))
     print(f"\n## {setup.name} at {setup.url}: RSS before {rss0:.0f} MiB, load {load_average()}", flush=True)
+    run_level(setup, recordings, 4 * len(PAGES), 1, 90_000)  # warm-up, not counted: every page on every worker
+    print(f"after warm-up ({4 * len(PAGES)} sessions, not counted): RSS {rss_mib(worker_pids(setup)):.0f} MiB")
     index = 0
     warm_rss = None
     first_p95 = None
@@ -636,6 +639,9 @@ def kill_run(setup: Setup, recordings, moves: int, first_index: int) -> Level:
         f"(p50 {statistics.median(back) if back else 0:.2f} s); the row is the other {len(others)} students"
     )
     print_table([level])
+    for res in results:
+        for err in res.errors[:2]:
+            print(f"    {res.page}: {err}")
     return level
 
 
@@ -655,6 +661,7 @@ def main(argv: list[str] | None = None) -> int:
     levels = [int(x) for x in args.levels.split(",")]
     started = time.monotonic()
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError("bench deadline")))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # runs the finally blocks: servers are stopped
     signal.alarm(int(RUN_DEADLINE))
     run_dir = Path(tempfile.mkdtemp(prefix="bench-class-"))
     print(f"# bench_class: {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} cores, load {load_average()}")
