@@ -11,16 +11,13 @@ import torch
 from apptest_helpers import array, figure, no_exception, open_page, trace_named
 from streamlit.testing.v1 import AppTest
 
-import memviz
 from memviz import registry as pretrained
 from memviz.ntm import explore as explore_ntm
 from memviz.ntm.model import NTM, NTMConfig, architecture_of, save_state
-from memviz.registry import write_card
+from memviz.registry import ModelCard, write_card
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.repeat_copy import RepeatCopyTask
 from memviz.ui import ntm as ntm_page
-
-pytestmark = pytest.mark.skipif("ntm-copy" not in memviz.list_pretrained(), reason="needs pretrained/ntm-copy")
 
 
 def open_explorer(query: dict[str, str] | None = None) -> AppTest:
@@ -224,7 +221,6 @@ def test_memory_change_toggle_shows_the_write():
     assert "M<sub>t</sub> − M<sub>t−1</sub>" in figure(at, "memory")["layout"]["annotations"][0]["text"]
 
 
-@pytest.mark.skipif("lstm-copy" not in memviz.list_pretrained(), reason="needs pretrained/lstm-copy")
 def test_lstm_baseline_has_no_memory_and_no_intervention():
     at = open_explorer({"model": "lstm-copy"})
     keys = {c.key for c in at.get("plotly_chart")}
@@ -245,8 +241,7 @@ def tiny_models(tmp_path, monkeypatch):
     for name, task in TASKS.items():
         config = NTMConfig(task.input_width, task.output_width, controller_size=16, memory_n=32, memory_m=6)
         save_state(NTM(config), tmp_path / f"{name}.safetensors")
-        card = {"name": name, "family": "ntm", "task": task.spec(), "architecture": architecture_of(NTM(config))}
-        write_card(name, card, tmp_path)
+        write_card(ModelCard(name, "ntm", "", task.spec(), architecture_of(NTM(config))), tmp_path)
     monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
     st.cache_resource.clear()
     yield
@@ -274,7 +269,6 @@ def test_every_task_steps_and_intervenes(tiny_models, name, phase, channel):
     assert at.data_editor
 
 
-@pytest.mark.skipif("lstm-copy" not in memviz.list_pretrained(), reason="needs pretrained/lstm-copy")
 def test_ntm_and_lstm_side_by_side_on_the_same_input():
     at = open_explorer({"length": "20"})
     at.toggle(key="vs_lstm").set_value(True).run()
@@ -293,3 +287,17 @@ def test_export_panel_is_built_only_when_open_and_travels_in_the_link():
     no_exception(opened)
     assert len(opened.get("download_button")) == 4  # GIF, HTML, NPZ, JSON
     assert "animation" in [c.key for c in opened.get("plotly_chart")]
+
+
+def test_intervene_follows_the_step_on_screen_until_a_step_is_typed():
+    """Issue 15: "At step" shows the step on screen, and a typed one survives moving a knob."""
+    at = open_explorer()
+    for _ in range(9):
+        at.button_group(key="t_nav").set_value("next").run()
+    at.run()  # the intervention panel reads the step on screen on its next run
+    assert at.number_input(key="ov_step").value == 9
+    at.number_input(key="ov_step").set_value(3).run()
+    at.select_slider(key="ov_g").set_value("0").run()
+    no_exception(at)
+    assert at.number_input(key="ov_step").value == 3
+    assert "at step 3" in " ".join(m.value for m in at.markdown)
