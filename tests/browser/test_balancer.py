@@ -28,6 +28,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS = 4  # the NTM Explorer's charts at a step (see test_ntm_explorer.py)
 RECOVERY_LIMIT_S = 5.0
+LOG_PROBLEMS = re.compile(r"Traceback|Uncaught app execution|Failed to apply edit")  # as conftest.py
 
 
 def _free_ports(count: int) -> int:
@@ -99,6 +100,21 @@ def served():
 def server_url(served):
     """The conftest's `tab` fixture opens pages here: through the balancer."""
     return served[0]
+
+
+@pytest.fixture(autouse=True)
+def server_log_stays_clean(served):
+    """As the conftest's check of the server log, over every worker's log (and memviz serve's own)."""
+    _, run_dir = served
+    logs = sorted(run_dir.glob("worker*.log")) + [run_dir / "serve.log"]
+    start = {log: log.stat().st_size for log in logs if log.is_file()}
+    yield
+    problems = []
+    for log in logs:
+        with log.open(errors="replace") as f:
+            f.seek(start.get(log, 0))
+            problems += [f"{log.name}: {line}" for line in f.read().splitlines() if LOG_PROBLEMS.search(line)]
+    assert not problems, f"a worker logged during this test: {problems[:5]}"
 
 
 @pytest.fixture
