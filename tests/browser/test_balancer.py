@@ -27,7 +27,9 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS = 4  # the NTM Explorer's charts at a step (see test_ntm_explorer.py)
-RECOVERY_LIMIT_S = 5.0
+# the issue's limit; MEMVIZ_RECOVERY_LIMIT_S raises it on a machine busy with other work (the run after the
+# reconnect is one script run: ~0.2 s on a quiet 2-core machine, 4-7 s at load average 12-15)
+RECOVERY_LIMIT_S = float(os.environ.get("MEMVIZ_RECOVERY_LIMIT_S", "5"))
 LOG_PROBLEMS = re.compile(r"Traceback|Uncaught app execution|Failed to apply edit")  # as conftest.py
 
 
@@ -106,7 +108,7 @@ def server_url(served):
 def server_log_stays_clean(served):
     """As the conftest's check of the server log, over every worker's log (and memviz serve's own)."""
     _, run_dir = served
-    logs = sorted(run_dir.glob("worker*.log")) + [run_dir / "serve.log"]
+    logs = [*sorted(run_dir.glob("worker*.log")), run_dir / "serve.log"]
     start = {log: log.stat().st_size for log in logs if log.is_file()}
     yield
     problems = []
@@ -204,7 +206,9 @@ def test_sessions_keep_their_state_and_survive_a_killed_worker(tab, second_tab, 
     assert (step_of(a), seed_shown(a)) == (3, "11")
     reopened = [round(t - killed_at, 2) for t in opened]
     timeline = f"new websocket after {reopened} s, its run finished after {back_after:.2f} s"
-    assert back_after <= RECOVERY_LIMIT_S, f"the killed worker's student was not back within 5 s: {timeline}"
+    assert back_after <= RECOVERY_LIMIT_S, (
+        f"the killed worker's student was not back within {RECOVERY_LIMIT_S:g} s: {timeline}"
+    )
     press_next(a)  # the session is live on the surviving worker
     assert step_of(a) == 4 and "t=4" in a.page.url
     press_next(b)
