@@ -84,3 +84,10 @@ def test_worker_that_exits_while_starting_is_named(tmp_path):
     assert result.returncode == 1
     assert f"worker 1 (127.0.0.1:{port + 1}) exited with code" in result.stderr
     assert not list(tmp_path.glob("haproxy.cfg")), "the balancer must not start in front of a failed worker"
+
+
+def test_memviz_command_names_its_one_subcommand(capsys):
+    assert serve.cli([]) == 2
+    assert "usage: memviz serve" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        serve.cli(["serve", "--workers", "-1"])
