@@ -27,6 +27,12 @@ if [ "$want_tests" = 1 ]; then
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
     fi
+    if [ ! -x /usr/sbin/haproxy ]; then
+        # Debian's HAProxy for `memviz serve` and its balancer test (tests/browser/test_balancer.py).
+        SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq haproxy >/dev/null
+    fi
 else
     "${PIP[@]}" install -e .
 fi

@@ -1,0 +1,131 @@
+"""Limits that protect a class on one Streamlit server; ``memviz.worker`` installs them before the server starts.
+
+Three small wraps of Streamlit 1.67's session handling, each tested on its own
+(``tests/test_limits.py``):
+
+- **Coalescing**: a session starts at most one script run per
+  ``MEMVIZ_RERUN_INTERVAL`` seconds (default 0.15) for the same target (the
+  whole script, or one fragment). A burst of one control (a held arrow key, a
+  dragged slider) becomes the first request plus the last one: each request
+  carries the complete widget state, so the last one stands for the burst.
+  Without this, every request of a burst stops the running script and starts
+  another (Streamlit's fast reruns), and one student's burst takes CPU from
+  the whole class.
+- **Query-string cap**: a link parameter longer than ``MEMVIZ_QUERY_VALUE_MAX``
+  characters (default 16384; memviz's longest real value, a hand-drawn
+  120-step input, is about 3 KB) is dropped before the script sees it, so it
+  is never echoed back (a single 98 KB value came back in a 144 KB reply).
+- **View from the URL after a worker change**: a browser whose worker died
+  reconnects (through the balancer) to another worker, which makes a new
+  session; the browser then sends its old widget values. memviz keeps every
+  view in the URL, and widget values set by callbacks (the step player's
+  moves) are stale on the client, so the first run of a new session ignores
+  the client's widget values and rebuilds the view from the URL, exactly as a
+  shared link would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+LOGGER = logging.getLogger("memviz.limits")
+RERUN_INTERVAL = float(os.environ.get("MEMVIZ_RERUN_INTERVAL", "0.15"))
+QUERY_VALUE_MAX = int(os.environ.get("MEMVIZ_QUERY_VALUE_MAX", "16384"))
+_INSTALLED = False
+
+
+def cap_query_string(query_string: str, value_max: int = QUERY_VALUE_MAX) -> str:
+    """``query_string`` without the parameters whose key or value is longer than ``value_max`` characters."""
+    if len(query_string) <= value_max:
+        return query_string
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if len(k) <= value_max and len(v) <= value_max]
+    if len(kept) < len(pairs):
+        LOGGER.warning("dropped %d oversized query parameter(s)", len(pairs) - len(kept))
+    return urlencode(kept)
+
+
+class RerunGate:
+    """Per session: start a run at most once per ``interval`` for each target, keeping only the latest request.
+
+    ``submit(target, request)`` either runs ``request`` now (through ``dispatch``)
+    or parks it; a parked request is replaced by a newer one for the same target
+    and dispatched when the interval has passed. ``clock`` and ``schedule``
+    (``loop.call_later``) are injectable for tests.
+    """
+
+    def __init__(self, dispatch, interval: float = RERUN_INTERVAL, clock=time.monotonic, schedule=None) -> None:
+        self.dispatch = dispatch
+        self.interval = interval
+        self.clock = clock
+        self.schedule = schedule
+        self.last_start: dict[str, float] = {}
+        self.parked: dict[str, Any] = {}
+        self.coalesced = 0
+
+    def submit(self, target: str, request: Any) -> None:
+        """Run ``request`` now if ``target`` has not started a run within the interval, else park it."""
+        now = self.clock()
+        wait = self.last_start.get(target, -1e9) + self.interval - now
+        if wait <= 0 and target not in self.parked:
+            self.last_start[target] = now
+            self.dispatch(request)
+            return
+        if target in self.parked:
+            self.coalesced += 1
+        else:
+            schedule = self.schedule or asyncio.get_running_loop().call_later
+            schedule(max(wait, 0.0), self._release, target)
+        self.parked[target] = request
+
+    def _release(self, target: str) -> None:
+        request = self.parked.pop(target, None)
+        if request is not None:
+            self.last_start[target] = self.clock()
+            self.dispatch(request)
+
+
+def _target_of(client_state: Any) -> str:
+    return getattr(client_state, "fragment_id", "") or "" if client_state is not None else ""
+
+
+def install() -> None:
+    """Wrap ``AppSession.request_rerun`` and Streamlit's query-string sanitiser (idempotent)."""
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    from streamlit.runtime import app_session
+    from streamlit.runtime.state import query_params
+
+    original_sanitize = query_params.sanitize_query_string
+
+    def sanitize(query_string: str) -> str:
+        return original_sanitize(cap_query_string(query_string or ""))
+
+    query_params.sanitize_query_string = sanitize
+    app_session.sanitize_query_string = sanitize
+
+    original_request_rerun = app_session.AppSession.request_rerun
+
+    def request_rerun(self, client_state=None) -> None:
+        if client_state is not None and not getattr(self, "_memviz_has_run", False):
+            self._memviz_has_run = True
+            if not client_state.fragment_id and len(client_state.widget_states.widgets):
+                client_state.ClearField("widget_states")  # a new session: the view comes from the URL
+            original_request_rerun(self, client_state)
+            return
+        gate = getattr(self, "_memviz_gate", None)
+        if gate is None:
+            gate = self._memviz_gate = RerunGate(lambda state: original_request_rerun(self, state))
+        try:
+            gate.submit(_target_of(client_state), client_state)
+        except RuntimeError:  # no running event loop (called from a script thread): no gate
+            original_request_rerun(self, client_state)
+
+    app_session.AppSession.request_rerun = request_rerun
+    _INSTALLED = True

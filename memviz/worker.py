@@ -1,0 +1,58 @@
+"""One ``memviz serve`` worker: ``streamlit run`` with memviz's class limits installed first.
+
+``python -m memviz.worker run app.py [streamlit options]`` is ``streamlit run
+app.py ...`` after :func:`memviz.limits.install` and :func:`warm_imports`;
+everything else is Streamlit's own command line.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import sys
+
+WARM_MODULES = ("torch", "plotly.graph_objects", "memviz.ui.ntm", "memviz.ui.memn2n", "memviz.ui.playground")
+"""Imported before the worker reports healthy, so the first student on it (or one moved to it after another
+worker died) does not wait seconds for torch and the page modules."""
+
+
+def warm_imports(modules: tuple[str, ...] = WARM_MODULES) -> None:
+    """Import the heavy modules now; a module that is gone (renamed on another branch) is skipped."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            print(f"memviz worker: not preloaded: {name} ({exc})", file=sys.stderr)
+
+
+def freeze_heap() -> None:
+    """Move every object alive now (torch, plotly, pandas, streamlit: ~1M objects) out of the garbage collector's view.
+
+    Streamlit runs a full ``gc.collect(2)`` after every script run
+    (``runner.postScriptGC``). With the libraries above on the heap, that one
+    call took ~200 ms of a ~230 ms rerun on this machine under load (about 90%
+    of a rerun's server CPU on all three pages; ``bench/profile_rerun.py``).
+    Frozen objects are never scanned again, so the post-run collection still
+    frees each run's garbage cycles but costs milliseconds. Modules imported
+    once stay alive anyway, so nothing collectable is frozen.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def main() -> None:
+    """Install the limits, warm the imports, then hand the command line to Streamlit's CLI."""
+    from memviz import limits, profiling
+
+    limits.install()
+    profiling.install()  # only with MEMVIZ_PROFILE=path
+    warm_imports()
+    freeze_heap()
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", *sys.argv[1:]]
+    cli.main(prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()

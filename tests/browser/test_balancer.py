@@ -1,0 +1,217 @@
+"""`memviz serve --workers 2` in a real browser: HAProxy in front, two sessions, a GIF, a killed worker.
+
+Two browser contexts (two students, two cookie jars) go through the balancer to
+the two workers (least connections, then the affinity cookie). Each keeps its
+own step and seed across reruns; a GIF export downloads through the balancer;
+then the worker of the first student is killed (SIGKILL) and the student's page
+must reconnect through the balancer to the other worker and show the same view,
+rebuilt from the URL, within 5 s.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHARTS = 4  # the NTM Explorer's charts at a step (see test_ntm_explorer.py)
+# the issue's limit; MEMVIZ_RECOVERY_LIMIT_S raises it on a machine busy with other work (the run after the
+# reconnect is one script run: ~0.2 s on a quiet 2-core machine, 4-7 s at load average 12-15)
+RECOVERY_LIMIT_S = float(os.environ.get("MEMVIZ_RECOVERY_LIMIT_S", "5"))
+LOG_PROBLEMS = re.compile(r"Traceback|Uncaught app execution|Failed to apply edit")  # as conftest.py
+
+
+def _free_ports(count: int) -> int:
+    """A port p with p .. p + count - 1 free on loopback."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port + count < 65535 and all(_bindable(port + i) for i in range(count)):
+            return port
+    raise RuntimeError(f"no {count} consecutive free ports on loopback")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_balancer(url: str, proc: subprocess.Popen, run_dir: Path, timeout: float = 120) -> dict:
+    """Wait for `memviz serve` to write its state (after every worker and HAProxy are up), then for the balancer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"memviz serve exited with code {proc.returncode}; see {run_dir}")
+        if (run_dir / "state.json").exists():
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return json.loads((run_dir / "state.json").read_text())
+            except OSError:
+                pass
+        time.sleep(0.3)
+    raise TimeoutError(f"memviz serve did not come up at {url} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def served():
+    """`python -m memviz.serve --workers 2` on free loopback ports; yields (balancer URL, run folder)."""
+    port = _free_ports(3)
+    run_dir = ROOT / "artifacts" / "serve"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "state.json").unlink(missing_ok=True)
+    log = open(run_dir / "serve.log", "w")  # noqa: SIM115 (closed in finally)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memviz.serve", "--workers", "2", "--port", str(port), "--run-dir", str(run_dir)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_balancer(url, proc, run_dir)
+        yield url, run_dir
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    assert proc.returncode == 0, f"memviz serve did not stop cleanly on SIGTERM (see {run_dir / 'serve.log'})"
+
+
+@pytest.fixture
+def server_url(served):
+    """The conftest's `tab` fixture opens pages here: through the balancer."""
+    return served[0]
+
+
+@pytest.fixture(autouse=True)
+def server_log_stays_clean(served):
+    """As the conftest's check of the server log, over every worker's log (and memviz serve's own)."""
+    _, run_dir = served
+    logs = [*sorted(run_dir.glob("worker*.log")), run_dir / "serve.log"]
+    start = {log: log.stat().st_size for log in logs if log.is_file()}
+    yield
+    problems = []
+    for log in logs:
+        with log.open(errors="replace") as f:
+            f.seek(start.get(log, 0))
+            problems += [f"{log.name}: {line}" for line in f.read().splitlines() if LOG_PROBLEMS.search(line)]
+    assert not problems, f"a worker logged during this test: {problems[:5]}"
+
+
+@pytest.fixture
+def second_tab(tab, browser, server_url):
+    """Another student: a tab in its own browser context (its own cookies, so possibly its own worker)."""
+    other = type(tab)(browser, server_url)
+    yield other
+    other.close()
+
+
+def _note_finished(frame: bytes | str, finished: list[float]) -> None:
+    """Record the time of a ForwardMsg that ends a script run (Streamlit's protobuf over the websocket)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    if isinstance(frame, bytes):
+        msg = ForwardMsg()
+        msg.ParseFromString(frame)
+        if msg.WhichOneof("type") == "script_finished":
+            finished.append(time.monotonic())
+
+
+def step_label(tab) -> str:
+    return tab.page.get_by_text(re.compile(r"^Step \d+ of \d+")).first.inner_text()
+
+
+def step_of(tab) -> int:
+    return int(re.match(r"Step (\d+)", step_label(tab)).group(1))
+
+
+def press_next(tab, times: int = 1) -> None:
+    for _ in range(times):
+        tab.page.locator(".st-key-t_nav button", has_text="chevron_right").click()
+        tab.wait_idle()
+
+
+def worker_of(tab) -> str:
+    cookies = {c["name"]: c["value"] for c in tab.context.cookies()}
+    return cookies.get("MEMVIZ_WORKER", "")
+
+
+def seed_shown(tab) -> str:
+    return tab.page.locator(".st-key-seed input").input_value()
+
+
+def test_gif_download_through_the_balancer(tab):
+    tab.open("ntm?t=12&ov_g=0&ov_shift=1&ov_step=12&length=20&export=true", charts=CHARTS + 1)
+    assert worker_of(tab) in ("w1", "w2")
+    with tab.page.expect_download() as gif:
+        tab.page.locator(".st-key-dl_gif button").first.click()
+    assert Path(gif.value.path()).read_bytes()[:6] == b"GIF89a"  # a media file: served by the session's own worker
+    assert tab.exceptions() == []
+    assert tab.errors == []
+
+
+def test_sessions_keep_their_state_and_survive_a_killed_worker(tab, second_tab, served):
+    _, run_dir = served
+    a, b = tab, second_tab
+    a.open("ntm?seed=11", charts=CHARTS)
+    b.open("ntm?seed=22", charts=CHARTS)
+    press_next(a, 2)
+    press_next(b, 4)
+    press_next(a, 1)
+    assert (step_of(a), seed_shown(a)) == (3, "11")
+    assert (step_of(b), seed_shown(b)) == (4, "22")
+    assert "seed=11" in a.page.url and "t=3" in a.page.url
+    assert "seed=22" in b.page.url and "t=4" in b.page.url
+    workers = {w["name"]: w for w in json.loads((run_dir / "state.json").read_text())["workers"]}
+    victim = worker_of(a)
+    assert victim in workers, f"no affinity cookie for the first student: {a.context.cookies()}"
+
+    finished: list[float] = []  # when a run finished on a websocket opened after the kill
+    opened: list[float] = []
+
+    def on_websocket(ws) -> None:
+        opened.append(time.monotonic())
+        ws.on("framereceived", lambda frame: _note_finished(frame, finished))
+
+    a.page.on("websocket", on_websocket)
+    killed_at = time.monotonic()
+    os.kill(workers[victim]["pid"], signal.SIGKILL)
+    deadline = killed_at + 30
+    while not finished and time.monotonic() < deadline:
+        a.page.wait_for_timeout(50)
+    assert finished, "the page never finished a script run on a new websocket after its worker was killed"
+    back_after = finished[0] - killed_at
+    a.wait_idle()
+    assert (step_of(a), seed_shown(a)) == (3, "11")
+    reopened = [round(t - killed_at, 2) for t in opened]
+    timeline = f"new websocket after {reopened} s, its run finished after {back_after:.2f} s"
+    assert back_after <= RECOVERY_LIMIT_S, (
+        f"the killed worker's student was not back within {RECOVERY_LIMIT_S:g} s: {timeline}"
+    )
+    press_next(a)  # the session is live on the surviving worker
+    assert step_of(a) == 4 and "t=4" in a.page.url
+    press_next(b)
+    assert (step_of(b), seed_shown(b)) == (5, "22")
+    assert a.exceptions() == [] and b.exceptions() == []
+    print(f"killed {victim}: {timeline}; now on {worker_of(a) or '?'}")
