@@ -38,6 +38,16 @@ from memviz.addressing import content_focus, cosine_similarity
 ALLOCATION_EPS = 1e-6
 """Usage is clamped to ``eps + (1 - eps) u`` before the allocation product (as the DeepMind reference)."""
 
+SORT_RESOLUTION = 1e5
+"""The free list sorts usage rounded to multiples of 1 / SORT_RESOLUTION (1e-5); ties go to the lower slot.
+
+Unused slots often differ in usage only by float rounding noise (1e-9), and the
+exact order of such near-ties then depends on the implementation (torch or
+NumPy, batched or not) while it decides where the next write goes. Rounding
+first makes every implementation agree; slots within 1e-5 of each other are
+equally free, so the paper's "ascending usage" order is kept up to that.
+"""
+
 READ_MODES = ("backward", "content", "forward")
 """The order of the read-mode softmax, in code and UI."""
 
@@ -82,13 +92,15 @@ def usage(usage_prev: torch.Tensor, write_weights_prev: torch.Tensor, retention:
 def allocation(usage: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Allocation weighting a_t and free list phi_t (Methods, "Dynamic memory allocation").
 
-    phi lists the slots by ascending usage (stable: ties keep slot order);
+    phi lists the slots by ascending usage (rounded to 1e-5, see :data:`SORT_RESOLUTION`;
+    ties keep slot order);
     a[phi_j] = (1 - u[phi_j]) prod_{i<j} u[phi_i], with u clamped to
     ``eps + (1 - eps) u`` first. Returns ``(weights [..., N], free_list [..., N])``
     (the free list as int64 indices). A full memory (u = 1) allocates nothing.
     """
     clamped = ALLOCATION_EPS + (1.0 - ALLOCATION_EPS) * usage
-    sorted_usage, free_list = torch.sort(clamped, dim=-1, stable=True)
+    free_list = torch.sort(torch.round(clamped.detach() * SORT_RESOLUTION), dim=-1, stable=True).indices
+    sorted_usage = torch.gather(clamped, -1, free_list)
     ones = torch.ones_like(sorted_usage[..., :1])
     exclusive_product = torch.cumprod(torch.cat([ones, sorted_usage[..., :-1]], dim=-1), dim=-1)
     sorted_allocation = (1.0 - sorted_usage) * exclusive_product
@@ -146,6 +158,7 @@ def read_weighting(
 __all__ = [
     "ALLOCATION_EPS",
     "READ_MODES",
+    "SORT_RESOLUTION",
     "allocation",
     "content_weighting",
     "directional",

@@ -1,0 +1,273 @@
+"""The DNC's inference step in NumPy, batch one: what :meth:`memviz.dnc.model.DNC.run` traces.
+
+Same equations and step order as :meth:`memviz.dnc.model.DNC.step` (Graves et
+al. 2016, Nature 538:471, Methods; see that module's docstring), on float32
+arrays for one episode. Why a second implementation: at batch one torch spends
+microseconds dispatching each of the step's ~80 tiny operations, and a traced
+episode (and every intervention re-run) is a loop of such steps; NumPy does the
+same work in a fraction of the time. tests/test_dnc_model.py keeps the two equal
+(within 2e-5 on every trace field, with and without overrides).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from memviz.addressing import COSINE_EPS
+from memviz.dnc.addressing import ALLOCATION_EPS, SORT_RESOLUTION
+from memviz.dnc.model import TRACE_SHAPES, DNCConfig, Fixed, trace_shapes
+
+_COPIES: weakref.WeakKeyDictionary[Any, tuple[tuple, FastDNC]] = weakref.WeakKeyDictionary()
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) as (1 + tanh(x / 2)) / 2: no overflow."""
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
+
+
+def oneplus(x: np.ndarray) -> np.ndarray:
+    """1 + log(1 + e^x) (Methods, "Interface parameters")."""
+    return 1.0 + np.logaddexp(0.0, x)
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Max-shifted softmax over the last axis."""
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# --------------------------------------------------------------------------- addressing (Methods)
+
+
+def content_weighting(memory: np.ndarray, keys: np.ndarray, strengths: np.ndarray) -> np.ndarray:
+    """softmax_i(beta cos(k, M_i)) for keys ``[H, W]`` and strengths ``[H]``: ``[H, N]``."""
+    row_norms = np.sqrt(np.einsum("nw,nw->n", memory, memory))
+    key_norms = np.sqrt(np.einsum("hw,hw->h", keys, keys))
+    similarity = (keys @ memory.T) / (key_norms[:, None] * row_norms[None, :] + COSINE_EPS)
+    return softmax(strengths[:, None] * similarity)
+
+
+def retention(free_gates: np.ndarray, read_weights_prev: np.ndarray) -> np.ndarray:
+    """psi = prod_i (1 - f^i w^{r,i}_{t-1})."""
+    return np.prod(1.0 - free_gates[:, None] * read_weights_prev, axis=0)
+
+
+def usage(usage_prev: np.ndarray, write_weights_prev: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """u_t = (u + w - u o w) o psi."""
+    return (usage_prev + write_weights_prev - usage_prev * write_weights_prev) * psi
+
+
+def allocation(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """a[phi_j] = (1 - u[phi_j]) prod_{i<j} u[phi_i] with u clamped; returns (a, phi)."""
+    clamped = np.float32(ALLOCATION_EPS) + np.float32(1.0 - ALLOCATION_EPS) * u
+    phi = np.argsort(np.round(clamped * np.float32(SORT_RESOLUTION)), kind="stable")
+    s = clamped[phi]
+    exclusive = np.cumprod(np.concatenate([np.ones(1, dtype=s.dtype), s[:-1]]))
+    a = np.empty_like(s)
+    a[phi] = (1.0 - s) * exclusive
+    return a, phi
+
+
+def link(link_prev: np.ndarray, precedence_prev: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """L[i, j] = (1 - w[i] - w[j]) L_prev[i, j] + w[i] p_prev[j], zero diagonal."""
+    new = (1.0 - w[:, None] - w[None, :]) * link_prev + w[:, None] * precedence_prev[None, :]
+    np.fill_diagonal(new, 0.0)
+    return new
+
+
+def lstm_cell(gates: np.ndarray, c_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The controller's LSTM update from its gate pre-activations in torch's order i, f, g, o; returns (h, c)."""
+    size = c_prev.shape[-1]
+    squashed = sigmoid(gates)
+    c = squashed[size : 2 * size] * c_prev + squashed[:size] * np.tanh(gates[2 * size : 3 * size])
+    return squashed[3 * size :] * np.tanh(c), c
+
+
+# --------------------------------------------------------------------------- the step
+
+
+class DNCState(NamedTuple):
+    """What one step hands to the next (one episode, float32, read-only)."""
+
+    memory: np.ndarray  # [N, W]
+    usage: np.ndarray  # [N]
+    link: np.ndarray  # [N, N]
+    precedence: np.ndarray  # [N]
+    read_weights: np.ndarray  # [R, N]
+    write_weights: np.ndarray  # [N]
+    reads: np.ndarray  # [R, W]
+    h: np.ndarray
+    c: np.ndarray
+
+
+class FastDNC:
+    """A DNC's weights as float32 arrays, and its batch-one step. Get one with :meth:`of`."""
+
+    @classmethod
+    def of(cls, model: Any) -> FastDNC:
+        """The model's NumPy copy, rebuilt whenever a weight changed (torch's in-place version counters)."""
+        params = list(model.parameters())
+        if any(p.is_inference() for p in params):
+            return cls(model)
+        fingerprint = tuple((p.data_ptr(), p._version) for p in params)
+        cached = _COPIES.get(model)
+        if cached is None or cached[0] != fingerprint:
+            cached = _COPIES[model] = (fingerprint, cls(model))
+        return cached[1]
+
+    def __init__(self, model: Any) -> None:
+        c: DNCConfig = model.config
+        self.config = c
+        p = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
+        self.w_controller = np.concatenate([p["controller.weight_ih"], p["controller.weight_hh"]], axis=1).T.copy()
+        self.b_controller = p["controller.bias_ih"] + p["controller.bias_hh"]
+        self.w_interface, self.b_interface = p["interface.weight"].T.copy(), p["interface.bias"]
+        self.w_output, self.b_output = p["output.weight"].T.copy(), p["output.bias"]
+        n, r, w = c.memory_n, c.read_heads, c.memory_w
+        f32 = np.float32
+        self.start = _read_only(
+            DNCState(
+                memory=np.full((n, w), c.memory_init, dtype=f32),
+                usage=np.zeros(n, dtype=f32),
+                link=np.zeros((n, n), dtype=f32),
+                precedence=np.zeros(n, dtype=f32),
+                read_weights=np.full((r, n), c.weight_init, dtype=f32),
+                write_weights=np.full(n, c.weight_init, dtype=f32),
+                reads=np.zeros((r, w), dtype=f32),
+                h=np.zeros(c.controller_size, dtype=f32),
+                c=np.zeros(c.controller_size, dtype=f32),
+            )
+        )
+        self.shapes = trace_shapes(c)
+
+    def interface(self, h: np.ndarray, fixed: Fixed) -> dict[str, np.ndarray]:
+        """The activated interface vector (Methods, "Interface parameters"), overrides applied."""
+        c = self.config
+        r, w = c.read_heads, c.memory_w
+        raw = h @ self.w_interface + self.b_interface
+        sizes = [r * w, r, w, 1, w, w, r, 1, 1, 3 * r]
+        keys, strengths, wkey, wstrength, erase, vector, free, alloc, wgate, modes = np.split(
+            raw, np.cumsum(sizes)[:-1]
+        )
+        p = {
+            "read_keys": keys.reshape(r, w),
+            "read_strengths": oneplus(strengths),
+            "write_key": wkey,
+            "write_strength": oneplus(wstrength[0]),
+            "erase": sigmoid(erase),
+            "write_vector": vector,
+            "free_gates": sigmoid(free),
+            "allocation_gate": sigmoid(alloc[0]),
+            "write_gate": sigmoid(wgate[0]),
+            "read_modes": softmax(modes.reshape(r, 3)),
+        }
+        for (kind, index), values in fixed.items():
+            for name, value in values.items():
+                if kind == "write":
+                    target = name if name in ("allocation_gate", "write_gate") else "write_strength"
+                    p[target] = np.float32(value)
+                else:
+                    target = {"free_gate": "free_gates", "modes": "read_modes"}.get(name, "read_strengths")
+                    p[target] = p[target].copy()
+                    p[target][index] = np.asarray(value, dtype=np.float32)
+        return p
+
+    def step(self, x_t: np.ndarray, s: DNCState, fixed: Fixed, out: dict[str, np.ndarray], t: int) -> DNCState:
+        """One time step in the order of :mod:`memviz.dnc.model`; writes every intermediate into ``out[..][t]``."""
+        gates = np.concatenate([x_t, s.reads.ravel(), s.h]) @ self.w_controller + self.b_controller
+        h, cell = lstm_cell(gates, s.c)
+        p = self.interface(h, fixed)
+        psi = retention(p["free_gates"], s.read_weights)
+        u = usage(s.usage, s.write_weights, psi)
+        alloc, phi = allocation(u)
+        c_w = content_weighting(s.memory, p["write_key"][None], np.atleast_1d(p["write_strength"]))[0]
+        g_a, g_w = p["allocation_gate"], p["write_gate"]
+        w_w = g_w * (g_a * alloc + (1.0 - g_a) * c_w)
+        memory = s.memory * (1.0 - w_w[:, None] * p["erase"][None]) + w_w[:, None] * p["write_vector"][None]
+        lk = link(s.link, s.precedence, w_w)
+        prec = (1.0 - w_w.sum()) * s.precedence + w_w
+        fwd = s.read_weights @ lk.T
+        bwd = s.read_weights @ lk
+        c_r = content_weighting(memory, p["read_keys"], p["read_strengths"])
+        modes = p["read_modes"]
+        w_r = modes[:, 0:1] * bwd + modes[:, 1:2] * c_r + modes[:, 2:3] * fwd
+        reads = w_r @ memory
+        logits = np.concatenate([h, reads.ravel()]) @ self.w_output + self.b_output
+        record = {
+            "controller_output": h,
+            "usage_before": s.usage,
+            "retention": psi,
+            "usage": u,
+            "free_list": phi,
+            "allocation": alloc,
+            "write_content": c_w,
+            "write_weights": w_w,
+            "memory_before": s.memory,
+            "memory_after": memory,
+            "precedence": prec,
+            "link": lk,
+            "forward": fwd,
+            "backward": bwd,
+            "read_content": c_r,
+            "read_weights": w_r,
+            "read_vectors": reads,
+            "logits": logits,
+        }
+        for name, value in record.items():
+            out[name][t] = value
+        for name in ("write_key", "write_strength", "allocation_gate", "write_gate", "erase", "write_vector"):
+            out[name][t] = p[name]
+        for name in ("free_gates", "read_keys", "read_strengths", "read_modes"):
+            out[name][t] = p[name]
+        for kind, index in fixed:
+            out["overridden"][t, index if kind == "read" else self.config.read_heads] = True
+        f32 = np.float32
+        return DNCState(
+            memory.astype(f32, copy=False),
+            u.astype(f32, copy=False),
+            lk.astype(f32, copy=False),
+            prec.astype(f32, copy=False),
+            w_r.astype(f32, copy=False),
+            w_w.astype(f32, copy=False),
+            reads.astype(f32, copy=False),
+            h.astype(f32, copy=False),
+            cell.astype(f32, copy=False),
+        )
+
+    def empty(self, steps: int) -> dict[str, np.ndarray]:
+        out = {k: np.zeros((steps, *self.shapes[k]), dtype=np.float32) for k in TRACE_SHAPES}
+        out["overridden"] = np.zeros((steps, self.config.read_heads + 1), dtype=bool)
+        return out
+
+    def rollout(
+        self, x: np.ndarray, fixed_at: Callable[[int], Fixed], start: int = 0, state: DNCState | None = None
+    ) -> dict[str, np.ndarray]:
+        """Steps ``start .. T - 1`` of the episode ``x [T, input_width]`` from ``state`` (default: the start)."""
+        state = self.start if state is None else state
+        out = self.empty(x.shape[0] - start)
+        for t in range(start, x.shape[0]):
+            state = self.step(x[t], state, fixed_at(t), out, t - start)
+        return out
+
+    def states(self, x: np.ndarray) -> list[DNCState]:
+        """The state each step of the untouched episode starts from (``states[t]`` goes into step t)."""
+        states, state = [], self.start
+        scratch = self.empty(1)
+        for t in range(x.shape[0]):
+            states.append(state)
+            state = _read_only(self.step(x[t], state, {}, scratch, 0))
+        return states
+
+
+def _read_only(state: DNCState) -> DNCState:
+    """Lock a state's arrays: states are shared (cached per episode) and must never change."""
+    for array in state:
+        array.setflags(write=False)
+    return state
