@@ -353,7 +353,7 @@ def check_input(x: np.ndarray | torch.Tensor, input_width: int, memory_n: int | 
         if data_steps > memory_n:
             warnings.warn(
                 f"{data_steps} input steps carry data but memory has only {memory_n} slots: "
-                "allocation will overwrite slots that are still in use",
+                "allocation will overwrite slots that are still in use unless the model frees slots it has read",
                 stacklevel=3,
             )
     return a
