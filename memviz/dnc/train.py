@@ -83,6 +83,7 @@ RECIPES: dict[str, Recipe] = {
         description="DNC (LSTM controller 64, memory 16 x 16, 1 read head) on multi-copy: 3 sequences of 1-8 "
         "6-bit vectors through 16 slots (from length 6 on they cannot all be held at once)",
         curriculum_start=2,
+        minutes=40.0,
     ),
 }
 
