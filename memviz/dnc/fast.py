@@ -11,6 +11,7 @@ same work in a fraction of the time. tests/test_dnc_model.py keeps the two equal
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -20,6 +21,19 @@ import numpy as np
 from memviz.addressing import COSINE_EPS
 from memviz.dnc.addressing import ALLOCATION_EPS, SORT_RESOLUTION
 from memviz.dnc.model import TRACE_SHAPES, DNCConfig, Fixed, trace_shapes
+
+INTERFACE_FIELDS = (
+    "write_key",
+    "write_strength",
+    "allocation_gate",
+    "write_gate",
+    "erase",
+    "write_vector",
+    "free_gates",
+    "read_keys",
+    "read_strengths",
+    "read_modes",
+)
 
 _COPIES: weakref.WeakKeyDictionary[Any, tuple[tuple, FastDNC]] = weakref.WeakKeyDictionary()
 
@@ -48,9 +62,9 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 def content_weighting(memory: np.ndarray, keys: np.ndarray, strengths: np.ndarray) -> np.ndarray:
     """softmax_i(beta cos(k, M_i)) for keys ``[H, W]`` and strengths ``[H]``: ``[H, N]``."""
-    row_norms = np.sqrt(np.einsum("nw,nw->n", memory, memory))
-    key_norms = np.sqrt(np.einsum("hw,hw->h", keys, keys))
-    similarity = (keys @ memory.T) / (key_norms[:, None] * row_norms[None, :] + COSINE_EPS)
+    row_norms = np.sqrt((memory * memory).sum(axis=1))
+    key_norms = np.sqrt((keys * keys).sum(axis=1))
+    similarity = (keys @ memory.T) / (key_norms[:, None] * row_norms + COSINE_EPS)
     return softmax(strengths[:, None] * similarity)
 
 
@@ -67,9 +81,14 @@ def usage(usage_prev: np.ndarray, write_weights_prev: np.ndarray, psi: np.ndarra
 def allocation(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """a[phi_j] = (1 - u[phi_j]) prod_{i<j} u[phi_i] with u clamped; returns (a, phi)."""
     clamped = np.float32(ALLOCATION_EPS) + np.float32(1.0 - ALLOCATION_EPS) * u
-    phi = np.argsort(np.round(clamped * np.float32(SORT_RESOLUTION)), kind="stable")
+    n = u.shape[0]
+    # rounded usage, then slot index: unique integer keys, so any sort gives the stable order
+    keys = np.round(clamped * np.float32(SORT_RESOLUTION)).astype(np.int64) * n + np.arange(n)
+    phi = np.argsort(keys)
     s = clamped[phi]
-    exclusive = np.cumprod(np.concatenate([np.ones(1, dtype=s.dtype), s[:-1]]))
+    exclusive = np.empty_like(s)
+    exclusive[0] = 1.0
+    np.cumprod(s[:-1], out=exclusive[1:])
     a = np.empty_like(s)
     a[phi] = (1.0 - s) * exclusive
     return a, phi
@@ -77,8 +96,9 @@ def allocation(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def link(link_prev: np.ndarray, precedence_prev: np.ndarray, w: np.ndarray) -> np.ndarray:
     """L[i, j] = (1 - w[i] - w[j]) L_prev[i, j] + w[i] p_prev[j], zero diagonal."""
-    new = (1.0 - w[:, None] - w[None, :]) * link_prev + w[:, None] * precedence_prev[None, :]
-    np.fill_diagonal(new, 0.0)
+    w_col = w[:, None]
+    new = (1.0 - w_col - w) * link_prev + w_col * precedence_prev
+    new.flat[:: new.shape[0] + 1] = 0.0
     return new
 
 
@@ -146,27 +166,27 @@ class FastDNC:
             )
         )
         self.shapes = trace_shapes(c)
+        bounds = np.cumsum([0, r * w, r, w, 1, w, w, r, 1, 1, 3 * r]).tolist()
+        self.parts = list(itertools.pairwise(bounds))  # the interface vector's parts, in split_interface order
 
     def interface(self, h: np.ndarray, fixed: Fixed) -> dict[str, np.ndarray]:
         """The activated interface vector (Methods, "Interface parameters"), overrides applied."""
         c = self.config
         r, w = c.read_heads, c.memory_w
         raw = h @ self.w_interface + self.b_interface
-        sizes = [r * w, r, w, 1, w, w, r, 1, 1, 3 * r]
-        keys, strengths, wkey, wstrength, erase, vector, free, alloc, wgate, modes = np.split(
-            raw, np.cumsum(sizes)[:-1]
-        )
+        squashed, plus = sigmoid(raw), oneplus(raw)  # one call each over the whole vector; the parts pick theirs
+        keys, strengths, wkey, wstrength, erase, vector, free, alloc, wgate, modes = self.parts
         p = {
-            "read_keys": keys.reshape(r, w),
-            "read_strengths": oneplus(strengths),
-            "write_key": wkey,
-            "write_strength": oneplus(wstrength[0]),
-            "erase": sigmoid(erase),
-            "write_vector": vector,
-            "free_gates": sigmoid(free),
-            "allocation_gate": sigmoid(alloc[0]),
-            "write_gate": sigmoid(wgate[0]),
-            "read_modes": softmax(modes.reshape(r, 3)),
+            "read_keys": raw[keys[0] : keys[1]].reshape(r, w),
+            "read_strengths": plus[strengths[0] : strengths[1]],
+            "write_key": raw[wkey[0] : wkey[1]],
+            "write_strength": plus[wstrength[0]],
+            "erase": squashed[erase[0] : erase[1]],
+            "write_vector": raw[vector[0] : vector[1]],
+            "free_gates": squashed[free[0] : free[1]],
+            "allocation_gate": squashed[alloc[0]],
+            "write_gate": squashed[wgate[0]],
+            "read_modes": softmax(raw[modes[0] : modes[1]].reshape(r, 3)),
         }
         for (kind, index), values in fixed.items():
             for name, value in values.items():
@@ -187,10 +207,11 @@ class FastDNC:
         psi = retention(p["free_gates"], s.read_weights)
         u = usage(s.usage, s.write_weights, psi)
         alloc, phi = allocation(u)
-        c_w = content_weighting(s.memory, p["write_key"][None], np.atleast_1d(p["write_strength"]))[0]
+        c_w = content_weighting(s.memory, p["write_key"][None], np.reshape(p["write_strength"], 1))[0]
         g_a, g_w = p["allocation_gate"], p["write_gate"]
         w_w = g_w * (g_a * alloc + (1.0 - g_a) * c_w)
-        memory = s.memory * (1.0 - w_w[:, None] * p["erase"][None]) + w_w[:, None] * p["write_vector"][None]
+        w_col = w_w[:, None]
+        memory = s.memory * (1.0 - w_col * p["erase"]) + w_col * p["write_vector"]
         lk = link(s.link, s.precedence, w_w)
         prec = (1.0 - w_w.sum()) * s.precedence + w_w
         fwd = s.read_weights @ lk.T
@@ -200,46 +221,28 @@ class FastDNC:
         w_r = modes[:, 0:1] * bwd + modes[:, 1:2] * c_r + modes[:, 2:3] * fwd
         reads = w_r @ memory
         logits = np.concatenate([h, reads.ravel()]) @ self.w_output + self.b_output
-        record = {
-            "controller_output": h,
-            "usage_before": s.usage,
-            "retention": psi,
-            "usage": u,
-            "free_list": phi,
-            "allocation": alloc,
-            "write_content": c_w,
-            "write_weights": w_w,
-            "memory_before": s.memory,
-            "memory_after": memory,
-            "precedence": prec,
-            "link": lk,
-            "forward": fwd,
-            "backward": bwd,
-            "read_content": c_r,
-            "read_weights": w_r,
-            "read_vectors": reads,
-            "logits": logits,
-        }
-        for name, value in record.items():
-            out[name][t] = value
-        for name in ("write_key", "write_strength", "allocation_gate", "write_gate", "erase", "write_vector"):
-            out[name][t] = p[name]
-        for name in ("free_gates", "read_keys", "read_strengths", "read_modes"):
+        # usage_before and memory_before are filled in by rollout (the previous step's usage and memory)
+        out["controller_output"][t] = h
+        out["retention"][t] = psi
+        out["usage"][t] = u
+        out["free_list"][t] = phi
+        out["allocation"][t] = alloc
+        out["write_content"][t] = c_w
+        out["write_weights"][t] = w_w
+        out["memory_after"][t] = memory
+        out["precedence"][t] = prec
+        out["link"][t] = lk
+        out["forward"][t] = fwd
+        out["backward"][t] = bwd
+        out["read_content"][t] = c_r
+        out["read_weights"][t] = w_r
+        out["read_vectors"][t] = reads
+        out["logits"][t] = logits
+        for name in INTERFACE_FIELDS:
             out[name][t] = p[name]
         for kind, index in fixed:
             out["overridden"][t, index if kind == "read" else self.config.read_heads] = True
-        f32 = np.float32
-        return DNCState(
-            memory.astype(f32, copy=False),
-            u.astype(f32, copy=False),
-            lk.astype(f32, copy=False),
-            prec.astype(f32, copy=False),
-            w_r.astype(f32, copy=False),
-            w_w.astype(f32, copy=False),
-            reads.astype(f32, copy=False),
-            h.astype(f32, copy=False),
-            cell.astype(f32, copy=False),
-        )
+        return DNCState(memory, u, lk, prec, w_r, w_w, reads, h, cell)
 
     def empty(self, steps: int) -> dict[str, np.ndarray]:
         out = {k: np.zeros((steps, *self.shapes[k]), dtype=np.float32) for k in TRACE_SHAPES}
@@ -252,8 +255,10 @@ class FastDNC:
         """Steps ``start .. T - 1`` of the episode ``x [T, input_width]`` from ``state`` (default: the start)."""
         state = self.start if state is None else state
         out = self.empty(x.shape[0] - start)
+        out["usage_before"][0], out["memory_before"][0] = state.usage, state.memory
         for t in range(start, x.shape[0]):
             state = self.step(x[t], state, fixed_at(t), out, t - start)
+        out["usage_before"][1:], out["memory_before"][1:] = out["usage"][:-1], out["memory_after"][:-1]
         return out
 
     def states(self, x: np.ndarray) -> list[DNCState]:
