@@ -82,8 +82,9 @@ RECIPES: dict[str, Recipe] = {
         config={"input_width": 7, "output_width": 6, "controller_size": 64, "memory_n": 16, "memory_w": 16},
         description="DNC (LSTM controller 64, memory 16 x 16, 1 read head) on multi-copy: 3 sequences of 1-8 "
         "6-bit vectors through 16 slots (from length 6 on they cannot all be held at once)",
-        curriculum_start=2,
-        minutes=40.0,
+        batch=32,
+        curriculum_start=3,
+        minutes=45.0,
     ),
 }
 
@@ -310,7 +311,12 @@ def write_curve(path: Path, curve: list[dict[str, Any]]) -> None:
 
 
 def reproduce_command(name: str, recipe: Recipe, episodes: int) -> str:
-    return f"python -m memviz.train {name} --seed {recipe.seed} --minutes 0 --max-episodes {episodes}"
+    """The command that repeats a run exactly (stopping by episode count, not by the clock)."""
+    return (
+        f"python -m memviz.train {name} --seed {recipe.seed} --minutes 0 --max-episodes {episodes} "
+        f"--batch {recipe.batch} --lr {recipe.lr} --curriculum-start {recipe.curriculum_start} "
+        f"--polish {recipe.polish} --check-every {recipe.check_every} --val-per-size {recipe.val_per_size}"
+    )
 
 
 def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) -> dict[str, Any]:
@@ -374,6 +380,7 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, help="batch size")
     parser.add_argument("--lr", type=float, help="Adam learning rate")
     parser.add_argument("--check-every", type=int, help="episodes between validation checks")
+    parser.add_argument("--curriculum-start", type=int, help="sizes enabled at the start of the curriculum")
     parser.add_argument("--val-per-size", type=int, help="validation episodes per size")
     parser.add_argument("--controller-size", type=int, help="LSTM controller size (a smaller or larger model)")
     parser.add_argument("--memory-n", type=int, help="memory slots")
@@ -399,6 +406,7 @@ def recipe_for(name: str, args: argparse.Namespace) -> Recipe:
         "lr": args.lr,
         "check_every": args.check_every,
         "val_per_size": args.val_per_size,
+        "curriculum_start": args.curriculum_start,
     }
     r = replace(r, **{k: v for k, v in overrides.items() if v is not None})
     config = dict(r.config)
