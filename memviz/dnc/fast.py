@@ -60,11 +60,21 @@ def softmax(x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- addressing (Methods)
 
 
-def content_weighting(memory: np.ndarray, keys: np.ndarray, strengths: np.ndarray) -> np.ndarray:
-    """softmax_i(beta cos(k, M_i)) for keys ``[H, W]`` and strengths ``[H]``: ``[H, N]``."""
-    row_norms = np.sqrt((memory * memory).sum(axis=1))
+def row_norms(memory: np.ndarray) -> np.ndarray:
+    """|M_i| for every slot."""
+    return np.sqrt((memory * memory).sum(axis=1))
+
+
+def content_weighting(
+    memory: np.ndarray, keys: np.ndarray, strengths: np.ndarray, norms: np.ndarray | None = None
+) -> np.ndarray:
+    """softmax_i(beta cos(k, M_i)) for keys ``[H, W]`` and strengths ``[H]``: ``[H, N]``.
+
+    ``norms``: the rows' norms if already known (each step reuses the previous step's).
+    """
+    row_norms_ = row_norms(memory) if norms is None else norms
     key_norms = np.sqrt((keys * keys).sum(axis=1))
-    similarity = (keys @ memory.T) / (key_norms[:, None] * row_norms + COSINE_EPS)
+    similarity = (keys @ memory.T) / (key_norms[:, None] * row_norms_ + COSINE_EPS)
     return softmax(strengths[:, None] * similarity)
 
 
@@ -125,6 +135,7 @@ class DNCState(NamedTuple):
     reads: np.ndarray  # [R, W]
     h: np.ndarray
     c: np.ndarray
+    norms: np.ndarray  # [N], |M_i| of this memory (so the next step's write lookup need not recompute them)
 
 
 class FastDNC:
@@ -163,24 +174,27 @@ class FastDNC:
                 reads=np.zeros((r, w), dtype=f32),
                 h=np.zeros(c.controller_size, dtype=f32),
                 c=np.zeros(c.controller_size, dtype=f32),
+                norms=row_norms(np.full((n, w), c.memory_init, dtype=f32)),
             )
         )
         self.shapes = trace_shapes(c)
         bounds = np.cumsum([0, r * w, r, w, 1, w, w, r, 1, 1, 3 * r]).tolist()
         self.parts = list(itertools.pairwise(bounds))  # the interface vector's parts, in split_interface order
+        self.strength_index = np.array([*range(*self.parts[1]), self.parts[3][0]])
 
     def interface(self, h: np.ndarray, fixed: Fixed) -> dict[str, np.ndarray]:
         """The activated interface vector (Methods, "Interface parameters"), overrides applied."""
         c = self.config
         r, w = c.read_heads, c.memory_w
         raw = h @ self.w_interface + self.b_interface
-        squashed, plus = sigmoid(raw), oneplus(raw)  # one call each over the whole vector; the parts pick theirs
-        keys, strengths, wkey, wstrength, erase, vector, free, alloc, wgate, modes = self.parts
+        squashed = sigmoid(raw)  # one call over the whole vector; the gates pick their parts
+        plus = oneplus(raw[self.strength_index])  # read strengths, then the write strength (logaddexp is slow)
+        keys, _, wkey, _, erase, vector, free, alloc, wgate, modes = self.parts
         p = {
             "read_keys": raw[keys[0] : keys[1]].reshape(r, w),
-            "read_strengths": plus[strengths[0] : strengths[1]],
+            "read_strengths": plus[:r],
             "write_key": raw[wkey[0] : wkey[1]],
-            "write_strength": plus[wstrength[0]],
+            "write_strength": plus[r],
             "erase": squashed[erase[0] : erase[1]],
             "write_vector": raw[vector[0] : vector[1]],
             "free_gates": squashed[free[0] : free[1]],
@@ -207,7 +221,7 @@ class FastDNC:
         psi = retention(p["free_gates"], s.read_weights)
         u = usage(s.usage, s.write_weights, psi)
         alloc, phi = allocation(u)
-        c_w = content_weighting(s.memory, p["write_key"][None], np.reshape(p["write_strength"], 1))[0]
+        c_w = content_weighting(s.memory, p["write_key"][None], np.reshape(p["write_strength"], 1), s.norms)[0]
         g_a, g_w = p["allocation_gate"], p["write_gate"]
         w_w = g_w * (g_a * alloc + (1.0 - g_a) * c_w)
         w_col = w_w[:, None]
@@ -216,11 +230,11 @@ class FastDNC:
         prec = (1.0 - w_w.sum()) * s.precedence + w_w
         fwd = s.read_weights @ lk.T
         bwd = s.read_weights @ lk
-        c_r = content_weighting(memory, p["read_keys"], p["read_strengths"])
+        norms = row_norms(memory)
+        c_r = content_weighting(memory, p["read_keys"], p["read_strengths"], norms)
         modes = p["read_modes"]
         w_r = modes[:, 0:1] * bwd + modes[:, 1:2] * c_r + modes[:, 2:3] * fwd
         reads = w_r @ memory
-        logits = np.concatenate([h, reads.ravel()]) @ self.w_output + self.b_output
         # usage_before and memory_before are filled in by rollout (the previous step's usage and memory)
         out["controller_output"][t] = h
         out["retention"][t] = psi
@@ -237,12 +251,11 @@ class FastDNC:
         out["read_content"][t] = c_r
         out["read_weights"][t] = w_r
         out["read_vectors"][t] = reads
-        out["logits"][t] = logits
         for name in INTERFACE_FIELDS:
             out[name][t] = p[name]
         for kind, index in fixed:
             out["overridden"][t, index if kind == "read" else self.config.read_heads] = True
-        return DNCState(memory, u, lk, prec, w_r, w_w, reads, h, cell)
+        return DNCState(memory, u, lk, prec, w_r, w_w, reads, h, cell, norms)
 
     def empty(self, steps: int) -> dict[str, np.ndarray]:
         out = {k: np.zeros((steps, *self.shapes[k]), dtype=np.float32) for k in TRACE_SHAPES}
@@ -259,6 +272,10 @@ class FastDNC:
         for t in range(start, x.shape[0]):
             state = self.step(x[t], state, fixed_at(t), out, t - start)
         out["usage_before"][1:], out["memory_before"][1:] = out["usage"][:-1], out["memory_after"][:-1]
+        steps = out["read_vectors"].shape[0]
+        # the output layer does not feed back: one matrix product over all steps (9. in model.py's order)
+        features = np.concatenate([out["controller_output"], out["read_vectors"].reshape(steps, -1)], axis=1)
+        out["logits"][:] = features @ self.w_output + self.b_output
         return out
 
     def states(self, x: np.ndarray) -> list[DNCState]:

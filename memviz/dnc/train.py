@@ -36,7 +36,16 @@ import numpy as np
 import torch
 from torch.nn import functional as nnf
 
-from memviz.dnc.model import DNC, PRETRAINED_DIR, DNCConfig, config_dict, flush_denormals, make_task, save_state
+from memviz.dnc.model import (
+    DNC,
+    PRETRAINED_DIR,
+    DNCConfig,
+    config_dict,
+    flush_denormals,
+    load_state,
+    make_task,
+    save_state,
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class Recipe:
     check_every: int = 3200
     val_per_size: int = 32
     seed: int = 1
+    init_from: str | None = None
 
 
 COPY_TASK = {"name": "copy", "bits": 6, "min_length": 1, "max_length": 10}
@@ -160,6 +170,8 @@ def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
     rng = np.random.default_rng(recipe.seed)
     task = make_task(recipe.task)
     model = DNC(DNCConfig(**recipe.config))
+    if recipe.init_from:  # a previous stage (its weights; the shapes do not depend on the number of slots)
+        load_state(model, Path(recipe.init_from), Path(recipe.init_from).stem)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     sizes = task.train_sizes()
@@ -316,6 +328,7 @@ def reproduce_command(name: str, recipe: Recipe, episodes: int) -> str:
         f"python -m memviz.train {name} --seed {recipe.seed} --minutes 0 --max-episodes {episodes} "
         f"--batch {recipe.batch} --lr {recipe.lr} --curriculum-start {recipe.curriculum_start} "
         f"--polish {recipe.polish} --check-every {recipe.check_every} --val-per-size {recipe.val_per_size}"
+        + (f" --init-from {recipe.init_from}" if recipe.init_from else "")
     )
 
 
@@ -329,6 +342,9 @@ def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) ->
     )
     recipe_dict["loss"] = "per-bit binary cross-entropy on the scored steps"
     recipe_dict["command"] = reproduce_command(name, recipe, result.episodes)
+    extra: dict[str, Any] = {}
+    if recipe.init_from:
+        extra["previous_stage"] = previous_stage(Path(recipe.init_from))
     return {
         "name": name,
         "family": "dnc",
@@ -353,8 +369,18 @@ def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) ->
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         },
         "metrics": {},
-        "extra": {},
+        "extra": extra,
     }
+
+
+def previous_stage(weights: Path) -> dict[str, Any]:
+    """What a warm start began from: the name, recipe and training record of that model's card."""
+    card_file = weights.parent / f"{weights.stem}.json"
+    if not card_file.is_file():
+        return {"weights": str(weights), "card": "missing"}
+    card = json.loads(card_file.read_text())
+    training = {k: card.get("training", {}).get(k) for k in ("wall_time_s", "episodes", "batches")}
+    return {"weights": str(weights), "name": card.get("name"), "recipe": card.get("recipe"), "training": training}
 
 
 def save_run(name: str, recipe: Recipe, result: TrainResult, out_dir: Path) -> Path:
@@ -381,6 +407,7 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, help="Adam learning rate")
     parser.add_argument("--check-every", type=int, help="episodes between validation checks")
     parser.add_argument("--curriculum-start", type=int, help="sizes enabled at the start of the curriculum")
+    parser.add_argument("--init-from", help="start from these weights (a .safetensors with its card beside it)")
     parser.add_argument("--val-per-size", type=int, help="validation episodes per size")
     parser.add_argument("--controller-size", type=int, help="LSTM controller size (a smaller or larger model)")
     parser.add_argument("--memory-n", type=int, help="memory slots")
@@ -407,6 +434,7 @@ def recipe_for(name: str, args: argparse.Namespace) -> Recipe:
         "check_every": args.check_every,
         "val_per_size": args.val_per_size,
         "curriculum_start": args.curriculum_start,
+        "init_from": args.init_from,
     }
     r = replace(r, **{k: v for k, v in overrides.items() if v is not None})
     config = dict(r.config)
