@@ -65,6 +65,13 @@ def test_cli_writes_a_loadable_model_and_card(tmp_path, monkeypatch) -> None:
     # evaluate again without writing: same table (fresh episodes are seeded)
     assert dnc_evaluate.main("dnc-tiny", ["--dir", str(tmp_path), "--episodes", "5", "--no-write"]) == 0
     assert json.loads((tmp_path / "dnc-tiny.json").read_text())["metrics"] == metrics
+    # a warm start from it records where it began
+    stage2 = tmp_path / "stage2"
+    argv = ["--out", str(stage2), "--max-episodes", "160", "--quiet", "--no-eval", "--curriculum-start", "3"]
+    assert dnc_train.main("dnc-tiny", [*argv, "--init-from", str(tmp_path / "dnc-tiny.safetensors")]) == 0
+    card2 = json.loads((stage2 / "dnc-tiny.json").read_text())
+    assert card2["extra"]["previous_stage"]["training"]["episodes"] == 320
+    assert "--init-from" in card2["recipe"]["command"]
 
 
 def test_multi_copy_reuse_metrics_run_on_a_tiny_model() -> None:
