@@ -1,0 +1,295 @@
+"""The DNC's inference step in NumPy, batch one: what :meth:`memviz.dnc.model.DNC.run` traces.
+
+Same equations and step order as :meth:`memviz.dnc.model.DNC.step` (Graves et
+al. 2016, Nature 538:471, Methods; see that module's docstring), on float32
+arrays for one episode. Why a second implementation: at batch one torch spends
+microseconds dispatching each of the step's ~80 tiny operations, and a traced
+episode (and every intervention re-run) is a loop of such steps; NumPy does the
+same work in a fraction of the time. tests/test_dnc_model.py keeps the two equal
+(within 2e-5 on every trace field, with and without overrides).
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from memviz.addressing import COSINE_EPS
+from memviz.dnc.addressing import ALLOCATION_EPS, SORT_RESOLUTION
+from memviz.dnc.model import TRACE_SHAPES, DNCConfig, Fixed, trace_shapes
+
+INTERFACE_FIELDS = (
+    "write_key",
+    "write_strength",
+    "allocation_gate",
+    "write_gate",
+    "erase",
+    "write_vector",
+    "free_gates",
+    "read_keys",
+    "read_strengths",
+    "read_modes",
+)
+
+_COPIES: weakref.WeakKeyDictionary[Any, tuple[tuple, FastDNC]] = weakref.WeakKeyDictionary()
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) as (1 + tanh(x / 2)) / 2: no overflow."""
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
+
+
+def oneplus(x: np.ndarray) -> np.ndarray:
+    """1 + log(1 + e^x) (Methods, "Interface parameters")."""
+    return 1.0 + np.logaddexp(0.0, x)
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Max-shifted softmax over the last axis."""
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# --------------------------------------------------------------------------- addressing (Methods)
+
+
+def row_norms(memory: np.ndarray) -> np.ndarray:
+    """|M_i| for every slot."""
+    return np.sqrt((memory * memory).sum(axis=1))
+
+
+def content_weighting(
+    memory: np.ndarray, keys: np.ndarray, strengths: np.ndarray, norms: np.ndarray | None = None
+) -> np.ndarray:
+    """softmax_i(beta cos(k, M_i)) for keys ``[H, W]`` and strengths ``[H]``: ``[H, N]``.
+
+    ``norms``: the rows' norms if already known (each step reuses the previous step's).
+    """
+    row_norms_ = row_norms(memory) if norms is None else norms
+    key_norms = np.sqrt((keys * keys).sum(axis=1))
+    similarity = (keys @ memory.T) / (key_norms[:, None] * row_norms_ + COSINE_EPS)
+    return softmax(strengths[:, None] * similarity)
+
+
+def retention(free_gates: np.ndarray, read_weights_prev: np.ndarray) -> np.ndarray:
+    """psi = prod_i (1 - f^i w^{r,i}_{t-1})."""
+    return np.prod(1.0 - free_gates[:, None] * read_weights_prev, axis=0)
+
+
+def usage(usage_prev: np.ndarray, write_weights_prev: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """u_t = (u + w - u o w) o psi."""
+    return (usage_prev + write_weights_prev - usage_prev * write_weights_prev) * psi
+
+
+def allocation(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """a[phi_j] = (1 - u[phi_j]) prod_{i<j} u[phi_i] with u clamped; returns (a, phi)."""
+    clamped = np.float32(ALLOCATION_EPS) + np.float32(1.0 - ALLOCATION_EPS) * u
+    n = u.shape[0]
+    # rounded usage, then slot index: unique integer keys, so any sort gives the stable order
+    keys = np.round(clamped * np.float32(SORT_RESOLUTION)).astype(np.int64) * n + np.arange(n)
+    phi = np.argsort(keys)
+    s = clamped[phi]
+    exclusive = np.empty_like(s)
+    exclusive[0] = 1.0
+    np.cumprod(s[:-1], out=exclusive[1:])
+    a = np.empty_like(s)
+    a[phi] = (1.0 - s) * exclusive
+    return a, phi
+
+
+def link(link_prev: np.ndarray, precedence_prev: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """L[i, j] = (1 - w[i] - w[j]) L_prev[i, j] + w[i] p_prev[j], zero diagonal."""
+    w_col = w[:, None]
+    new = (1.0 - w_col - w) * link_prev + w_col * precedence_prev
+    new.flat[:: new.shape[0] + 1] = 0.0
+    return new
+
+
+def lstm_cell(gates: np.ndarray, c_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The controller's LSTM update from its gate pre-activations in torch's order i, f, g, o; returns (h, c)."""
+    size = c_prev.shape[-1]
+    squashed = sigmoid(gates)
+    c = squashed[size : 2 * size] * c_prev + squashed[:size] * np.tanh(gates[2 * size : 3 * size])
+    return squashed[3 * size :] * np.tanh(c), c
+
+
+# --------------------------------------------------------------------------- the step
+
+
+class DNCState(NamedTuple):
+    """What one step hands to the next (one episode, float32, read-only)."""
+
+    memory: np.ndarray  # [N, W]
+    usage: np.ndarray  # [N]
+    link: np.ndarray  # [N, N]
+    precedence: np.ndarray  # [N]
+    read_weights: np.ndarray  # [R, N]
+    write_weights: np.ndarray  # [N]
+    reads: np.ndarray  # [R, W]
+    h: np.ndarray
+    c: np.ndarray
+    norms: np.ndarray  # [N], |M_i| of this memory (so the next step's write lookup need not recompute them)
+
+
+class FastDNC:
+    """A DNC's weights as float32 arrays, and its batch-one step. Get one with :meth:`of`."""
+
+    @classmethod
+    def of(cls, model: Any) -> FastDNC:
+        """The model's NumPy copy, rebuilt whenever a weight changed (torch's in-place version counters)."""
+        params = list(model.parameters())
+        if any(p.is_inference() for p in params):
+            return cls(model)
+        fingerprint = tuple((p.data_ptr(), p._version) for p in params)
+        cached = _COPIES.get(model)
+        if cached is None or cached[0] != fingerprint:
+            cached = _COPIES[model] = (fingerprint, cls(model))
+        return cached[1]
+
+    def __init__(self, model: Any) -> None:
+        c: DNCConfig = model.config
+        self.config = c
+        p = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
+        self.w_controller = np.concatenate([p["controller.weight_ih"], p["controller.weight_hh"]], axis=1).T.copy()
+        self.b_controller = p["controller.bias_ih"] + p["controller.bias_hh"]
+        self.w_interface, self.b_interface = p["interface.weight"].T.copy(), p["interface.bias"]
+        self.w_output, self.b_output = p["output.weight"].T.copy(), p["output.bias"]
+        n, r, w = c.memory_n, c.read_heads, c.memory_w
+        f32 = np.float32
+        self.start = _read_only(
+            DNCState(
+                memory=np.full((n, w), c.memory_init, dtype=f32),
+                usage=np.zeros(n, dtype=f32),
+                link=np.zeros((n, n), dtype=f32),
+                precedence=np.zeros(n, dtype=f32),
+                read_weights=np.full((r, n), c.weight_init, dtype=f32),
+                write_weights=np.full(n, c.weight_init, dtype=f32),
+                reads=np.zeros((r, w), dtype=f32),
+                h=np.zeros(c.controller_size, dtype=f32),
+                c=np.zeros(c.controller_size, dtype=f32),
+                norms=row_norms(np.full((n, w), c.memory_init, dtype=f32)),
+            )
+        )
+        self.shapes = trace_shapes(c)
+        bounds = np.cumsum([0, r * w, r, w, 1, w, w, r, 1, 1, 3 * r]).tolist()
+        self.parts = list(itertools.pairwise(bounds))  # the interface vector's parts, in split_interface order
+        self.strength_index = np.array([*range(*self.parts[1]), self.parts[3][0]])
+
+    def interface(self, h: np.ndarray, fixed: Fixed) -> dict[str, np.ndarray]:
+        """The activated interface vector (Methods, "Interface parameters"), overrides applied."""
+        c = self.config
+        r, w = c.read_heads, c.memory_w
+        raw = h @ self.w_interface + self.b_interface
+        squashed = sigmoid(raw)  # one call over the whole vector; the gates pick their parts
+        plus = oneplus(raw[self.strength_index])  # read strengths, then the write strength (logaddexp is slow)
+        keys, _, wkey, _, erase, vector, free, alloc, wgate, modes = self.parts
+        p = {
+            "read_keys": raw[keys[0] : keys[1]].reshape(r, w),
+            "read_strengths": plus[:r],
+            "write_key": raw[wkey[0] : wkey[1]],
+            "write_strength": plus[r],
+            "erase": squashed[erase[0] : erase[1]],
+            "write_vector": raw[vector[0] : vector[1]],
+            "free_gates": squashed[free[0] : free[1]],
+            "allocation_gate": squashed[alloc[0]],
+            "write_gate": squashed[wgate[0]],
+            "read_modes": softmax(raw[modes[0] : modes[1]].reshape(r, 3)),
+        }
+        for (kind, index), values in fixed.items():
+            for name, value in values.items():
+                if kind == "write":
+                    target = name if name in ("allocation_gate", "write_gate") else "write_strength"
+                    p[target] = np.float32(value)
+                else:
+                    target = {"free_gate": "free_gates", "modes": "read_modes"}.get(name, "read_strengths")
+                    p[target] = p[target].copy()
+                    p[target][index] = np.asarray(value, dtype=np.float32)
+        return p
+
+    def step(self, x_t: np.ndarray, s: DNCState, fixed: Fixed, out: dict[str, np.ndarray], t: int) -> DNCState:
+        """One time step in the order of :mod:`memviz.dnc.model`; writes every intermediate into ``out[..][t]``."""
+        gates = np.concatenate([x_t, s.reads.ravel(), s.h]) @ self.w_controller + self.b_controller
+        h, cell = lstm_cell(gates, s.c)
+        p = self.interface(h, fixed)
+        psi = retention(p["free_gates"], s.read_weights)
+        u = usage(s.usage, s.write_weights, psi)
+        alloc, phi = allocation(u)
+        c_w = content_weighting(s.memory, p["write_key"][None], np.reshape(p["write_strength"], 1), s.norms)[0]
+        g_a, g_w = p["allocation_gate"], p["write_gate"]
+        w_w = g_w * (g_a * alloc + (1.0 - g_a) * c_w)
+        w_col = w_w[:, None]
+        memory = s.memory * (1.0 - w_col * p["erase"]) + w_col * p["write_vector"]
+        lk = link(s.link, s.precedence, w_w)
+        prec = (1.0 - w_w.sum()) * s.precedence + w_w
+        fwd = s.read_weights @ lk.T
+        bwd = s.read_weights @ lk
+        norms = row_norms(memory)
+        c_r = content_weighting(memory, p["read_keys"], p["read_strengths"], norms)
+        modes = p["read_modes"]
+        w_r = modes[:, 0:1] * bwd + modes[:, 1:2] * c_r + modes[:, 2:3] * fwd
+        reads = w_r @ memory
+        # usage_before and memory_before are filled in by rollout (the previous step's usage and memory)
+        out["controller_output"][t] = h
+        out["retention"][t] = psi
+        out["usage"][t] = u
+        out["free_list"][t] = phi
+        out["allocation"][t] = alloc
+        out["write_content"][t] = c_w
+        out["write_weights"][t] = w_w
+        out["memory_after"][t] = memory
+        out["precedence"][t] = prec
+        out["link"][t] = lk
+        out["forward"][t] = fwd
+        out["backward"][t] = bwd
+        out["read_content"][t] = c_r
+        out["read_weights"][t] = w_r
+        out["read_vectors"][t] = reads
+        for name in INTERFACE_FIELDS:
+            out[name][t] = p[name]
+        for kind, index in fixed:
+            out["overridden"][t, index if kind == "read" else self.config.read_heads] = True
+        return DNCState(memory, u, lk, prec, w_r, w_w, reads, h, cell, norms)
+
+    def empty(self, steps: int) -> dict[str, np.ndarray]:
+        out = {k: np.zeros((steps, *self.shapes[k]), dtype=np.float32) for k in TRACE_SHAPES}
+        out["overridden"] = np.zeros((steps, self.config.read_heads + 1), dtype=bool)
+        return out
+
+    def rollout(
+        self, x: np.ndarray, fixed_at: Callable[[int], Fixed], start: int = 0, state: DNCState | None = None
+    ) -> dict[str, np.ndarray]:
+        """Steps ``start .. T - 1`` of the episode ``x [T, input_width]`` from ``state`` (default: the start)."""
+        state = self.start if state is None else state
+        out = self.empty(x.shape[0] - start)
+        out["usage_before"][0], out["memory_before"][0] = state.usage, state.memory
+        for t in range(start, x.shape[0]):
+            state = self.step(x[t], state, fixed_at(t), out, t - start)
+        out["usage_before"][1:], out["memory_before"][1:] = out["usage"][:-1], out["memory_after"][:-1]
+        steps = out["read_vectors"].shape[0]
+        # the output layer does not feed back: one matrix product over all steps (9. in model.py's order)
+        features = np.concatenate([out["controller_output"], out["read_vectors"].reshape(steps, -1)], axis=1)
+        out["logits"][:] = features @ self.w_output + self.b_output
+        return out
+
+    def states(self, x: np.ndarray) -> list[DNCState]:
+        """The state each step of the untouched episode starts from (``states[t]`` goes into step t)."""
+        states, state = [], self.start
+        scratch = self.empty(1)
+        for t in range(x.shape[0]):
+            states.append(state)
+            state = _read_only(self.step(x[t], state, {}, scratch, 0))
+        return states
+
+
+def _read_only(state: DNCState) -> DNCState:
+    """Lock a state's arrays: states are shared (cached per episode) and must never change."""
+    for array in state:
+        array.setflags(write=False)
+    return state

@@ -1,0 +1,471 @@
+"""Train a DNC: ``python -m memviz.dnc.train NAME [options]`` (``python -m memviz.train NAME`` dispatches here).
+
+Names (see :data:`RECIPES`): ``dnc-copy``, ``dnc-reverse-copy``, ``dnc-multi-copy``.
+Training is deterministic by seed (one CPU thread, a seeded numpy Generator
+for the data, ``torch.manual_seed`` for the weights), batched (every episode
+of a batch has the same size, so no padding), Adam with gradient-norm clipping
+and a per-bit masked cross-entropy loss.
+
+Curriculum over size: the sizes of the task's training range are ordered
+(copy: lengths 1..max; multi-copy: (count, length) by length); sampling starts
+over the first ``curriculum_start`` of them and one more size is added each
+time the training bit errors per sequence since the last check fall below
+``curriculum_bits``. The best checkpoint (validation bits, then loss, over the
+whole training range) is kept once every size is enabled.
+
+Writes into ``--out`` (default ``pretrained/``): ``NAME.safetensors``
+(weights only), ``NAME.json`` (the model card) and ``NAME.curve.csv`` (the
+learning curve), then runs :mod:`memviz.dnc.evaluate` to fill the card's metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as nnf
+
+from memviz.dnc.model import (
+    DNC,
+    PRETRAINED_DIR,
+    DNCConfig,
+    config_dict,
+    flush_denormals,
+    load_state,
+    make_task,
+    save_state,
+)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides a training run; written into the card's ``recipe``."""
+
+    task: dict[str, Any]
+    config: dict[str, Any]
+    description: str = ""
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    lr_after_target: float | None = 3e-4
+    batch: int = 16
+    clip_norm: float = 10.0
+    curriculum_start: int = 3
+    curriculum_bits: float = 0.5
+    max_episodes: int = 2_000_000
+    minutes: float = 20.0
+    polish: int = 300_000
+    target_bits: float = 0.02
+    check_every: int = 3200
+    val_per_size: int = 32
+    seed: int = 1
+    init_from: str | None = None
+
+
+COPY_TASK = {"name": "copy", "bits": 6, "min_length": 1, "max_length": 10}
+REVERSE_TASK = {"name": "reverse_copy", "bits": 6, "min_length": 1, "max_length": 10}
+MULTI_TASK = {"name": "multi_copy", "bits": 6, "min_length": 1, "max_length": 8, "count": 3}
+
+RECIPES: dict[str, Recipe] = {
+    "dnc-copy": Recipe(
+        task=COPY_TASK,
+        config={"input_width": 7, "output_width": 6, "controller_size": 64, "memory_n": 24, "memory_w": 16},
+        description="DNC (LSTM controller 64, memory 24 x 16, 1 read head) on copy, 6 bits, lengths 1-10",
+    ),
+    "dnc-reverse-copy": Recipe(
+        task=REVERSE_TASK,
+        config={"input_width": 7, "output_width": 6, "controller_size": 64, "memory_n": 24, "memory_w": 16},
+        description="DNC (LSTM controller 64, memory 24 x 16, 1 read head) on reverse copy, 6 bits, lengths 1-10",
+    ),
+    "dnc-multi-copy": Recipe(
+        task=MULTI_TASK,
+        config={"input_width": 7, "output_width": 6, "controller_size": 64, "memory_n": 16, "memory_w": 16},
+        description="DNC (LSTM controller 64, memory 16 x 16, 1 read head) on multi-copy: 3 sequences of 1-8 "
+        "6-bit vectors through 16 slots (from length 6 on they cannot all be held at once)",
+        batch=32,
+        curriculum_start=3,
+        minutes=45.0,
+    ),
+}
+
+
+# --------------------------------------------------------------------------- loss and scoring
+
+
+def masked_bce(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy per scored bit, averaged over the scored bits of the batch."""
+    per_step = nnf.binary_cross_entropy_with_logits(logits, y, reduction="none").sum(dim=-1)
+    return (per_step * mask).sum() / (mask.sum() * y.shape[-1]).clamp_min(1.0)
+
+
+def bits_per_sequence(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
+    """Mean bit errors per sequence of a batch (outputs thresholded at 0.5, i.e. logits at 0)."""
+    wrong = ((logits > 0) != (y > 0.5)).sum(dim=-1).float()
+    return float((wrong * mask).sum(dim=-1).mean())
+
+
+def as_tensors(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return torch.from_numpy(batch.x), torch.from_numpy(batch.y), torch.from_numpy(batch.mask)
+
+
+def validate(model: DNC, batches: list[Any]) -> tuple[float, float, float]:
+    """Mean loss, mean bit errors per sequence and the worst size's bit errors over the validation batches."""
+    model.eval()
+    losses, bits = [], []
+    with torch.no_grad():
+        for b in batches:
+            x, y, mask = as_tensors(b)
+            logits = model(x)
+            losses.append(float(masked_bce(logits, y, mask)))
+            bits.append(bits_per_sequence(logits, y, mask))
+    model.train()
+    return float(np.mean(losses)), float(np.mean(bits)), float(np.max(bits))
+
+
+def long_sizes(task: Any) -> list[Any]:
+    """Sizes beyond the training range, up to twice it (logged in training, reported by evaluation)."""
+    if task.name == "multi_copy":
+        return [(2 * task.count, length) for length in range(task.min_length, task.max_length + 1)]
+    return list(range(task.max_length + 1, 2 * task.max_length + 1))
+
+
+# --------------------------------------------------------------------------- training loop
+
+
+@dataclass
+class TrainResult:
+    """What a run did: the model (best checkpoint loaded), its curve and counters."""
+
+    model: DNC
+    curve: list[dict[str, Any]]
+    episodes: int
+    batches: int
+    wall_time_s: float
+    curriculum_done_at: int | None
+    episodes_to_target: int | None
+    best_val_bits: float
+    best_val_loss: float
+    stopped_because: str
+
+
+def train(recipe: Recipe, progress: bool = True, log: Any = print) -> TrainResult:
+    """Train a DNC by ``recipe`` and return it with its learning curve (no files written)."""
+    with flush_denormals():
+        return _train(recipe, progress, log)
+
+
+def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
+    torch.set_num_threads(1)
+    torch.manual_seed(recipe.seed)
+    rng = np.random.default_rng(recipe.seed)
+    task = make_task(recipe.task)
+    model = DNC(DNCConfig(**recipe.config))
+    if recipe.init_from:  # a previous stage (its weights; the shapes do not depend on the number of slots)
+        load_state(model, Path(recipe.init_from), Path(recipe.init_from).stem)
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    sizes = task.train_sizes()
+    val_rng = np.random.default_rng(recipe.seed + 10_000)
+    val = [task.sample(val_rng, recipe.val_per_size, s) for s in sizes]
+    long_val = [task.sample(val_rng, recipe.val_per_size, s) for s in long_sizes(task)[1::3]]
+
+    enabled = min(max(1, recipe.curriculum_start), len(sizes))
+    start = time.perf_counter()
+    episodes = batches = 0
+    next_check = recipe.check_every
+    run_loss = run_bits = 0.0
+    run_n = 0
+    curve: list[dict[str, Any]] = []
+    best = (math.inf, math.inf)
+    best_state = {k: v.clone() for k, v in model.state_dict().items()}
+    curriculum_done_at = None if enabled < len(sizes) else 0
+    to_target: int | None = None
+    stop = ""
+    bar = _progress_bar(recipe.max_episodes, progress)
+    while not stop:
+        size = sizes[int(rng.integers(0, enabled))]
+        x, y, mask = as_tensors(task.sample(rng, recipe.batch, size))
+        logits = model(x)
+        loss = masked_bce(logits, y, mask)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_norm)
+        optimizer.step()
+        episodes += recipe.batch
+        batches += 1
+        run_loss += loss.item()
+        run_bits += bits_per_sequence(logits.detach(), y, mask)
+        run_n += 1
+        if bar is not None:
+            bar.update(recipe.batch)
+            bar.set_postfix(
+                loss=f"{run_loss / run_n:.4f}", bits=f"{run_bits / run_n:.2f}", sizes=enabled, refresh=False
+            )
+        if episodes >= next_check:
+            next_check += recipe.check_every
+            train_loss, train_bits = run_loss / run_n, run_bits / run_n
+            run_loss = run_bits = 0.0
+            run_n = 0
+            val_loss, val_bits, val_worst = validate(model, val)
+            long_bits = validate(model, long_val)[1] if long_val else math.nan
+            elapsed = time.perf_counter() - start
+            curve.append(
+                {
+                    "episodes": episodes,
+                    "seconds": round(elapsed, 1),
+                    "sizes_enabled": enabled,
+                    "train_loss": train_loss,
+                    "train_bits_per_sequence": train_bits,
+                    "val_loss": val_loss,
+                    "val_bits_per_sequence": val_bits,
+                    "val_worst_size_bits": val_worst,
+                    "beyond_range_bits_per_sequence": long_bits,
+                }
+            )
+            log(
+                f"[{elapsed:7.1f}s] {episodes:8d} eps  sizes {enabled}/{len(sizes)}  train loss {train_loss:.4f} "
+                f"bits {train_bits:.3f}  val loss {val_loss:.4f} bits {val_bits:.3f} worst {val_worst:.3f}  "
+                f"beyond {long_bits:.2f}"
+            )
+            if not math.isfinite(val_loss):
+                stop = "loss became NaN"
+                break
+            if enabled < len(sizes) and train_bits < recipe.curriculum_bits:
+                enabled += 1
+                if enabled == len(sizes):
+                    curriculum_done_at = episodes
+                log(f"curriculum: {enabled} sizes now (up to {sizes[enabled - 1]})")
+            elif enabled == len(sizes):
+                if (val_bits, val_loss) < best:
+                    best = (val_bits, val_loss)
+                    best_state = {k: v.clone() for k, v in model.state_dict().items()}
+                if to_target is None and val_bits <= recipe.target_bits:
+                    to_target = episodes
+                    log(f"reached {val_bits:.3f} <= {recipe.target_bits} bits/sequence after {episodes} episodes")
+                    if recipe.lr_after_target:
+                        for group in optimizer.param_groups:
+                            group["lr"] = min(group["lr"], recipe.lr_after_target)
+                if to_target is not None and episodes >= to_target + recipe.polish:
+                    stop = f"target reached, then {recipe.polish} polishing episodes"
+        if episodes >= recipe.max_episodes:
+            stop = stop or f"max_episodes {recipe.max_episodes}"
+        if recipe.minutes and time.perf_counter() - start > recipe.minutes * 60:
+            stop = stop or f"time budget {recipe.minutes} min"
+    if bar is not None:
+        bar.close()
+    if math.isfinite(best[0]):
+        model.load_state_dict(best_state)
+    model.eval()
+    return TrainResult(
+        model=model,
+        curve=curve,
+        episodes=episodes,
+        batches=batches,
+        wall_time_s=round(time.perf_counter() - start, 1),
+        curriculum_done_at=curriculum_done_at,
+        episodes_to_target=to_target,
+        best_val_bits=best[0],
+        best_val_loss=best[1],
+        stopped_because=stop,
+    )
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="ep", mininterval=30.0, dynamic_ncols=False, ncols=110)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def machine_info() -> dict[str, Any]:
+    """Where a run happened (written into the card)."""
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def write_curve(path: Path, curve: list[dict[str, Any]]) -> None:
+    """The learning curve as CSV (one row per validation check)."""
+    if not curve:
+        return
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(curve[0]))
+        writer.writeheader()
+        for row in curve:
+            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+
+
+def reproduce_command(name: str, recipe: Recipe, episodes: int) -> str:
+    """The command that repeats a run exactly (stopping by episode count, not by the clock)."""
+    return (
+        f"python -m memviz.train {name} --seed {recipe.seed} --minutes 0 --max-episodes {episodes} "
+        f"--batch {recipe.batch} --lr {recipe.lr} --curriculum-start {recipe.curriculum_start} "
+        f"--polish {recipe.polish} --check-every {recipe.check_every} --val-per-size {recipe.val_per_size}"
+        + (f" --init-from {recipe.init_from}" if recipe.init_from else "")
+    )
+
+
+def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) -> dict[str, Any]:
+    """The model card (the shared ModelCard keys); ``metrics`` is filled by evaluation."""
+    model = result.model
+    recipe_dict = {k: v for k, v in asdict(recipe).items() if k not in ("task", "config", "description")}
+    recipe_dict["curriculum"] = (
+        f"sizes of the training range in order; start with the first {recipe.curriculum_start}, add one whenever "
+        f"training bit errors per sequence since the last check < {recipe.curriculum_bits}"
+    )
+    recipe_dict["loss"] = "per-bit binary cross-entropy on the scored steps"
+    recipe_dict["command"] = reproduce_command(name, recipe, result.episodes)
+    extra: dict[str, Any] = {}
+    if recipe.init_from:
+        extra["previous_stage"] = previous_stage(Path(recipe.init_from))
+    return {
+        "name": name,
+        "family": "dnc",
+        "description": recipe.description,
+        "task": recipe.task,
+        "config": config_dict(model),
+        "recipe": recipe_dict,
+        "training": {
+            "wall_time_s": result.wall_time_s,
+            "episodes": result.episodes,
+            "batches": result.batches,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "weight_bytes": weights.stat().st_size,
+            "weights_dtype": "float32",
+            "machine": machine_info(),
+            "curriculum_complete_after_episodes": result.curriculum_done_at,
+            "episodes_to_target": result.episodes_to_target,
+            "target_bits_per_sequence": recipe.target_bits,
+            "best_val_bits_per_sequence": result.best_val_bits,
+            "best_val_loss": result.best_val_loss,
+            "stopped_because": result.stopped_because,
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+        "metrics": {},
+        "extra": extra,
+    }
+
+
+def previous_stage(weights: Path) -> dict[str, Any]:
+    """What a warm start began from: the name, recipe and training record of that model's card."""
+    card_file = weights.parent / f"{weights.stem}.json"
+    if not card_file.is_file():
+        return {"weights": str(weights), "card": "missing"}
+    card = json.loads(card_file.read_text())
+    training = {k: card.get("training", {}).get(k) for k in ("wall_time_s", "episodes", "batches")}
+    return {"weights": str(weights), "name": card.get("name"), "recipe": card.get("recipe"), "training": training}
+
+
+def save_run(name: str, recipe: Recipe, result: TrainResult, out_dir: Path) -> Path:
+    """Write NAME.safetensors, NAME.json and NAME.curve.csv into ``out_dir``; return the card's path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights = out_dir / f"{name}.safetensors"
+    save_state(result.model, weights)
+    write_curve(out_dir / f"{name}.curve.csv", result.curve)
+    card_file = out_dir / f"{name}.json"
+    card_file.write_text(json.dumps(build_card(name, recipe, result, weights), indent=2) + "\n")
+    return card_file
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=f"python -m memviz.train {name}", description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, help="random seed (data and initial weights)")
+    parser.add_argument("--minutes", type=float, help="time budget in minutes (0 = none)")
+    parser.add_argument("--max-episodes", type=int, help="stop after this many training episodes")
+    parser.add_argument("--polish", type=int, help="episodes to keep training after reaching the target")
+    parser.add_argument("--batch", type=int, help="batch size")
+    parser.add_argument("--lr", type=float, help="Adam learning rate")
+    parser.add_argument("--check-every", type=int, help="episodes between validation checks")
+    parser.add_argument("--curriculum-start", type=int, help="sizes enabled at the start of the curriculum")
+    parser.add_argument("--init-from", help="start from these weights (a .safetensors with its card beside it)")
+    parser.add_argument("--val-per-size", type=int, help="validation episodes per size")
+    parser.add_argument("--controller-size", type=int, help="LSTM controller size (a smaller or larger model)")
+    parser.add_argument("--memory-n", type=int, help="memory slots")
+    parser.add_argument("--memory-w", type=int, help="memory width")
+    parser.add_argument("--max-length", type=int, help="longest sequence of the training range")
+    parser.add_argument("--out", type=Path, default=PRETRAINED_DIR, help="output folder (default: pretrained/)")
+    parser.add_argument("--no-eval", action="store_true", help="skip the evaluation after training")
+    parser.add_argument("--eval-episodes", type=int, default=500, help="fresh episodes per size in evaluation")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def recipe_for(name: str, args: argparse.Namespace) -> Recipe:
+    if name not in RECIPES:
+        raise SystemExit(f"no DNC training recipe for {name!r}; known: {', '.join(sorted(RECIPES))}")
+    r = RECIPES[name]
+    overrides = {
+        "seed": args.seed,
+        "minutes": args.minutes,
+        "max_episodes": args.max_episodes,
+        "polish": args.polish,
+        "batch": args.batch,
+        "lr": args.lr,
+        "check_every": args.check_every,
+        "val_per_size": args.val_per_size,
+        "curriculum_start": args.curriculum_start,
+        "init_from": args.init_from,
+    }
+    r = replace(r, **{k: v for k, v in overrides.items() if v is not None})
+    config = dict(r.config)
+    for key in ("controller_size", "memory_n", "memory_w"):
+        if getattr(args, key) is not None:
+            config[key] = getattr(args, key)
+    task = dict(r.task)
+    if args.max_length is not None:
+        task["max_length"] = args.max_length
+    return replace(r, config=config, task=task)
+
+
+def main(name: str, argv: list[str]) -> int:
+    """``python -m memviz.train NAME``: train, save, then evaluate into the card."""
+    args = parse_args(name, argv)
+    recipe = recipe_for(name, args)
+    print(f"training {name}: {recipe}", flush=True)
+    result = train(recipe, progress=not args.quiet, log=lambda s: print(s, flush=True))
+    path = save_run(name, recipe, result, args.out)
+    print(f"wrote {path} ({result.episodes} episodes, {result.wall_time_s} s; stopped: {result.stopped_because})")
+    if not args.no_eval:
+        from memviz.dnc.evaluate import main as evaluate_main
+
+        return evaluate_main(name, ["--episodes", str(args.eval_episodes), "--dir", str(args.out)])
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+        print("usage: python -m memviz.dnc.train NAME [options]   (NAME: " + ", ".join(RECIPES) + ")")
+        raise SystemExit(2)
+    raise SystemExit(main(sys.argv[1], sys.argv[2:]))

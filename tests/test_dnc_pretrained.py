@@ -1,0 +1,98 @@
+"""Every shipped DNC loads, matches its card, and scores its card's figures on fresh episodes.
+
+A missing weight or card file fails (never skips), naming the file and the
+command that regenerates it.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from memviz.dnc.evaluate import reuse_metrics, size_label
+from memviz.dnc.model import PRETRAINED_DIR, DNCTrace, load, no_freeing
+
+SHIPPED = ("dnc-copy", "dnc-reverse-copy", "dnc-multi-copy")
+CARD_KEYS = ["name", "family", "description", "task", "config", "recipe", "training", "metrics", "extra"]
+EPISODES = 20
+
+
+def require_files(name: str) -> None:
+    for path in (PRETRAINED_DIR / f"{name}.json", PRETRAINED_DIR / f"{name}.safetensors"):
+        if not path.is_file():
+            pytest.fail(f"{path} is missing: regenerate it with `python -m memviz.train {name}`")
+
+
+@pytest.fixture(scope="module", params=SHIPPED)
+def shipped(request: pytest.FixtureRequest):
+    require_files(request.param)
+    return load(request.param)
+
+
+def test_card_has_the_shared_model_card_keys(shipped) -> None:
+    card = json.loads((PRETRAINED_DIR / f"{shipped.card['name']}.json").read_text())
+    assert list(card) == CARD_KEYS
+    assert card["family"] == "dnc"
+    assert card["task"]["name"] in ("copy", "reverse_copy", "multi_copy")
+    assert card["recipe"]["command"].startswith(f"python -m memviz.train {card['name']}")
+    assert card["metrics"]["command"] == f"python -m memviz.evaluate {card['name']}"
+    assert card["metrics"]["episodes_per_size"] == 500
+    path = PRETRAINED_DIR / f"{card['name']}.safetensors"
+    assert card["training"]["weight_bytes"] == path.stat().st_size
+    assert (PRETRAINED_DIR / f"{card['name']}.curve.csv").is_file()
+
+
+def test_all_dnc_weights_fit_the_budget() -> None:
+    for name in SHIPPED:
+        require_files(name)
+    total = sum((PRETRAINED_DIR / f"{n}.safetensors").stat().st_size for n in SHIPPED)
+    assert total <= 5_000_000
+
+
+def test_scores_its_card_figures_on_fresh_episodes(shipped) -> None:
+    """20 fresh episodes per training size: within a tolerance of the card's 500-episode figures."""
+    task, per_size = shipped.task, shipped.card["metrics"]["per_size"]
+    rng = np.random.default_rng(2024)
+    for size in task.train_sizes():
+        b = task.sample(rng, EPISODES, size)
+        errors = task.score(shipped.predict(b.x), b.y, b.mask)
+        card_row = per_size[size_label(size)]
+        # a card at >= 99.5% perfect allows at most 1 failure in 20 by chance; the mean within half a bit
+        assert (errors == 0).mean() >= card_row["perfect_share"] - 0.1, size
+        assert errors.mean() <= card_row["mean_bit_errors"] + 0.5, size
+
+
+def test_run_gives_a_trace_like_the_ntm(shipped) -> None:
+    task = shipped.task
+    b = task.sample(np.random.default_rng(5), 1, task.train_sizes()[-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # multi-copy holds more vectors than slots on purpose
+        trace = shipped.run(b.x[0])
+        reference = shipped.run_torch(b.x[0])
+    assert isinstance(trace, DNCTrace)
+    assert trace.outputs.shape == (b.x.shape[1], task.output_width)
+    assert trace.outputs.min() >= 0 and trace.outputs.max() <= 1
+    for name in DNCTrace.FIELDS:
+        diff = np.abs(getattr(trace, name).astype(np.float64) - getattr(reference, name)).max()
+        assert diff <= 2e-5, name
+    assert task.score(trace.outputs, b.y[0], b.mask[0]) == 0
+
+
+def test_multi_copy_reuses_memory_and_fails_without_freeing() -> None:
+    require_files("dnc-multi-copy")
+    model = load("dnc-multi-copy")
+    task = model.task
+    card = model.card["metrics"]["reuse"]
+    m = reuse_metrics(model, task, episodes=EPISODES)
+    assert m["reused_slot_share"] >= card["reused_slot_share"] - 0.15
+    assert m["reused_slot_share"] > 0.5
+    assert m["free_gates_zero"]["mean_bit_errors"] > 5 * max(m["plain"]["mean_bit_errors"], 0.2)
+    # and the override really froze usage
+    b = task.sample(np.random.default_rng(1), 1, (task.count, task.max_length))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frozen = model.run(b.x[0], no_freeing(model.config.read_heads))
+    assert np.all(np.diff(frozen.usage, axis=0) >= -1e-6)
