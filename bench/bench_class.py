@@ -265,19 +265,22 @@ async def student(
     ws = await connect(base_url, cookie)
     current = seeds[0]
 
-    async def send(frame: bytes) -> Reply:
-        """One rerun; if the worker is gone, reconnect through the balancer (as the browser does) and send it again."""
+    async def send(frame: bytes, opening: bool = False) -> Reply:
+        """One rerun; if the worker is gone, reconnect through the balancer (as the browser does) and send it again.
+
+        The reconnection itself reopens the page from the URL; an interrupted opening is not sent twice.
+        """
         nonlocal ws
         try:
             return await rerun(ws, frame)
         except websockets.ConnectionClosed:
-            ws, took = await reconnect(base_url, rec, current)
+            ws, took, reopened = await reconnect(base_url, rec, current)
             result.reconnect_s.append(took)
             result.back_at.append(time.monotonic())
-            return await rerun(ws, frame)
+            return reopened if opening else await rerun(ws, frame)
 
     try:
-        reply = await send(open_message(rec, seeds[0]))
+        reply = await send(open_message(rec, seeds[0]), opening=True)
         result.open_s, result.exceptions = reply.seconds, reply.exceptions
         check(result, seeds[0], reply)
         for seed in seeds[1:]:
@@ -302,7 +305,10 @@ def check(result: Result, seed: int, reply: Reply) -> None:
 
 
 async def reconnect(base_url: str, rec: Recording, seed: int, deadline: float = 30.0):
-    """Reconnect through the balancer after the websocket dropped and reopen the view from the URL; (ws, seconds)."""
+    """Reconnect through the balancer after the websocket dropped and reopen the view from the URL.
+
+    Returns the new websocket, the seconds it took and the reopened page's reply.
+    """
     start = time.monotonic()
     delay = 0.2
     while time.monotonic() - start < deadline:
@@ -312,7 +318,7 @@ async def reconnect(base_url: str, rec: Recording, seed: int, deadline: float = 
             reply = await rerun(ws, open_message(rec, seed))
             if reply.seeds_shown != [seed]:
                 raise RuntimeError(f"reopened with seed {seed}, the server showed {reply.seeds_shown}")
-            return ws, time.monotonic() - start
+            return ws, time.monotonic() - start, reply
         except (OSError, TimeoutError, Exception):
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
