@@ -568,7 +568,7 @@ def oversized_query(setup: Setup, rec: Recording) -> tuple[int, int]:
             total += len(data)
             fwd = ForwardMsg()
             fwd.ParseFromString(data)
-            if fwd.WhichOneof("type") == "script_finished":
+            if fwd.WhichOneof("type") == "script_finished" and fwd.script_finished != fwd.FINISHED_EARLY_FOR_RERUN:
                 await ws.close()
                 return total
 
