@@ -182,6 +182,7 @@ class Result:
     exceptions: int = 0
     errors: list[str] = field(default_factory=list)
     reconnect_s: list[float] = field(default_factory=list)
+    back_at: list[float] = field(default_factory=list)  # monotonic time each reconnect had the view back
     worker: str = ""
 
 
@@ -262,19 +263,29 @@ async def student(
     await asyncio.sleep(start_delay)
     cookie, result.worker = await asyncio.to_thread(get_cookies, base_url)
     ws = await connect(base_url, cookie)
+    current = seeds[0]
+
+    async def send(frame: bytes, opening: bool = False) -> Reply:
+        """One rerun; if the worker is gone, reconnect through the balancer (as the browser does) and send it again.
+
+        The reconnection itself reopens the page from the URL; an interrupted opening is not sent twice.
+        """
+        nonlocal ws
+        try:
+            return await rerun(ws, frame)
+        except websockets.ConnectionClosed:
+            ws, took, reopened = await reconnect(base_url, rec, current)
+            result.reconnect_s.append(took)
+            result.back_at.append(time.monotonic())
+            return reopened if opening else await rerun(ws, frame)
+
     try:
-        reply = await rerun(ws, open_message(rec, seeds[0]))
+        reply = await send(open_message(rec, seeds[0]), opening=True)
         result.open_s, result.exceptions = reply.seconds, reply.exceptions
         check(result, seeds[0], reply)
-        current = seeds[0]
         for seed in seeds[1:]:
             await asyncio.sleep(rng.uniform(*think))
-            try:
-                reply = await rerun(ws, move_message(rec, seed))
-            except websockets.ConnectionClosed:
-                ws, took = await reconnect(base_url, rec, current)  # its worker is gone: as the browser does
-                result.reconnect_s.append(took)
-                reply = await rerun(ws, move_message(rec, seed))
+            reply = await send(move_message(rec, seed))
             result.replies.append(reply.seconds)
             result.exceptions += reply.exceptions
             check(result, seed, reply)
@@ -294,7 +305,10 @@ def check(result: Result, seed: int, reply: Reply) -> None:
 
 
 async def reconnect(base_url: str, rec: Recording, seed: int, deadline: float = 30.0):
-    """Reconnect through the balancer after the websocket dropped and reopen the view from the URL; (ws, seconds)."""
+    """Reconnect through the balancer after the websocket dropped and reopen the view from the URL.
+
+    Returns the new websocket, the seconds it took and the reopened page's reply.
+    """
     start = time.monotonic()
     delay = 0.2
     while time.monotonic() - start < deadline:
@@ -304,7 +318,7 @@ async def reconnect(base_url: str, rec: Recording, seed: int, deadline: float = 
             reply = await rerun(ws, open_message(rec, seed))
             if reply.seeds_shown != [seed]:
                 raise RuntimeError(f"reopened with seed {seed}, the server showed {reply.seeds_shown}")
-            return ws, time.monotonic() - start
+            return ws, time.monotonic() - start, reply
         except (OSError, TimeoutError, Exception):
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
@@ -554,7 +568,7 @@ def oversized_query(setup: Setup, rec: Recording) -> tuple[int, int]:
             total += len(data)
             fwd = ForwardMsg()
             fwd.ParseFromString(data)
-            if fwd.WhichOneof("type") == "script_finished":
+            if fwd.WhichOneof("type") == "script_finished" and fwd.script_finished != fwd.FINISHED_EARLY_FOR_RERUN:
                 await ws.close()
                 return total
 
@@ -632,11 +646,15 @@ def kill_run(setup: Setup, recordings, moves: int, first_index: int) -> Level:
     moved = [res for res in results if res.reconnect_s]
     others = [res for res in results if not res.reconnect_s]
     back = [t for res in moved for t in res.reconnect_s]
+    since_kill = [t - killed_at[0] for res in moved for t in res.back_at] if killed_at else []
     level = summarise(setup, 30, others, wall, cpu)
     level.setup += " (kill)"
     level.notes = (
-        f" worker killed: {len(moved)} students reconnected, back after max {max(back, default=0):.2f} s "
-        f"(p50 {statistics.median(back) if back else 0:.2f} s); the row is the other {len(others)} students"
+        f" worker killed: {len(moved)} students reconnected; reconnect and reopen took "
+        f"max {max(back, default=0):.2f} s "
+        f"(p50 {statistics.median(back) if back else 0:.2f} s) from the moment each noticed; view back "
+        f"{max(since_kill, default=0):.2f} s after the kill at the latest (a student thinking at the kill notices at "
+        f"its next move; a browser reconnects at once); the row is the other {len(others)} students"
     )
     print_table([level])
     for res in results:
