@@ -60,9 +60,11 @@ def test_scores_its_card_figures_on_fresh_episodes(shipped) -> None:
         b = task.sample(rng, EPISODES, size)
         errors = task.score(shipped.predict(b.x), b.y, b.mask)
         card_row = per_size[size_label(size)]
-        # a card at >= 99.5% perfect allows at most 1 failure in 20 by chance; the mean within half a bit
-        assert (errors == 0).mean() >= card_row["perfect_share"] - 0.1, size
-        assert errors.mean() <= card_row["mean_bit_errors"] + 0.5, size
+        # a card at >= 99% perfect allows 1-2 failures in 20 by chance; a middling share is a coin
+        # whose 20-episode estimate has a standard deviation near 0.11
+        slack = 0.1 if card_row["perfect_share"] >= 0.99 else 0.3
+        assert (errors == 0).mean() >= card_row["perfect_share"] - slack, size
+        assert errors.mean() <= 1.5 * card_row["mean_bit_errors"] + 0.5, size
 
 
 def test_run_gives_a_trace_like_the_ntm(shipped) -> None:
