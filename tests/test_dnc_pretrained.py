@@ -60,9 +60,11 @@ def test_scores_its_card_figures_on_fresh_episodes(shipped) -> None:
         b = task.sample(rng, EPISODES, size)
         errors = task.score(shipped.predict(b.x), b.y, b.mask)
         card_row = per_size[size_label(size)]
-        # a card at >= 99.5% perfect allows at most 1 failure in 20 by chance; the mean within half a bit
-        assert (errors == 0).mean() >= card_row["perfect_share"] - 0.1, size
-        assert errors.mean() <= card_row["mean_bit_errors"] + 0.5, size
+        # a card at >= 99% perfect allows 1-2 failures in 20 by chance; a middling share is a coin
+        # whose 20-episode estimate has a standard deviation near 0.11
+        slack = 0.1 if card_row["perfect_share"] >= 0.99 else 0.3
+        assert (errors == 0).mean() >= card_row["perfect_share"] - slack, size
+        assert errors.mean() <= 1.5 * card_row["mean_bit_errors"] + 0.5, size
 
 
 def test_run_gives_a_trace_like_the_ntm(shipped) -> None:
@@ -75,10 +77,48 @@ def test_run_gives_a_trace_like_the_ntm(shipped) -> None:
     assert isinstance(trace, DNCTrace)
     assert trace.outputs.shape == (b.x.shape[1], task.output_width)
     assert trace.outputs.min() >= 0 and trace.outputs.max() <= 1
-    for name in DNCTrace.FIELDS:
-        diff = np.abs(getattr(trace, name).astype(np.float64) - getattr(reference, name)).max()
-        assert diff <= 2e-5, name
     assert task.score(trace.outputs, b.y[0], b.mask[0]) == 0
+    # whole rollouts: float32 rounding (1e-7) grows over the episode in a trained model, never to a decision
+    np.testing.assert_allclose(trace.outputs, reference.outputs, atol=2e-3)
+    np.testing.assert_array_equal(trace.outputs > 0.5, reference.outputs > 0.5)
+
+
+@pytest.mark.parametrize("overrides", ["none", "free0", "forward"])
+def test_fast_step_equals_torch_step_on_every_state(shipped, overrides: str) -> None:
+    """From the same state, the NumPy step and the torch step agree within 2e-5 on every trace field.
+
+    2e-5 absolute for values up to 1 (every weighting, gate, usage, output), relative beyond
+    (logits, memory, keys and strengths of a trained model reach 5-15, where float32 steps are 1e-6).
+    The logits get 1e-4: each is a float32 sum of ~80 products of trained output weights with read
+    vectors up to 6, whose rounding alone reaches 2e-5; the outputs (sigmoid of the logits) keep 2e-5.
+    """
+    from memviz.dnc.fast import FastDNC
+    from memviz.dnc.model import TRACE_SHAPES, Override, overrides_at
+
+    task = shipped.task
+    x = task.sample(np.random.default_rng(6), 1, task.train_sizes()[-1]).x[0]
+    chosen = {
+        "none": [],
+        "free0": no_freeing(shipped.config.read_heads),
+        "forward": [Override("read0", modes=(0, 0, 1)), Override("write0", allocation_gate=1.0)],
+    }[overrides]
+    fast = FastDNC.of(shipped)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        states = shipped.states(x)
+    for t, state in enumerate(states):
+        fixed = overrides_at(chosen, t)
+        mine, _ = fast.step_record(x[t], state, fixed)
+        reference = shipped.torch_step_record(x[t], state, fixed)
+        for name in TRACE_SHAPES:
+            if name == "free_list":  # slot order among equally used slots; compared through the allocation
+                continue
+            ref = reference[name].astype(np.float64)
+            diff = (np.abs(mine[name] - ref) / np.maximum(1.0, np.abs(ref))).max()
+            assert diff <= (1e-4 if name == "logits" else 2e-5), (t, name, diff)
+        np.testing.assert_array_equal(mine["overridden"], reference["overridden"])
+        probabilities = [1 / (1 + np.exp(-r["logits"].astype(np.float64))) for r in (mine, reference)]
+        assert np.abs(probabilities[0] - probabilities[1]).max() <= 2e-5, (t, "outputs")
 
 
 def test_multi_copy_reuses_memory_and_fails_without_freeing() -> None:

@@ -257,6 +257,14 @@ class FastDNC:
             out["overridden"][t, index if kind == "read" else self.config.read_heads] = True
         return DNCState(memory, u, lk, prec, w_r, w_w, reads, h, cell, norms)
 
+    def step_record(self, x_t: np.ndarray, state: DNCState, fixed: Fixed) -> tuple[dict[str, np.ndarray], DNCState]:
+        """One step from ``state`` with every trace field of that step (the per-step check against torch)."""
+        out = self.empty(1)
+        new = self.step(x_t, state, fixed, out, 0)
+        out["usage_before"][0], out["memory_before"][0] = state.usage, state.memory
+        out["logits"][0] = np.concatenate([new.h, new.reads.ravel()]) @ self.w_output + self.b_output
+        return {k: v[0] for k, v in out.items()}, new
+
     def empty(self, steps: int) -> dict[str, np.ndarray]:
         out = {k: np.zeros((steps, *self.shapes[k]), dtype=np.float32) for k in TRACE_SHAPES}
         out["overridden"] = np.zeros((steps, self.config.read_heads + 1), dtype=bool)

@@ -579,6 +579,24 @@ class DNC(nn.Module):
         record["overridden"] = flags
         return build_trace(xa, record, ol)
 
+    def torch_step_record(self, x_t: np.ndarray, state: Any, fixed: Fixed | None = None) -> dict[str, np.ndarray]:
+        """The torch step from a NumPy state (:meth:`states`): every trace field of that one step.
+
+        With :meth:`memviz.dnc.fast.FastDNC.step_record` this checks the two
+        implementations step by step, from identical states (a whole rollout of
+        a trained model also carries float32 rounding differences forward).
+        """
+        names = ("memory", "usage", "link", "precedence", "read_weights", "write_weights", "reads", "h", "c")
+        st = DNCStateT(**{n: torch.from_numpy(np.array(getattr(state, n)))[None] for n in names})
+        with torch.inference_mode(), flush_denormals():
+            _, _, rec = self.step(torch.from_numpy(np.asarray(x_t, dtype=np.float32))[None], st, fixed or {})
+        record = {k: v[0].numpy().astype(np.float32) for k, v in rec.items()}
+        flags = np.zeros(self.config.read_heads + 1, dtype=bool)
+        for kind, index in fixed or {}:
+            flags[index if kind == "read" else self.config.read_heads] = True
+        record["overridden"] = flags
+        return record
+
     def check_overrides(self, overrides: list[Override], steps: int) -> None:
         """Clear errors for an override naming a missing head or a step past the episode."""
         c = self.config
