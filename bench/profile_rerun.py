@@ -1,4 +1,4 @@
-"""Where a rerun's server CPU goes, per page: one ``memviz.worker`` with ``MEMVIZ_PROFILE``, replayed seed changes.
+"""Where a rerun's server CPU goes, per page: one ``memviz.ui.worker`` with ``MEMVIZ_PROFILE``, replayed seed changes.
 
 For each page (NTM, MemN2N, Playground) a fresh worker is started, opened
 with the browser recording of ``bench_class.py`` (``--recording``; recorded
@@ -50,7 +50,7 @@ def start_worker(port: int, profile: Path | None, extra: list[str]) -> subproces
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if profile:
         env["MEMVIZ_PROFILE"] = str(profile)
-    cmd = [sys.executable, "-m", "memviz.worker", "run", str(ROOT / "app.py"), "--server.headless=true"]
+    cmd = [sys.executable, "-m", "memviz.ui.worker", "run", str(ROOT / "app.py"), "--server.headless=true"]
     cmd += ["--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false", *extra]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 

@@ -106,7 +106,7 @@ def worker_command(app: Path, address: str, port: int, extra: Sequence[str] = ()
     return [
         sys.executable,
         "-m",
-        "memviz.worker",
+        "memviz.ui.worker",
         "run",
         str(app),
         "--server.headless=true",

@@ -1,10 +1,10 @@
-"""The class limits that `memviz serve` workers install (memviz/limits.py)."""
+"""The class limits that `memviz serve` workers install (memviz/ui/limits.py)."""
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from memviz.limits import RerunGate, cap_query_string
+from memviz.ui.limits import RerunGate, cap_query_string
 
 
 class FakeClock:

@@ -1,4 +1,4 @@
-"""Limits that protect a class on one Streamlit server; ``memviz.worker`` installs them before the server starts.
+"""Limits that protect a class on one Streamlit server; ``memviz.ui.worker`` installs them before the server starts.
 
 Three small wraps of Streamlit 1.67's session handling, each tested on its own
 (``tests/test_limits.py``):
@@ -33,7 +33,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-LOGGER = logging.getLogger("memviz.limits")
+LOGGER = logging.getLogger("memviz.ui.limits")
 RERUN_INTERVAL = float(os.environ.get("MEMVIZ_RERUN_INTERVAL", "0.15"))
 QUERY_VALUE_MAX = int(os.environ.get("MEMVIZ_QUERY_VALUE_MAX", "16384"))
 _INSTALLED = False

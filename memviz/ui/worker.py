@@ -1,7 +1,7 @@
 """One ``memviz serve`` worker: ``streamlit run`` with memviz's class limits installed first.
 
-``python -m memviz.worker run app.py [streamlit options]`` is ``streamlit run
-app.py ...`` after :func:`memviz.limits.install` and :func:`warm_imports`;
+``python -m memviz.ui.worker run app.py [streamlit options]`` is ``streamlit run
+app.py ...`` after :func:`memviz.ui.limits.install` and :func:`warm_imports`;
 everything else is Streamlit's own command line.
 """
 
@@ -42,7 +42,7 @@ def freeze_heap() -> None:
 
 def main() -> None:
     """Install the limits, warm the imports, then hand the command line to Streamlit's CLI."""
-    from memviz import limits, profiling
+    from memviz.ui import limits, profiling
 
     limits.install()
     profiling.install()  # only with MEMVIZ_PROFILE=path
