@@ -1,0 +1,158 @@
+"""Figure specs for every step of an episode -> one skeleton plus compact per-step arrays.
+
+The browser's step player (:mod:`memviz.ui.stepper`) draws a figure once and, on
+a step change, writes that step's values into it and redraws in place. This
+module finds what changes from step to step and packs it:
+
+* a value equal at every step stays in the skeleton (the spec of step 0);
+* numbers that change (a heatmap's ``z``, a bar's ``y``, a cursor's ``x0``) become
+  one ``[steps, ...]`` array, float32, or 8-bit when large (``lo + q * (hi - lo) / 254``,
+  ``q = 255`` for a gap), base64-encoded;
+* anything else that changes (titles, hover text, a list of shapes whose length
+  varies) is kept per step as plain JSON.
+
+:func:`unpack_step` is the Python mirror of what the browser does, for tests.
+No streamlit here (DESIGN.md section 1).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from memviz.figures.theme import encode_arrays
+
+QUANTISE_ABOVE = 96 * 1024
+"""A changing array larger than this (bytes as float32, all steps) is sent as 8-bit."""
+GAP = 255
+"""The 8-bit code of a missing value (NaN / None, a gap in a heatmap)."""
+
+Path = tuple[str | int, ...]
+
+
+def _numeric(value: Any) -> np.ndarray | None:
+    """``value`` as a float array if it is a number or an array/list of numbers (None -> NaN), else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return np.asarray(value, dtype=np.float64)
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float64) if value.dtype.kind in "iuf" else None
+    if isinstance(value, (list, tuple)) and value:
+        try:
+            array = np.asarray(value, dtype=np.float64)  # None -> NaN; strings raise
+        except (TypeError, ValueError):
+            return None
+        if array.dtype == object or any(isinstance(v, (bool, str)) for v in np.ravel(np.asarray(value, dtype=object))):
+            return None
+        return array
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Deep equality for spec values (numpy arrays compared by value, NaN equal to NaN)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a_arr, b_arr = np.asarray(a), np.asarray(b)
+        if a_arr.shape != b_arr.shape or a_arr.dtype.kind != b_arr.dtype.kind:
+            return False
+        if a_arr.dtype.kind == "f":
+            return bool(np.array_equal(a_arr, b_arr, equal_nan=True))
+        return bool(np.array_equal(a_arr, b_arr))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+def _encode_numbers(stack: np.ndarray, quantise: bool) -> dict:
+    """A ``[steps, ...]`` stack as float32 or 8-bit base64 (plus what the browser needs to decode it)."""
+    shape = list(stack.shape)
+    if not quantise:
+        data = stack.astype(np.float32).tobytes()
+        return {"dtype": "f4", "shape": shape, "bdata": base64.b64encode(data).decode()}
+    finite = np.isfinite(stack)
+    lo = float(stack[finite].min()) if finite.any() else 0.0
+    hi = float(stack[finite].max()) if finite.any() else 0.0
+    span = hi - lo if hi > lo else 1.0
+    codes = np.where(finite, np.rint((np.where(finite, stack, lo) - lo) / span * 254), GAP).astype(np.uint8)
+    return {"dtype": "u1", "shape": shape, "lo": lo, "hi": hi, "bdata": base64.b64encode(codes.tobytes()).decode()}
+
+
+def _walk(path: Path, values: list[Any], channels: list[dict], quantise_above: int) -> None:
+    """Add a channel for every place where ``values`` (one per step) differ."""
+    first = values[0]
+    if all(_same(first, v) for v in values[1:]):
+        return
+    numbers = [_numeric(v) for v in values]
+    if all(n is not None for n in numbers) and all(n.shape == numbers[0].shape for n in numbers):
+        stack = np.stack(numbers)
+        channel = _encode_numbers(stack, quantise=stack.size * 4 > quantise_above)
+        channels.append({"path": list(path), **channel})
+        return
+    if all(isinstance(v, dict) and v.keys() == first.keys() for v in values):
+        for key in first:
+            _walk((*path, key), [v[key] for v in values], channels, quantise_above)
+        return
+    if all(isinstance(v, (list, tuple)) and len(v) == len(first) for v in values):
+        for i in range(len(first)):
+            _walk((*path, i), [v[i] for v in values], channels, quantise_above)
+        return
+    channels.append({"path": list(path), "values": [encode_arrays(v) for v in values]})
+
+
+def pack_steps(frames: Sequence[dict], quantise_above: int = QUANTISE_ABOVE) -> dict:
+    """One figure's spec at every step (same figure function, step by step) -> skeleton + channels.
+
+    Returns a JSON-ready dict ``{"spec": ..., "channels": [...]}``: ``spec`` is
+    step 0's spec with numpy arrays in plotly.js's typed-array form; each
+    channel has a ``path`` into the spec and either ``dtype``/``shape``/``bdata``
+    (numbers, first axis the step) or ``values`` (one JSON value per step).
+    """
+    if not frames:
+        raise ValueError("pack_steps needs at least one step")
+    channels: list[dict] = []
+    _walk((), list(frames), channels, quantise_above)
+    return {"spec": encode_arrays(frames[0]), "channels": channels}
+
+
+def decode_channel(channel: dict) -> np.ndarray:
+    """A numeric channel's ``[steps, ...]`` values (8-bit ones dequantised, gaps as NaN)."""
+    raw = base64.b64decode(channel["bdata"])
+    shape = tuple(channel["shape"])
+    if channel["dtype"] == "f4":
+        return np.frombuffer(raw, dtype=np.float32).reshape(shape)
+    codes = np.frombuffer(raw, dtype=np.uint8).reshape(shape)
+    span = channel["hi"] - channel["lo"] if channel["hi"] > channel["lo"] else 1.0
+    values = channel["lo"] + codes.astype(np.float32) * np.float32(span / 254)
+    return np.where(codes == GAP, np.nan, values).astype(np.float32)
+
+
+def _set(spec: Any, path: list, value: Any) -> None:
+    for part in path[:-1]:
+        spec = spec[part]
+    spec[path[-1]] = value
+
+
+def unpack_step(packed: dict, step: int) -> dict:
+    """The spec at ``step`` rebuilt from a :func:`pack_steps` result (what the browser does; for tests)."""
+    spec = copy.deepcopy(packed["spec"])
+    for channel in packed["channels"]:
+        value = channel["values"][step] if "values" in channel else decode_channel(channel)[step]
+        if not channel["path"]:
+            return copy.deepcopy(value)
+        _set(spec, channel["path"], value)
+    return spec
+
+
+def packed_bytes(packed: dict) -> int:
+    """Size of a packed figure as the browser receives it (compact JSON), in bytes."""
+    import json
+
+    return len(json.dumps(packed, separators=(",", ":")))

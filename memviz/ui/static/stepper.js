@@ -1,0 +1,382 @@
+// memviz step player: step, scrub and play through an episode in the browser, with no server round trip.
+//
+// Mounted by memviz/ui/stepper.py as a Streamlit components.v2 component (no iframe). Python sends once
+// per episode a list of panels: Plotly figures as a skeleton plus per-step channels (memviz/figures/stepped.py),
+// or per-step HTML. This module draws each figure once with plotly.js (served from the installed plotly
+// package) and, on a step change, writes that step's values into it and calls Plotly.react: the chart is
+// updated in place, never re-created. The step goes to the URL (?key=N, history.replaceState) at once, and
+// to Python (setStateValue) only when the user reaches for another control, so stepping never reruns the script.
+
+const STATE = "__memvizStepper"; // per-mount state kept on the parent element across re-invocations
+const SPEEDS_DEFAULT = [0.5, 1, 2, 4];
+
+// ------------------------------------------------------------------ plotly.js, loaded once per page
+function loadPlotly(url) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__memvizPlotlyLoading) {
+    window.__memvizPlotlyLoading = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL(url, document.baseURI).href;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => reject(new Error(`could not load plotly.js from ${url}`));
+      document.head.appendChild(script);
+    });
+  }
+  return window.__memvizPlotlyLoading;
+}
+
+// ------------------------------------------------------------------ channels: per-step values
+function base64Bytes(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+// A numeric channel as one Float32Array over all steps (8-bit codes dequantised, 255 -> NaN).
+export function decodeChannel(channel) {
+  const bytes = base64Bytes(channel.bdata);
+  if (channel.dtype === "f4") return new Float32Array(bytes.buffer);
+  const span = channel.hi > channel.lo ? channel.hi - channel.lo : 1;
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] === 255 ? NaN : channel.lo + (bytes[i] * span) / 254;
+  return out;
+}
+
+// Step t of a decoded channel as plain (nested) arrays, NaN as null (a gap for plotly).
+function stepValue(values, shape, t) {
+  const inner = shape.slice(1);
+  const size = inner.reduce((a, b) => a * b, 1);
+  const flat = values.subarray(t * size, (t + 1) * size);
+  const num = (v) => (Number.isNaN(v) ? null : v);
+  if (inner.length === 0) return num(flat[0]);
+  const build = (offset, dims) => {
+    if (dims.length === 1) {
+      const row = new Array(dims[0]);
+      for (let i = 0; i < dims[0]; i++) row[i] = num(flat[offset + i]);
+      return row;
+    }
+    const step = dims.slice(1).reduce((a, b) => a * b, 1);
+    const rows = new Array(dims[0]);
+    for (let i = 0; i < dims[0]; i++) rows[i] = build(offset + i * step, dims.slice(1));
+    return rows;
+  };
+  return build(0, inner);
+}
+
+// A copy of `root` with `value` at `path`, copying only the containers on the way (plotly sees new objects).
+function withValue(root, path, value) {
+  if (path.length === 0) return value;
+  const copy = Array.isArray(root) ? root.slice() : { ...root };
+  copy[path[0]] = withValue(root[path[0]], path.slice(1), value);
+  return copy;
+}
+
+// The figure at step t: the skeleton with every channel's value for t written in.
+export function figureAt(panel, t) {
+  let spec = panel.figure.spec;
+  for (const channel of panel.figure.channels) {
+    const value = channel.values ? channel.values[t] : stepValue(channel.decoded, channel.shape, t);
+    spec = withValue(spec, channel.path, value);
+  }
+  return spec;
+}
+
+// ------------------------------------------------------------------ the URL carries the step
+function writeStepToUrl(key, step) {
+  window.__memvizStepKeys = window.__memvizStepKeys || {};
+  window.__memvizStepKeys[key] = { step, path: window.location.pathname };
+  const url = new URL(window.location.href);
+  if (url.searchParams.get(key) === String(step)) return;
+  url.searchParams.set(key, String(step));
+  history.replaceState(history.state, "", url);
+}
+
+// Streamlit rewrites the URL from the server's query parameters after a rerun, which knows an older step:
+// keep ours on the same page (installed once per page; a different path means another page, no longer ours).
+function keepStepInUrl() {
+  if (window.__memvizHistoryHooked) return;
+  window.__memvizHistoryHooked = true;
+  for (const name of ["replaceState", "pushState"]) {
+    const original = history[name].bind(history);
+    history[name] = (state, unused, url) => {
+      if (url !== undefined && url !== null) {
+        const next = new URL(String(url), window.location.href);
+        for (const [key, entry] of Object.entries(window.__memvizStepKeys || {})) {
+          if (entry.path === next.pathname) next.searchParams.set(key, String(entry.step));
+        }
+        url = next.href;
+      }
+      return original(state, unused, url);
+    };
+  }
+}
+
+// ------------------------------------------------------------------ DOM
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function buildControls(state) {
+  const bar = element("div", "mvs-bar");
+  const button = (label, title, action) => {
+    const b = element("button", "mvs-btn", label);
+    b.type = "button";
+    b.title = title;
+    b.setAttribute("aria-label", title);
+    b.addEventListener("click", action);
+    bar.appendChild(b);
+    return b;
+  };
+  const unit = state.data.unit;
+  state.ui.play = button("▶", "Play (space)", () => state.toggle());
+  state.ui.play.classList.add("mvs-play");
+  state.ui.first = button("«", `First ${unit}`, () => state.go(0));
+  state.ui.prev = button("‹", `Previous ${unit} (←)`, () => state.go(state.step - 1));
+  state.ui.next = button("›", `Next ${unit} (→)`, () => state.go(state.step + 1));
+  state.ui.last = button("»", `Last ${unit}`, () => state.go(state.steps - 1));
+  const speed = element("select", "mvs-speed");
+  speed.title = `${unit}s per second`;
+  speed.setAttribute("aria-label", `Play speed (${unit}s per second)`);
+  for (const s of state.data.speeds || SPEEDS_DEFAULT) {
+    const option = element("option", "", `${s}/s`);
+    option.value = String(s);
+    speed.appendChild(option);
+  }
+  speed.value = String(state.speed);
+  speed.addEventListener("change", () => {
+    state.speed = Number(speed.value);
+    if (state.playing) state.startPlay(); // restart the clock at the new rate
+  });
+  bar.appendChild(speed);
+  const slider = element("input", "mvs-slider");
+  slider.type = "range";
+  slider.min = "0";
+  slider.step = "1";
+  slider.setAttribute("aria-label", unit);
+  slider.addEventListener("input", () => state.go(Number(slider.value)));
+  bar.appendChild(slider);
+  const label = element("span", "mvs-label");
+  bar.appendChild(label);
+  Object.assign(state.ui, { speed, slider, label });
+  return bar;
+}
+
+function buildPanels(state, Plotly) {
+  state.ui.panels.replaceChildren();
+  state.plots = [];
+  for (const panel of state.data.panels) {
+    const box = element("div", "mvs-panel");
+    box.dataset.panel = panel.id;
+    state.ui.panels.appendChild(box);
+    if (panel.figure) {
+      for (const channel of panel.figure.channels) if (!channel.values) channel.decoded = decodeChannel(channel);
+      const spec = figureAt(panel, state.step);
+      Plotly.newPlot(box, spec.data, spec.layout, state.data.config || {});
+      box.dataset.created = String((Number(box.dataset.created) || 0) + 1);
+      state.plots.push({ box, panel });
+    } else {
+      box.classList.add("mvs-html");
+      state.plots.push({ box, panel });
+    }
+  }
+}
+
+// New data for the same panels (an override, a temperature): decode it and redraw in place.
+function samePanels(a, b) {
+  return a.length === b.length && a.every((p, i) => p.id === b[i].id && !!p.figure === !!b[i].figure);
+}
+
+function adoptPanels(state) {
+  state.plots.forEach((plot, i) => {
+    plot.panel = state.data.panels[i];
+    if (plot.panel.figure) {
+      for (const channel of plot.panel.figure.channels) if (!channel.values) channel.decoded = decodeChannel(channel);
+    }
+  });
+}
+
+// ------------------------------------------------------------------ drawing a step
+function draw(state) {
+  const t = state.step;
+  const Plotly = window.Plotly;
+  state.revision += 1;
+  for (const { box, panel } of state.plots) {
+    if (panel.figure) {
+      const spec = figureAt(panel, t);
+      const layout = { ...spec.layout, datarevision: state.revision };
+      Plotly.react(box, spec.data, layout, state.data.config || {});
+    } else {
+      box.innerHTML = panel.html[Math.min(t, panel.html.length - 1)];
+    }
+  }
+  const { slider, label } = state.ui;
+  slider.max = String(Math.max(state.steps - 1, 0));
+  slider.value = String(t);
+  slider.disabled = state.steps <= 1;
+  const name = state.data.labels && state.data.labels[t] ? ` · ${state.data.labels[t]}` : "";
+  label.textContent = `${capitalise(state.data.unit)} ${t} of ${state.steps - 1}${name}`;
+  state.root.dataset.step = String(t);
+  writeStepToUrl(state.data.url_key, t);
+}
+
+function capitalise(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+// ------------------------------------------------------------------ the player
+function makeState(component, root) {
+  const state = {
+    root,
+    ui: {},
+    plots: [],
+    step: 0,
+    steps: 1,
+    committed: null,
+    playing: false,
+    speed: 1,
+    revision: 0,
+    frame: null,
+    component,
+  };
+  state.go = (t) => {
+    const next = Math.min(Math.max(Math.round(t), 0), state.steps - 1);
+    if (next === state.step) return;
+    state.step = next;
+    draw(state);
+  };
+  state.startPlay = () => {
+    cancelAnimationFrame(state.frame);
+    if (state.step >= state.steps - 1) state.go(0); // play from the start once at the end
+    const origin = performance.now();
+    const from = state.step;
+    const tick = (now) => {
+      // The step is a function of the time since play started: a slow frame skips ahead, the rate holds.
+      const target = from + Math.floor(((now - origin) / 1000) * state.speed);
+      if (target !== state.step) state.go(target);
+      if (state.step >= state.steps - 1) return state.pause();
+      state.frame = requestAnimationFrame(tick);
+    };
+    state.frame = requestAnimationFrame(tick);
+  };
+  state.play = () => {
+    if (state.steps <= 1) return;
+    state.playing = true;
+    state.ui.play.textContent = "⏸";
+    state.ui.play.title = "Pause (space)";
+    state.root.dataset.playing = "1";
+    state.startPlay();
+  };
+  state.pause = () => {
+    state.playing = false;
+    cancelAnimationFrame(state.frame);
+    if (!state.ui.play) return;
+    state.ui.play.textContent = "▶";
+    state.ui.play.title = "Play (space)";
+    state.root.dataset.playing = "0";
+  };
+  state.toggle = () => (state.playing ? state.pause() : state.play());
+  state.commit = () => {
+    // Python learns the step only when another control is about to rerun the script.
+    if (state.committed !== state.step) {
+      state.committed = state.step;
+      state.component.setStateValue("step", state.step);
+    }
+  };
+  return state;
+}
+
+const TYPING = "input, textarea, select, [contenteditable=''], [contenteditable='true'], [role='slider'], [role='combobox']";
+const CONTROLS = `${TYPING}, button, label, [role='option'], [role='tab'], [role='radio'], [role='checkbox'], [role='switch']`;
+
+function listen(state) {
+  const onKey = (event) => {
+    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    const target = event.target;
+    const inside = state.root.contains(target);
+    if (target && target.closest && target.closest(TYPING) && !(inside && target === state.ui.slider)) return;
+    if (target && target.closest && target.closest("button") && !inside && event.key === " ") return;
+    if (inside && target === state.ui.slider && (event.key === "ArrowLeft" || event.key === "ArrowRight")) return;
+    if (event.key === "ArrowLeft") state.go(state.step - 1);
+    else if (event.key === "ArrowRight") state.go(state.step + 1);
+    else if (event.key === " " || event.key === "Spacebar") state.toggle();
+    else return;
+    event.preventDefault();
+  };
+  const onReach = (event) => {
+    const target = event.target;
+    if (!target || !target.closest || state.root.contains(target)) return;
+    if (target.closest(CONTROLS)) state.commit();
+  };
+  const onHidden = () => {
+    if (document.hidden && state.playing) state.pause(); // a background tab never plays on, nor floods anything
+  };
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("pointerdown", onReach, true);
+  document.addEventListener("focusin", onReach, true);
+  document.addEventListener("visibilitychange", onHidden);
+  return () => {
+    document.removeEventListener("keydown", onKey);
+    document.removeEventListener("pointerdown", onReach, true);
+    document.removeEventListener("focusin", onReach, true);
+    document.removeEventListener("visibilitychange", onHidden);
+  };
+}
+
+// ------------------------------------------------------------------ entry point (Streamlit calls it per data change)
+export default function mount(component) {
+  const { data, parentElement } = component;
+  if (!data || !data.panels) return undefined;
+  let state = parentElement[STATE];
+  const fresh = !state;
+  if (fresh) {
+    const root = element("div", "mvs-root");
+    root.dataset.testid = "memvizStepper";
+    parentElement.appendChild(root);
+    state = makeState(component, root);
+    state.speed = data.speed || 1;
+    state.step = data.step || 0;
+    parentElement[STATE] = state;
+  }
+  state.component = component;
+  const previous = state.data;
+  state.data = data;
+  state.steps = Math.max(1, data.steps);
+  if (state.step > state.steps - 1) state.step = state.steps - 1;
+  if (data.reset_step) state.step = Math.min(data.step || 0, state.steps - 1);
+  if (fresh) state.committed = data.step;
+  keepStepInUrl();
+  const notice = data.notice || "";
+  const wasPlaying = state.playing || state.resumePlay;
+  state.resumePlay = false;
+  if (state.playing) state.pause();
+  let stop = () => {};
+  loadPlotly(data.plotly_url)
+    .then((Plotly) => {
+      if (fresh || !state.ui.bar) {
+        state.ui.notice = element("div", "mvs-notice");
+        state.ui.bar = buildControls(state);
+        state.ui.panels = element("div", "mvs-panels");
+        state.root.replaceChildren(state.ui.notice, state.ui.bar, state.ui.panels);
+      }
+      state.ui.notice.textContent = notice;
+      state.ui.notice.hidden = !notice;
+      if (fresh || !previous || !samePanels(previous.panels, data.panels)) buildPanels(state, Plotly);
+      else adoptPanels(state);
+      draw(state);
+      state.root.dataset.ready = "1";
+      if (wasPlaying) state.play();
+    })
+    .catch((error) => {
+      state.root.textContent = `The step player could not start: ${error.message}`;
+    });
+  stop = listen(state);
+  return () => {
+    stop();
+    state.resumePlay = state.playing; // new data while playing: the next mount plays on
+    if (state.playing) state.pause();
+  };
+}
