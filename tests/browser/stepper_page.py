@@ -32,7 +32,8 @@ def bars(t: int) -> dict:
 
 
 st.title("Stepper test page")
-st.slider("An unrelated knob", 0, 10, 3, key="knob")
+knob = st.slider("A knob that changes the data", 0, 10, 3, key="knob")
+memory = memory * (1 + knob / 10)  # new data, same panels: the charts must update in place
 step = stepper(
     "player",
     steps,
