@@ -163,14 +163,15 @@ def _free_port() -> int:
 
 @contextmanager
 def streamlit_server(script: Path, log_name: str):
-    """``streamlit run script`` on a free loopback port; yields its URL."""
+    """``streamlit run script`` on a free loopback port, run from its folder's project; yields its URL."""
     port = _free_port()
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    project = script.parent if (script.parent / "app.py").exists() else ROOT
+    env = {**os.environ, "PYTHONPATH": f"{project}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     with open(ROOT / "artifacts" / log_name, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(script), *SERVER_FLAGS, "--server.port", str(port)],
-            cwd=ROOT,
+            cwd=project,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -269,7 +270,7 @@ TRIVIAL = Interaction("trivial", "trivial page, slider notch", "", 1, slider_not
 def open_tab(context, url: str, charts: int):
     log(f"open {url}")
     page = context.new_page()
-    page.goto(url, wait_until="domcontentloaded")
+    page.goto(url, wait_until="domcontentloaded", timeout=120_000)
     result = page.evaluate(SETTLE, [0, QUIET_MS, 60_000, charts])
     if "error" in result:
         raise RuntimeError(f"{url}: {result['error']}")
@@ -299,21 +300,24 @@ def measure(page, item: Interaction, i: int) -> None:
     item.recreated.append(result["recreated"])
 
 
-def cold_load(browser, url: str, charts: int) -> float:
+def cold_load(browser, url: str, charts: int) -> tuple[float, float]:
+    """(cold, warm) load to settled in ms: a fresh context (empty cache), then a reload in it; NaN on failure."""
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(INSTRUMENT)
+    times = []
     try:
         page = context.new_page()
-        page.goto(url, wait_until="domcontentloaded")
-        result = page.evaluate(SETTLE, [0, QUIET_MS, 60_000, charts])
-        if "error" in result:
-            raise RuntimeError(f"{url}: {result['error']}")
-        cold = result["ms"]
-        page.reload(wait_until="domcontentloaded")
-        result = page.evaluate(SETTLE, [0, QUIET_MS, 60_000, charts])
-        return cold, result.get("ms", float("nan"))
+        for load in (page.goto, lambda _url, **kw: page.reload(**kw)):
+            load(url, wait_until="domcontentloaded", timeout=120_000)
+            result = page.evaluate(SETTLE, [0, QUIET_MS, 120_000, charts])
+            times.append(result.get("ms", float("nan")))
+            log(f"load {url}: {result}")
+    except Exception as exc:  # a timeout on a loaded machine: recorded as NaN
+        log(f"load {url}: {type(exc).__name__}: {exc}")
     finally:
         context.close()
+    times += [float("nan")] * (2 - len(times))
+    return times[0], times[1]
 
 
 def play_rate(page, speed_index: int = 4, seconds: float = 5.0) -> dict:
@@ -328,6 +332,8 @@ def play_rate(page, speed_index: int = 4, seconds: float = 5.0) -> dict:
         page.locator(".st-key-t_play button").nth(speed_index).click()
     start_busy = page.evaluate("performance.now()")
     samples = page.evaluate(SAMPLE_PLAY, [seconds * 1000, CURRENT_STEP.strip()])
+    if samples:
+        log(f"play: {len(samples)} samples, steps {samples[0][1]} -> {samples[-1][1]}")
     busy = page.evaluate("(t) => window.__mv.busySince(t)", start_busy)
     if _has(page, '[data-testid="memvizStepper"]'):
         page.locator('[data-testid="memvizStepper"] .mvs-play').click()
@@ -347,6 +353,7 @@ def _p90(values: list[float]) -> float:
 
 
 def _med(values: list[float]) -> float:
+    values = [v for v in values if v == v]  # NaN: a load that timed out
     return statistics.median(values) if values else float("nan")
 
 
@@ -389,16 +396,18 @@ def report(items: list[Interaction], trivial: Interaction, loads: dict, play: di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument("--out", default="bench_browser.json", help="raw numbers, under artifacts/")
     parser.add_argument("--cold", type=int, default=3, help="cold loads per page")
     parser.add_argument("--only", default="", help="comma-separated interaction names (default: all)")
     parser.add_argument("--no-play", action="store_true")
+    parser.add_argument("--app", default=str(ROOT / "app.py"), help="the app to measure (another checkout's app.py)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     items = [i for i in interactions() if not args.only or i.name in args.only.split(",")]
     before = uptime()
     with (
-        streamlit_server(ROOT / "app.py", "bench_app.log") as app_url,
+        streamlit_server(Path(args.app).resolve(), "bench_app.log") as app_url,
         streamlit_server(ROOT / "bench" / "trivial_page.py", "bench_trivial.log") as trivial_url,
         sync_playwright() as p,
     ):
@@ -440,7 +449,7 @@ def main() -> None:
         "report": text,
     }
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    (ROOT / "artifacts" / "bench_browser.json").write_text(json.dumps(raw, indent=1))
+    (ROOT / "artifacts" / args.out).write_text(json.dumps(raw, indent=1))
 
 
 if __name__ == "__main__":

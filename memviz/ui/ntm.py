@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,7 @@ import streamlit as st
 
 import memviz
 from memviz.figures import ntm as figs
+from memviz.figures import ntm_steps as steps_fig
 from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE
 from memviz.ntm import explore as ex
 from memviz.ntm.model import NTMTrace
@@ -37,9 +40,9 @@ from memviz.ui import (
     pretrained_model,
     show_figure,
     snapshot_url_params,
-    step_player,
     warn_ignored_url_params,
 )
+from memviz.ui.stepper import stepper
 
 URL = {"bind": "query-params"}
 OFF = ex.OFF
@@ -65,7 +68,7 @@ BOUND_KEYS = [
     "export",
     "anim",
 ]
-PIPELINE_ROWS = 16
+PLAYER_KEY = "t_player"
 GIF_STYLE = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
 
 
@@ -129,14 +132,72 @@ def model_label(name: str) -> str:
 
 def reset_for_model() -> None:
     """A new model: sizes, step and overrides start from that model's defaults."""
-    for key in ["length", "repeats", "items", "query", "t", "ov_step", "head", *OVERRIDE_KEYS]:
+    for key in ["length", "repeats", "items", "query", PLAYER_KEY, "ov_step", "head", *OVERRIDE_KEYS]:
         st.session_state.pop(key, None)
     st.query_params.pop("bits", None)
 
 
+def current_step() -> int:
+    """The step on screen as Python last heard it from the browser's step player (0 before it reported)."""
+    return int((st.session_state.get(PLAYER_KEY) or {}).get("step") or 0)
+
+
 def pin_override_step() -> None:
     """An override slider moved: apply it at the step on screen."""
-    st.session_state["ov_step"] = int(st.session_state.get("t", 0))
+    st.session_state["ov_step"] = current_step()
+
+
+_PANELS: OrderedDict[tuple, tuple[object, list[dict]]] = OrderedDict()
+PANELS_KEPT = 8
+
+
+def episode_panels(key: tuple, trace: object, build: Callable[[], list[dict]]) -> list[dict]:
+    """The step view's packed panels for ``trace``, built once per (trace, view) and kept for a few episodes.
+
+    Keyed by the trace object's identity (traces are cached and never mutated; the entry
+    holds the trace, so its id cannot be reused while the entry lives).
+    """
+    full_key = (id(trace), *key)
+    if full_key in _PANELS:
+        _PANELS.move_to_end(full_key)
+        return _PANELS[full_key][1]
+    panels = build()
+    _PANELS[full_key] = (trace, panels)
+    while len(_PANELS) > PANELS_KEPT:
+        _PANELS.popitem(last=False)
+    return panels
+
+
+def step_view(name: str, episode, shown, overrides: tuple, choice, input_labels, output_labels) -> None:
+    """Everything that depends on the step, in the browser's step player: no rerun per step.
+
+    The memory-change toggle and the head whose pipeline is drawn are widgets (a
+    change reruns once and the player redraws its charts in place); the step, the
+    scrubbing and playing happen in the browser from the episode's data sent once.
+    """
+    diff, pipe = False, None
+    if isinstance(shown, NTMTrace):
+        labels = [f"{h.name} head" for h in [*shown.write, *shown.read]]  # as the link has it: pipe=read0+head
+        row = st.container(horizontal=True, vertical_alignment="center", gap="large")
+        default = f"{choice.head} head" if choice and f"{choice.head} head" in labels else labels[0]
+        with row:
+            pipe = st.segmented_control("Addressing pipeline of", labels, default=default, key="pipe", **URL)
+            diff = st.toggle("Show the change M_t − M_(t−1) instead of M_t", key="diff", **URL)
+        pipe = (pipe or default).removesuffix(" head")
+    panels = episode_panels(
+        (name, diff, pipe),
+        shown,
+        lambda: steps_fig.step_panels(
+            episode, shown, overrides, diff=diff, pipe_head=pipe, input_labels=input_labels, output_labels=output_labels
+        ),
+    )
+    stepper(PLAYER_KEY, episode.steps, panels, unit="step", labels=episode.phases, url_key="t")
+    if isinstance(shown, NTMTrace):
+        st.markdown(
+            ":small[:gray[Orange outlines: the locations the write head wrote at this step (w ≥ 0.1), and the "
+            "current step on each weighting. Locations run down, time runs right, as in Fig. 6 of "
+            "Graves et al. ← → step, space plays.]]"
+        )
 
 
 def reset_overrides() -> None:
@@ -343,97 +404,8 @@ def render() -> None:
                 summary_slot.warning(wrap, icon=":material/sync:")
         input_labels, output_labels = ex.channel_names(task)
 
-        # ------------------------------------------------------------------ at step t
-        def readout_table(trace: NTMTrace, t: int) -> str:
-            """Sum, entropy and peak of each head's weighting at t, with the knobs it used (✎ = overridden)."""
-            lines = ["| head | Σ w | entropy | max w @ location | β | g | shift s(−1, 0, +1) | γ |", "|---" * 8 + "|"]
-            for head in [*trace.write, *trace.read]:
-                stats = ex.weight_stats(head.w[t])
-                fixed = ex.fixed_knobs(overrides, head.name, t)
-                knob = {k: ("**✎ {}**" if k in fixed else "{}") for k in ("beta", "g", "shift", "gamma")}
-                shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
-                lines.append(
-                    f"| **{head.name}** | {stats.total:.3f} | {stats.entropy:.2f} bits | {stats.peak:.2f} @ {stats.at} "
-                    f"| {knob['beta'].format(f'{head.beta[t]:.2f}')} | {knob['g'].format(f'{head.g[t]:.2f}')} "
-                    f"| {knob['shift'].format(shift)} | {knob['gamma'].format(f'{head.gamma[t]:.2f}')} |"
-                )
-            return "\n".join(lines)
-
-        def knob_labels(head, t: int) -> dict[str, str]:
-            """Each stage's knob at t for the pipeline titles, with the overridden ones marked."""
-            fixed = ex.fixed_knobs(overrides, head.name, t)
-
-            def mark(name: str) -> str:
-                return " <b>✎ override</b>" if name in fixed else ""
-
-            shift = ", ".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in head.shift[t])  # 1.00 -> 1, 0.50 -> 0.5
-            return {
-                "w_c": f"β = {head.beta[t]:.2f}{mark('beta')}",
-                "w_g": f"g = {head.g[t]:.2f}{mark('g')}",
-                "w_s": f"s = [{shift}]{mark('shift')}",
-                "w": f"γ = {head.gamma[t]:.2f}{mark('gamma')}",
-            }
-
-        def render_pipelines(trace: NTMTrace, t: int) -> None:
-            """One tab per head with its five addressing stages at t (section 3.3); only the open tab is drawn."""
-            heads = [*trace.write, *trace.read]
-            labels = [f"{h.name} head" for h in heads]
-            default = f"{choice.head} head" if choice and f"{choice.head} head" in labels else labels[0]
-            tabs = st.tabs(labels, key="pipe", default=default, on_change="rerun", **URL)
-            for tab, head in zip(tabs, heads, strict=True):
-                if tab.open is False:
-                    continue
-                with tab:
-                    stages = {s: getattr(head, s)[t] for s in ("similarity", "w_c", "w_g", "w_s", "w")}
-                    rows = ex.focus_window(head.w[t], PIPELINE_ROWS)
-                    spec = figs.pipeline_figure(
-                        trace.memory_before[t],
-                        head.key[t],
-                        stages,
-                        head.w_prev[t],
-                        head.shift[t],
-                        rows,
-                        knob_labels(head, t),
-                    )
-                    show_figure(spec, key=f"pipeline_{head.name}")
-
-        def render_step(t: int) -> None:
-            """Everything that depends on the step: one fragment rerun per step change."""
-            show_figure(
-                figs.bit_grids_figure(
-                    episode.x, episode.y, shown.outputs, episode.mask, t, episode.kinds, input_labels, output_labels
-                ),
-                key="bits",
-            )
-            if not isinstance(shown, NTMTrace):
-                show_figure(figs.hidden_state_figure(shown.hidden, t), key="hidden")
-                return
-            diff = st.toggle("Show the change M_t − M_(t−1) instead of M_t", key="diff", **URL)
-            rows = ex.touched_rows(shown)
-            heads = [(h.name, h.w) for h in [*shown.write, *shown.read]]
-            written = ex.written_rows(np.stack([h.w[t] for h in shown.write]))
-            change = shown.memory_after[t] - shown.memory_before[t] if diff else None
-            show_figure(
-                figs.memory_weights_figure(shown.memory_after[t], rows, heads, t, written, change), key="memory"
-            )
-            st.markdown(
-                ":small[:gray[Orange outlines: the locations the write head wrote at this step (w ≥ 0.1), and the "
-                "current step on each weighting. Locations run down, time runs right, as in Fig. 6 of "
-                "Graves et al.]]\n\n"
-                f"#### Addressing at step {t}: key → similarity → w_c → w_g → w_s → w\n\n" + readout_table(shown, t)
-            )
-            render_pipelines(shown, t)
-            vectors = [(f"{h.name} erase e", h.erase[t], "weight") for h in shown.write]
-            vectors += [(f"{h.name} add a", h.add[t], "memory") for h in shown.write]
-            vectors += [(f"{h.name} read r", h.read_vector[t], "memory") for h in shown.read]
-            show_figure(
-                figs.readout_figure(
-                    vectors, f"<b>Write and read vectors at step {t}</b> (erase 0..1, add and read −1..1)"
-                ),
-                key="vectors",
-            )
-
-        step_player("t", steps, render_step, unit="step", labels=episode.phases)
+        # ------------------------------------------------------------------ the step view, stepped in the browser
+        step_view(name, episode, shown, overrides, choice, input_labels, output_labels)
 
         # ------------------------------------------------------------------ what the override changed
         if changed is not None:

@@ -25,7 +25,7 @@ import plotly
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
-from memviz.figures.stepped import pack_steps
+from memviz.figures.stepped import deflate_json, pack_steps
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
@@ -50,7 +50,7 @@ def figure_panel(panel_id: str, frames: Sequence[dict]) -> dict:
 
 def html_panel(panel_id: str, html: Sequence[str]) -> dict:
     """A panel of trusted HTML, one string per step (escape any user text before it goes in)."""
-    return {"id": panel_id, "html": list(html)}
+    return {"id": panel_id, "html": deflate_json(list(html))}
 
 
 def parse_step(raw: str | None, steps: int, unit: str = "step") -> tuple[int, str]:

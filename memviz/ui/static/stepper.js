@@ -33,14 +33,40 @@ function base64Bytes(text) {
   return bytes;
 }
 
-// A numeric channel as one Float32Array over all steps (8-bit codes dequantised, 255 -> NaN).
-export function decodeChannel(channel) {
-  const bytes = base64Bytes(channel.bdata);
-  if (channel.dtype === "f4") return new Float32Array(bytes.buffer);
+// Deflated (zlib) base64 -> bytes, with the browser's own DecompressionStream.
+async function inflate(text) {
+  const stream = new Blob([base64Bytes(text)]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function inflateJson(text) {
+  return JSON.parse(new TextDecoder().decode(await inflate(text)));
+}
+
+// A numeric channel as one Float32Array over all steps. 8-bit codes arrive as differences from the
+// previous step (mod 256): summed back along the steps, then dequantised (255 -> NaN, a gap).
+export async function decodeChannel(channel) {
+  const bytes = await inflate(channel.bdata);
+  if (channel.dtype === "f4") return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const stride = channel.shape.slice(1).reduce((a, b) => a * b, 1);
+  for (let i = stride; i < bytes.length; i++) bytes[i] = (bytes[i] + bytes[i - stride]) & 255;
   const span = channel.hi > channel.lo ? channel.hi - channel.lo : 1;
   const out = new Float32Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] === 255 ? NaN : channel.lo + (bytes[i] * span) / 254;
   return out;
+}
+
+// Decode a panel's data once when it arrives (channels, per-step strings, per-step HTML).
+async function preparePanel(panel) {
+  if (panel.figure) {
+    const texts = await inflateJson(panel.figure.texts);
+    for (const channel of panel.figure.channels) {
+      if ("text" in channel) channel.values = texts[channel.text];
+      else channel.decoded = await decodeChannel(channel);
+    }
+  } else if (typeof panel.html === "string") {
+    panel.html = await inflateJson(panel.html);
+  }
 }
 
 // Step t of a decoded channel as plain (nested) arrays, NaN as null (a gap for plotly).
@@ -173,7 +199,6 @@ function buildPanels(state, Plotly) {
     box.dataset.panel = panel.id;
     state.ui.panels.appendChild(box);
     if (panel.figure) {
-      for (const channel of panel.figure.channels) if (!channel.values) channel.decoded = decodeChannel(channel);
       const spec = figureAt(panel, state.step);
       Plotly.newPlot(box, spec.data, spec.layout, state.data.config || {});
       box.dataset.created = String((Number(box.dataset.created) || 0) + 1);
@@ -193,14 +218,12 @@ function samePanels(a, b) {
 function adoptPanels(state) {
   state.plots.forEach((plot, i) => {
     plot.panel = state.data.panels[i];
-    if (plot.panel.figure) {
-      for (const channel of plot.panel.figure.channels) if (!channel.values) channel.decoded = decodeChannel(channel);
-    }
   });
 }
 
 // ------------------------------------------------------------------ drawing a step
 function draw(state) {
+  if (!state.ui.slider) return; // not built yet: the first draw comes when plotly.js and the data are ready
   const t = state.step;
   const Plotly = window.Plotly;
   state.revision += 1;
@@ -354,8 +377,9 @@ export default function mount(component) {
   state.resumePlay = false;
   if (state.playing) state.pause();
   let stop = () => {};
-  loadPlotly(data.plotly_url)
-    .then((Plotly) => {
+  Promise.all([loadPlotly(data.plotly_url), ...data.panels.map(preparePanel)])
+    .then(([Plotly]) => {
+      if (state.data !== data) return; // newer data arrived while this was decoding
       if (fresh || !state.ui.bar) {
         state.ui.notice = element("div", "mvs-notice");
         state.ui.bar = buildControls(state);
