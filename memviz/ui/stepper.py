@@ -43,9 +43,14 @@ _component = st.components.v2.component(
 )
 
 
-def figure_panel(panel_id: str, frames: Sequence[dict]) -> dict:
-    """A panel drawing one figure, given its spec at every step (see :func:`memviz.figures.stepped.pack_steps`)."""
-    return {"id": panel_id, "figure": pack_steps(frames)}
+def figure_panel(panel_id: str, frames: Sequence[dict], width: float | None = None) -> dict:
+    """A panel drawing one figure, given its spec at every step (see :func:`memviz.figures.stepped.pack_steps`).
+
+    Panels stack; those given a ``width`` (a share of the row, e.g. 0.6 and 0.4) sit side by side
+    while the row is wide enough and wrap below each other when it is not.
+    """
+    panel = {"id": panel_id, "figure": pack_steps(frames)}
+    return {**panel, "width": width} if width else panel
 
 
 def html_panel(panel_id: str, html: Sequence[str]) -> dict:
@@ -84,19 +89,22 @@ def stepper(
     url_key: str = "t",
     speeds: Sequence[float] = SPEEDS,
     on_step: Callable[[], None] | None = None,
+    default_step: int = 0,
 ) -> int:
     """Mount the step player over ``panels`` and return the step Python knows.
 
     That is the step in the link on the first run, then the last step the
     browser reported (it reports when another control is used, so a rerun
     caused by a knob sees the step on screen). A link's step beyond the
-    episode is clamped with a notice shown in the player.
+    episode is clamped with a notice shown in the player. ``default_step`` is
+    shown first when the link names none.
     """
     _serve_plotly_js()
     known = (st.session_state.get(key) or {}).get("step")
     notice = ""
     if known is None:
-        known, notice = parse_step(st.query_params.get(url_key), steps, unit)
+        raw = st.query_params.get(url_key)
+        known, notice = parse_step(raw, steps, unit) if raw else (default_step, "")
     known = min(max(int(known), 0), max(steps - 1, 0))
     data = {
         "panels": panels,

@@ -197,6 +197,7 @@ function buildPanels(state, Plotly) {
   for (const panel of state.data.panels) {
     const box = element("div", "mvs-panel");
     box.dataset.panel = panel.id;
+    if (panel.width) box.style.flex = `${panel.width} 1 ${Math.round(panel.width * 40)}rem`; // side by side, wraps
     state.ui.panels.appendChild(box);
     if (panel.figure) {
       const spec = figureAt(panel, state.step);
