@@ -32,7 +32,7 @@ PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
 PLOTLY_COMPONENT = "plotlyjs"
 PLOTLY_URL = f"component/{__name__}.{PLOTLY_COMPONENT}/plotly.min.js"
 SPEEDS = (0.5, 1, 2, 4)
-CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
+CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 _component = st.components.v2.component(
     "memviz_stepper",

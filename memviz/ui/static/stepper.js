@@ -201,7 +201,7 @@ function buildPanels(state, Plotly) {
     state.ui.panels.appendChild(box);
     if (panel.figure) {
       const spec = figureAt(panel, state.step);
-      Plotly.newPlot(box, spec.data, spec.layout, state.data.config || {});
+      Plotly.newPlot(box, spec.data, sized(spec.layout, box), state.data.config || {});
       box.dataset.created = String((Number(box.dataset.created) || 0) + 1);
       state.plots.push({ box, panel });
     } else {
@@ -223,6 +223,27 @@ function adoptPanels(state) {
 }
 
 // ------------------------------------------------------------------ drawing a step
+// The figure's own height, the panel's width: set here (not plotly's "responsive", which also takes the
+// height from the container), and redrawn when the panels' width changes (see watchWidth).
+function sized(layout, box) {
+  const width = box.clientWidth;
+  return width > 0 ? { ...layout, width, autosize: false } : layout;
+}
+
+function watchWidth(state) {
+  let last = state.ui.panels.clientWidth;
+  let timer = null;
+  const observer = new ResizeObserver(() => {
+    const width = state.ui.panels.clientWidth;
+    if (width === last) return;
+    last = width;
+    clearTimeout(timer);
+    timer = setTimeout(() => draw(state), 120);
+  });
+  observer.observe(state.ui.panels);
+  return observer;
+}
+
 function draw(state) {
   if (!state.ui.slider) return; // not built yet: the first draw comes when plotly.js and the data are ready
   const t = state.step;
@@ -231,7 +252,7 @@ function draw(state) {
   for (const { box, panel } of state.plots) {
     if (panel.figure) {
       const spec = figureAt(panel, t);
-      const layout = { ...spec.layout, datarevision: state.revision };
+      const layout = { ...sized(spec.layout, box), datarevision: state.revision };
       Plotly.react(box, spec.data, layout, state.data.config || {});
     } else {
       box.innerHTML = panel.html[Math.min(t, panel.html.length - 1)];
@@ -386,6 +407,7 @@ export default function mount(component) {
         state.ui.bar = buildControls(state);
         state.ui.panels = element("div", "mvs-panels");
         state.root.replaceChildren(state.ui.notice, state.ui.bar, state.ui.panels);
+        watchWidth(state);
       }
       state.ui.notice.textContent = notice;
       state.ui.notice.hidden = !notice;
