@@ -23,10 +23,21 @@ def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 6
 
 
 def figure(at: AppTest, key: str) -> dict:
-    """The plotly figure spec a chart with this key sent to the browser."""
+    """The plotly figure spec a chart with this key sent to the browser.
+
+    A chart drawn by Streamlit, or else a panel of that id in a step player (memviz.ui.stepper)
+    at the step Python knows, rebuilt as the browser does.
+    """
     for element in at.get("plotly_chart"):
         if element.key == key:
             return json.loads(element.proto.spec)
+    from memviz.figures.stepped import unpack_step
+
+    for element in at.get("bidi_component"):
+        data = json.loads(element.proto.json)
+        for panel in data.get("panels", []):
+            if panel["id"] == key and "figure" in panel:
+                return unpack_step(panel["figure"], data["step"])
     raise AssertionError(f"no chart with key {key!r}; charts: {[e.key for e in at.get('plotly_chart')]}")
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 from memviz import playground as pg
 from memviz.figures.addressing import addressing_pipeline_figure, walk_figure
 from memviz.ui import show_figure, snapshot_url_params, warn_ignored_url_params
+from memviz.ui.stepper import figure_panel, live_addressing, stepper
 
 BETA_OPTIONS = [0, 0.1, 0.2, 0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100]
 GAMMA_OPTIONS = [1, 1.25, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50]
@@ -308,10 +309,17 @@ def pipeline_view(
         "w": f"γ = {s.gamma:g}",
     }
     key_row_shown = None if s.key_mode == "edited" else key_row
-    show_figure(
-        addressing_pipeline_figure(memory, key, result.trace, result.w_prev, result.shift, labels, key_row_shown),
-        key="pipeline",
-    )
+    spec = addressing_pipeline_figure(memory, key, result.trace, result.w_prev, result.shift, labels, key_row_shown)
+    radius = len(result.shift) // 2
+    knobs = {
+        "beta": {"key": "beta", "value": s.beta, "options": BETA_OPTIONS},
+        "g": {"key": "g", "value": s.gate},
+        "gamma": {"key": "gamma", "value": s.gamma, "options": GAMMA_OPTIONS},
+        "shift": [{"key": SHIFT_KEYS[o], "value": v} for o, v in zip(range(-radius, radius + 1), s.shift, strict=True)],
+    }
+    w_start = result.walk[0]
+    live = live_addressing(memory, key, w_start, steps, knobs)
+    stepper("pipeline_view", 1, [figure_panel("pipeline", [spec])], url_key=None, controls=False, live=live)
 
 
 def explanation(s: Settings, result: pg.PlaygroundResult) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import plotly
 import streamlit as st
 import streamlit.components.v1 as components_v1
@@ -32,13 +33,15 @@ PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
 PLOTLY_COMPONENT = "plotlyjs"
 PLOTLY_URL = f"component/{__name__}.{PLOTLY_COMPONENT}/plotly.min.js"
 SPEEDS = (0.5, 1, 2, 4)
+JS_FILES = ("addressing.js", "stepper.js")
+"""One module: the addressing math (the Playground's live panels use it), then the player."""
 CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 _component = st.components.v2.component(
     "memviz_stepper",
     html="",
     css=(STATIC / "stepper.css").read_text(encoding="utf-8"),
-    js=(STATIC / "stepper.js").read_text(encoding="utf-8"),
+    js="\n".join((STATIC / name).read_text(encoding="utf-8") for name in JS_FILES),
     isolate_styles=False,  # plotly.js styles its charts from the document's head
 )
 
@@ -86,10 +89,12 @@ def stepper(
     *,
     unit: str = "step",
     labels: Sequence[str] | None = None,
-    url_key: str = "t",
+    url_key: str | None = "t",
     speeds: Sequence[float] = SPEEDS,
     on_step: Callable[[], None] | None = None,
     default_step: int = 0,
+    controls: bool = True,
+    live: dict | None = None,
 ) -> int:
     """Mount the step player over ``panels`` and return the step Python knows.
 
@@ -97,13 +102,15 @@ def stepper(
     browser reported (it reports when another control is used, so a rerun
     caused by a knob sees the step on screen). A link's step beyond the
     episode is clamped with a notice shown in the player. ``default_step`` is
-    shown first when the link names none.
+    shown first when the link names none. ``controls=False`` hides the step controls
+    (one figure that only updates in place); ``live`` makes the first panel follow the
+    addressing sliders while they are dragged (see :func:`live_addressing`).
     """
     _serve_plotly_js()
     known = (st.session_state.get(key) or {}).get("step")
     notice = ""
     if known is None:
-        raw = st.query_params.get(url_key)
+        raw = st.query_params.get(url_key) if url_key else None
         known, notice = parse_step(raw, steps, unit) if raw else (default_step, "")
     known = min(max(int(known), 0), max(steps - 1, 0))
     data = {
@@ -118,13 +125,33 @@ def stepper(
         "notice": notice,
         "plotly_url": PLOTLY_URL,
         "config": CONFIG,
+        "controls": controls,
+        "live": live,
     }
     result = _component(key=key, data=data, default={"step": known}, on_step_change=on_step or _ignore)
     step = result.get("step", known) if result is not None else known
     step = min(max(int(step if step is not None else known), 0), max(steps - 1, 0))
-    if st.query_params.get(url_key) != str(step):
+    if url_key and st.query_params.get(url_key) != str(step):
         st.query_params[url_key] = str(step)
     return step
+
+
+def live_addressing(
+    memory: np.ndarray, key: np.ndarray, w_start: np.ndarray, steps: int, knobs: dict[str, dict]
+) -> dict:
+    """What the browser needs to recompute the addressing stages while a slider is dragged.
+
+    ``knobs`` maps ``beta``, ``g``, ``gamma`` to ``{"key": widget key, "value": v}`` (plus
+    ``"options"`` for a select slider, whose range input holds the option's index) and
+    ``shift`` to a list of such dicts over offsets -R..+R.
+    """
+    return {
+        "memory": np.asarray(memory, dtype=np.float64).tolist(),
+        "key": np.asarray(key, dtype=np.float64).tolist(),
+        "w_start": np.asarray(w_start, dtype=np.float64).tolist(),
+        "steps": int(steps),
+        **knobs,
+    }
 
 
 def _ignore() -> None:

@@ -265,7 +265,7 @@ function draw(state) {
   const name = state.data.labels && state.data.labels[t] ? ` · ${state.data.labels[t]}` : "";
   label.textContent = `${capitalise(state.data.unit)} ${t} of ${state.steps - 1}${name}`;
   state.root.dataset.step = String(t);
-  writeStepToUrl(state.data.url_key, t);
+  if (state.data.url_key) writeStepToUrl(state.data.url_key, t);
 }
 
 function capitalise(text) {
@@ -371,6 +371,93 @@ function listen(state) {
   };
 }
 
+// ------------------------------------------------------------------ live addressing (the Playground)
+// `data.live` names the sidebar sliders of beta, g, gamma and the shift, and holds the memory, key, starting
+// w_prev and step count: while a slider is dragged, the five stages are recomputed here (addressing.js)
+// and written into the first panel's figure, so it follows the hand; the release reruns the script once.
+function knobValue(knob) {
+  const input = document.querySelector(`.st-key-${knob.key} input[type="range"]`);
+  if (!input || input.value === "") return knob.value;
+  const raw = Number(input.value);
+  return knob.options ? knob.options[Math.round(raw)] ?? knob.value : raw;
+}
+
+function liveStages(live) {
+  const beta = knobValue(live.beta);
+  const gate = knobValue(live.g);
+  const gamma = knobValue(live.gamma);
+  const rawShift = live.shift.map(knobValue);
+  const stay = rawShift.map((_, k) => (k === (rawShift.length - 1) / 2 ? 1 : 0));
+  const shift = asDistribution(rawShift, stay);
+  let wPrev = live.w_start;
+  for (let i = 0; i < live.steps; i++) wPrev = address(live.memory, live.key, beta, gate, shift, gamma, wPrev).w;
+  wPrev = asDistribution(wPrev, new Array(wPrev.length).fill(1 / wPrev.length));
+  return { beta, gate, gamma, shift, wPrev, stages: address(live.memory, live.key, beta, gate, shift, gamma, wPrev) };
+}
+
+function stageStats(w) {
+  let entropy = 0;
+  let top = 0;
+  for (let i = 0; i < w.length; i++) {
+    if (w[i] > 0) entropy -= w[i] * Math.log2(w[i]);
+    if (w[i] > w[top]) top = i;
+  }
+  return `H ${Math.abs(entropy).toFixed(2)} bits · max ${w[top].toFixed(2)} @ ${top}`;
+}
+
+const barText = (values) => values.map((v) => (Math.abs(v) >= 0.005 ? v.toFixed(2) : ""));
+
+function liveFigure(spec, live) {
+  const { beta, gate, gamma, shift, wPrev, stages } = liveStages(live);
+  const values = { w_c: stages.w_c, w_g: stages.w_g, w_s: stages.w_s, w: stages.w, w_prev: wPrev };
+  const data = spec.data.map((trace) => {
+    if (trace.name === "s") {
+      const labels = trace.x;
+      return { ...trace, y: shift, text: shift.map((v, k) => `${labels[k]}: ${v.toFixed(2)}`) };
+    }
+    const v = values[trace.name];
+    if (!v) return trace;
+    return { ...trace, x: v, ...(Array.isArray(trace.text) ? { text: barText(v) } : {}) };
+  });
+  const knobs = {
+    w_c: `β = ${beta}`,
+    w_g: `g = ${gate.toFixed(2)}`,
+    w_s: `s = [${shift.map((v) => v.toFixed(2)).join(", ")}]`,
+    w: `γ = ${gamma}`,
+  };
+  const order = ["w_c", "w_g", "w_s", "w"];
+  const annotations = spec.layout.annotations.map((a, i) => {
+    const stage = order[i - 4];
+    if (!stage) return a;
+    const title = (/^<b>(.*?)<\/b>/.exec(a.text) || ["", ""])[1];
+    return { ...a, text: `<b>${title}</b><br><span style='font-size:13px'>${knobs[stage]}<br>${stageStats(stages[stage])}</span>` };
+  });
+  return { data, layout: { ...spec.layout, annotations } };
+}
+
+function followSliders(state) {
+  const sidebar = document.querySelector('[data-testid="stSidebar"]') || document.body;
+  let queued = false;
+  const update = () => {
+    queued = false;
+    const plot = state.plots[0];
+    const live = state.data.live;
+    if (!plot || !plot.panel.figure || !live || !window.Plotly) return;
+    const spec = liveFigure(figureAt(plot.panel, 0), live);
+    state.revision += 1;
+    window.Plotly.react(plot.box, spec.data, { ...sized(spec.layout, plot.box), datarevision: state.revision });
+    state.root.dataset.live = String((Number(state.root.dataset.live) || 0) + 1);
+  };
+  const observer = new MutationObserver(() => {
+    if (!queued) {
+      queued = true;
+      requestAnimationFrame(update);
+    }
+  });
+  observer.observe(sidebar, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext", "value"] });
+  return () => observer.disconnect();
+}
+
 // ------------------------------------------------------------------ entry point (Streamlit calls it per data change)
 export default function mount(component) {
   const { data, parentElement } = component;
@@ -407,6 +494,7 @@ export default function mount(component) {
         state.ui.bar = buildControls(state);
         state.ui.panels = element("div", "mvs-panels");
         state.root.replaceChildren(state.ui.notice, state.ui.bar, state.ui.panels);
+        state.ui.bar.hidden = data.controls === false;
         watchWidth(state);
       }
       state.ui.notice.textContent = notice;
@@ -420,9 +508,12 @@ export default function mount(component) {
     .catch((error) => {
       state.root.textContent = `The step player could not start: ${error.message}`;
     });
-  stop = listen(state);
+  const controls = data.controls !== false;
+  stop = controls ? listen(state) : () => {};
+  const unfollow = data.live ? followSliders(state) : () => {};
   return () => {
     stop();
+    unfollow();
     state.resumePlay = state.playing; // new data while playing: the next mount plays on
     if (state.playing) state.pause();
   };
