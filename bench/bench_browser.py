@@ -342,7 +342,8 @@ def play_rate(page, speed_index: int = 4, seconds: float = 5.0) -> dict:
     moves = [(t, s) for (t, s), (_, prev) in zip(samples[1:], samples[:-1], strict=True) if s != prev and s is not None]
     if len(moves) < 2:
         return {"rate": 0.0, "ticks": len(moves), "busy_per_tick": float("nan")}
-    rate = (moves[-1][1] - moves[0][1]) / ((moves[-1][0] - moves[0][0]) / 1000)
+    times, steps = zip(*moves, strict=True)
+    rate = statistics.linear_regression([t / 1000 for t in times], steps).slope  # over every change seen
     return {"rate": rate, "ticks": len(moves), "busy_per_tick": busy / max(len(moves), 1)}
 
 

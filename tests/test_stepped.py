@@ -75,7 +75,7 @@ def test_long_episodes_stay_within_a_megabyte(size, budget_kb):
     model = memviz.load_pretrained(name)
     episode = ex.random_episode(model.task, 0, ex.clamp_size(model.task, size))
     trace = ex.run_episode(model, episode.x)
-    inputs, outputs = ex.channel_names(model.task)
+    inputs, outputs = model.task.channel_names()
     panels = step_panels(episode, trace, (), input_labels=inputs, output_labels=outputs)
     total = sum(stepped.packed_bytes(p["figure"]) if "figure" in p else len(p["html"]) for p in panels)
     assert total <= budget_kb * 1024, f"{total / 1024:.0f} KB"

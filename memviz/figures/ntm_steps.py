@@ -28,22 +28,6 @@ def _panel(panel_id: str, frames: Sequence[dict]) -> dict:
     return {"id": panel_id, "figure": pack_steps(frames)}
 
 
-def knob_labels(head, t: int, overrides: Sequence) -> dict[str, str]:
-    """Each stage's knob at t for the pipeline titles, the overridden ones marked."""
-    fixed = ex.fixed_knobs(overrides, head.name, t)
-
-    def mark(name: str) -> str:
-        return " <b>✎ override</b>" if name in fixed else ""
-
-    shift = ", ".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in head.shift[t])  # 1.00 -> 1, 0.50 -> 0.5
-    return {
-        "w_c": f"β = {head.beta[t]:.2f}{mark('beta')}",
-        "w_g": f"g = {head.g[t]:.2f}{mark('g')}",
-        "w_s": f"s = [{shift}]{mark('shift')}",
-        "w": f"γ = {head.gamma[t]:.2f}{mark('gamma')}",
-    }
-
-
 def readout_html(trace: NTMTrace, t: int, overrides: Sequence) -> str:
     """The heading and table of every head's weighting at t (sum, entropy, peak) and the knobs it used (✎ = fixed)."""
     header = ["head", "Σ w", "entropy", "max w @ location", "β", "g", "shift s(−1, 0, +1)", "γ"]
@@ -83,7 +67,7 @@ def _pipeline(trace: NTMTrace, head, t: int, overrides: Sequence) -> dict:
         head.w_prev[t],
         head.shift[t],
         rows,
-        knob_labels(head, t, overrides),
+        ex.knob_labels(head, t, overrides),
     )
 
 

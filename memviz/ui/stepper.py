@@ -95,6 +95,7 @@ def stepper(
     default_step: int = 0,
     controls: bool = True,
     live: dict | None = None,
+    clamp_notice: bool = True,
 ) -> int:
     """Mount the step player over ``panels`` and return the step Python knows.
 
@@ -105,6 +106,7 @@ def stepper(
     shown first when the link names none. ``controls=False`` hides the step controls
     (one figure that only updates in place); ``live`` makes the first panel follow the
     addressing sliders while they are dragged (see :func:`live_addressing`).
+    ``clamp_notice=False`` leaves the notice of a clamped link step to the page.
     """
     _serve_plotly_js()
     known = (st.session_state.get(key) or {}).get("step")
@@ -122,7 +124,7 @@ def stepper(
         "url_key": url_key,
         "speeds": list(speeds),
         "speed": 1,
-        "notice": notice,
+        "notice": notice if clamp_notice else "",
         "plotly_url": PLOTLY_URL,
         "config": CONFIG,
         "controls": controls,

@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 
 import memviz
+from memviz.registry import SHIPPED_MODELS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not any(n.startswith("memn2n") for n in memviz.list_pretrained()), reason="no MemN2N model in pretrained/ yet"
-    ),
-]
+pytestmark = pytest.mark.browser
+MODELS = [n for n, family in SHIPPED_MODELS.items() if family == "memn2n"]
 
 
 def tall_screenshot(tab, name: str) -> None:
@@ -29,6 +26,10 @@ def hop_caption(tab) -> str:
     return tab.page.locator(f"{PLAYER} .mvs-label").inner_text()
 
 
+def created(tab) -> list[str | None]:
+    return [p.get_attribute("data-created") for p in tab.page.locator(f"{PLAYER} .mvs-panel").all()]
+
+
 def test_step_three_hops_then_mask_a_sentence(tab):
     sent = [0]
     tab.page.on("websocket", lambda ws: ws.on("framesent", lambda _payload: sent.__setitem__(0, sent[0] + 1)))
@@ -41,22 +42,20 @@ def test_step_three_hops_then_mask_a_sentence(tab):
     tab.page.locator(f'{PLAYER} .mvs-btn[aria-label^="First"]').click()
     assert hop_caption(tab).startswith("Hop 0")
     assert "Before hop 1" in tab.page.locator(f"{PLAYER} .mvs-html").inner_text()
-    hops = max(memviz.load_pretrained(n).config.hops for n in memviz.list_pretrained() if n.startswith("memn2n"))
+    hops = max(memviz.load_pretrained(n).config.hops for n in MODELS)
     for hop in range(1, min(hops, 3) + 1):
         tab.page.locator(f'{PLAYER} .mvs-btn[aria-label^="Next"]').click()
         assert hop_caption(tab).startswith(f"Hop {hop}")
         assert f"hop={hop}" in tab.page.url
     tab.page.wait_for_timeout(300)
     assert sent[0] == before, "hops change in the browser: nothing sent to the server"
-    created = [p.get_attribute("data-created") for p in tab.page.locator(f"{PLAYER} .mvs-panel").all()]
-    assert created == ["1", "1", None, "1"]
+    assert created(tab) == ["1", "1", None, "1"]
     tab.screenshot("memn2n-stepped")
     tab.page.locator("[class*='st-key-mask_'] button").first.click()
     tab.wait_idle()
     tab.page.wait_for_function("document.querySelector('.js-plotly-plot').textContent.includes('(masked)')")
     assert "mask=1" in tab.page.url
-    created = [p.get_attribute("data-created") for p in tab.page.locator(f"{PLAYER} .mvs-panel").all()]
-    assert created == ["1", "1", None, "1"], "a mask re-runs the model once and updates the charts in place"
+    assert created(tab) == ["1", "1", None, "1"], "a mask re-runs the model once and updates the charts in place"
     assert tab.exceptions() == []
     tab.screenshot("memn2n-masked")
     tall_screenshot(tab, "memn2n-masked-full-page")

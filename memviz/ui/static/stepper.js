@@ -248,12 +248,12 @@ function draw(state) {
   if (!state.ui.slider) return; // not built yet: the first draw comes when plotly.js and the data are ready
   const t = state.step;
   const Plotly = window.Plotly;
-  state.revision += 1;
   for (const { box, panel } of state.plots) {
     if (panel.figure) {
+      // No datarevision: figureAt copies only the containers on a changed path, so plotly.react sees which
+      // traces got new arrays and recomputes those alone (a cursor move is a layout change, no trace work).
       const spec = figureAt(panel, t);
-      const layout = { ...sized(spec.layout, box), datarevision: state.revision };
-      Plotly.react(box, spec.data, layout, state.data.config || {});
+      Plotly.react(box, spec.data, sized(spec.layout, box), state.data.config || {});
     } else {
       box.innerHTML = panel.html[Math.min(t, panel.html.length - 1)];
     }
@@ -435,6 +435,14 @@ function liveFigure(spec, live) {
   return { data, layout: { ...spec.layout, annotations } };
 }
 
+// The knob values a live drawing used (read from the sliders) or that new data was computed with: when the
+// server's data for a released slider matches what the live drawing already shows, it need not be redrawn.
+function liveSignature(live, fromSliders) {
+  const value = (knob) => (fromSliders ? knobValue(knob) : knob.value);
+  return JSON.stringify([live.memory, live.key, live.w_start, live.steps, value(live.beta), value(live.g),
+    value(live.gamma), live.shift.map(value)]);
+}
+
 function followSliders(state) {
   const sidebar = document.querySelector('[data-testid="stSidebar"]') || document.body;
   let queued = false;
@@ -444,8 +452,8 @@ function followSliders(state) {
     const live = state.data.live;
     if (!plot || !plot.panel.figure || !live || !window.Plotly) return;
     const spec = liveFigure(figureAt(plot.panel, 0), live);
-    state.revision += 1;
-    window.Plotly.react(plot.box, spec.data, { ...sized(spec.layout, plot.box), datarevision: state.revision });
+    state.liveShown = liveSignature(live, true);
+    window.Plotly.react(plot.box, spec.data, sized(spec.layout, plot.box));
     state.root.dataset.live = String((Number(state.root.dataset.live) || 0) + 1);
   };
   const observer = new MutationObserver(() => {
@@ -485,7 +493,6 @@ export default function mount(component) {
   const wasPlaying = state.playing || state.resumePlay;
   state.resumePlay = false;
   if (state.playing) state.pause();
-  let stop = () => {};
   Promise.all([loadPlotly(data.plotly_url), ...data.panels.map(preparePanel)])
     .then(([Plotly]) => {
       if (state.data !== data) return; // newer data arrived while this was decoding
@@ -499,21 +506,35 @@ export default function mount(component) {
       }
       state.ui.notice.textContent = notice;
       state.ui.notice.hidden = !notice;
-      if (fresh || !previous || !samePanels(previous.panels, data.panels)) buildPanels(state, Plotly);
-      else adoptPanels(state);
-      draw(state);
+      const shownLive = data.live && state.liveShown === liveSignature(data.live, false);
+      state.liveShown = null;
+      if (fresh || !previous || !samePanels(previous.panels, data.panels)) {
+        buildPanels(state, Plotly);
+        draw(state);
+      } else {
+        adoptPanels(state);
+        if (!shownLive) draw(state); // else the live drawing already shows these numbers (within 1e-5)
+      }
       state.root.dataset.ready = "1";
       if (wasPlaying) state.play();
     })
     .catch((error) => {
       state.root.textContent = `The step player could not start: ${error.message}`;
     });
+  // Streamlit calls this function again for new data without calling the cleanup it got last time
+  // (only on unmount), so the listeners of the previous call are removed here: they must never pile up.
+  if (state.teardown) state.teardown();
   const controls = data.controls !== false;
-  stop = controls ? listen(state) : () => {};
+  const stopKeys = controls ? listen(state) : () => {};
   const unfollow = data.live ? followSliders(state) : () => {};
-  return () => {
-    stop();
+  const teardown = () => {
+    stopKeys();
     unfollow();
+    if (state.teardown === teardown) state.teardown = null;
+  };
+  state.teardown = teardown;
+  return () => {
+    teardown();
     state.resumePlay = state.playing; // new data while playing: the next mount plays on
     if (state.playing) state.pause();
   };
