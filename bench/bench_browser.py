@@ -28,7 +28,7 @@ Loads
 
 Play
     The NTM Explorer plays at "4 steps per second" for 5 s; the step shown is sampled every
-    animation frame, and the rate is (last step - first step) / (time between them).
+    animation frame, and the rate is the steps played over the time since the first sample.
 
 Prints one markdown table, the machine load (``uptime``) before and after, and writes the raw
 numbers to ``artifacts/bench_browser.json``. Numbers on a shared machine are noisy; the ratio
@@ -342,8 +342,8 @@ def play_rate(page, speed_index: int = 4, seconds: float = 5.0) -> dict:
     moves = [(t, s) for (t, s), (_, prev) in zip(samples[1:], samples[:-1], strict=True) if s != prev and s is not None]
     if len(moves) < 2:
         return {"rate": 0.0, "ticks": len(moves), "busy_per_tick": float("nan")}
-    times, steps = zip(*moves, strict=True)
-    rate = statistics.linear_regression([t / 1000 for t in times], steps).slope  # over every change seen
+    first_time, first_step = samples[0]  # sampled right after the click: steps played / time since then
+    rate = (moves[-1][1] - first_step) / ((samples[-1][0] - first_time) / 1000)
     return {"rate": rate, "ticks": len(moves), "busy_per_tick": busy / max(len(moves), 1)}
 
 
