@@ -19,6 +19,7 @@ apply to. Whole-script reruns are reported beside them as an upper bound.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from streamlit.logger import set_log_level
 from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, STEP_FRAGMENT, fragment_scoped, interleaved_medians, report, trivial_app, trivial_rerun
+from common import ROOT, fragment_scoped, interleaved_medians, report, trivial_app, trivial_rerun
 
 TAUS = [0.5, 1.0, 2.0, 0.3]
 WHAT_IF = "what_if_and_hops"  # memviz.ui.memn2n's fragment for the what-if controls
@@ -54,6 +55,7 @@ def explorer(query: dict[str, str] | None = None, *, run: bool = True) -> AppTes
 def chart_bytes(at: AppTest) -> int:
     """Bytes of figure data the last run sent: plotly specs plus Vega-Lite specs and datasets."""
     total = sum(len(chart.proto.spec) for chart in at.get("plotly_chart"))
+    total += sum(len(element.proto.json) for element in at.get("bidi_component"))  # every hop, sent once
     for chart in at.get("vega_lite_chart"):
         total += len(chart.proto.spec) + len(chart.proto.data.data)
         total += sum(len(d.data.data) for d in chart.proto.datasets)
@@ -143,7 +145,7 @@ def main() -> None:
 
     base = trivial_app()
     default, tau_view, mask_view, fresh_view, browser_view = (explorer() for _ in range(5))
-    hops = default.slider(key="hop").max
+    hops = json.loads(default.get("bidi_component")[0].proto.json)["steps"] - 1
     task3 = explorer({"task": "3 three-supporting-facts", "seed": "2"})
 
     def never_seen(at: AppTest, offset: int = 0) -> Callable[[int], None]:
@@ -160,7 +162,11 @@ def main() -> None:
         return action
 
     def hop_change(at: AppTest) -> Callable[[int], None]:
-        return lambda i: at.slider(key="hop").set_value(i % (hops + 1)).run()
+        def report(i: int) -> None:  # a hop the browser reports (it steps on its own)
+            at.session_state["hop_player"] = {"step": i % (hops + 1)}
+            at.run()
+
+        return report
 
     def tau_change(at: AppTest) -> Callable[[int], None]:
         return lambda i: at.select_slider(key="tau1").set_value(TAUS[i % 4]).run()
@@ -174,7 +180,7 @@ def main() -> None:
     whole_tau, whole_fresh = explorer(), explorer()
     cases = {
         "hop change (the hop player's fragment)": fragment_scoped(
-            browser_view, STEP_FRAGMENT, hop_change(browser_view)
+            browser_view, "what_if_and_hops", hop_change(browser_view)
         ),
         "temperature slider, hop 1 (the what-if fragment)": fragment_scoped(tau_view, WHAT_IF, tau_change(tau_view)),
         "mask a sentence (the what-if fragment)": fragment_scoped(mask_view, WHAT_IF, mask_click(mask_view)),

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import streamlit as st
-from common import ROOT, STEP_FRAGMENT, fragment_scoped, interleaved_medians, report, trivial_app, trivial_rerun
+from common import ROOT, fragment_scoped, interleaved_medians, report, trivial_app, trivial_rerun
 from streamlit.testing.v1 import AppTest
 
 import memviz
@@ -63,12 +63,17 @@ def explorer(query: dict[str, str] | None = None, clear: bool = False) -> tuple[
 
 
 def figure_bytes(at: AppTest) -> int:
-    return sum(len(chart.proto.spec) for chart in at.get("plotly_chart"))
+    """Figure data the browser receives: Streamlit's charts plus the step player's whole episode."""
+    charts = sum(len(chart.proto.spec) for chart in at.get("plotly_chart"))
+    return charts + sum(len(element.proto.json) for element in at.get("bidi_component"))
 
 
 def step_case(at: AppTest):
+    """A step the browser reports (it steps on its own; it reports when another control is used)."""
+
     def action(i: int) -> None:
-        at.button_group(key="t_nav").set_value("next" if i % 2 == 0 else "prev").run()
+        at.session_state["t_player"] = {"step": 1 + i % 2}
+        at.run()
 
     return action
 
@@ -77,8 +82,8 @@ OVERRIDE_FRAGMENT = "intervene_and_view"
 
 
 def fragment_step_case(at: AppTest):
-    """A step button click rerunning only the step fragment, as the browser asks for it."""
-    return fragment_scoped(at, STEP_FRAGMENT, step_case(at))
+    """A step report rerunning only the intervention fragment that holds the step player."""
+    return fragment_scoped(at, OVERRIDE_FRAGMENT, step_case(at))
 
 
 def override_case(at: AppTest, steps: int, first: int = 0):
@@ -91,7 +96,7 @@ def override_case(at: AppTest, steps: int, first: int = 0):
 
     def action(_: int) -> None:
         i = counter["i"] = counter["i"] + 1
-        at.session_state["t"] = i % steps  # the override is pinned to the step on screen
+        at.session_state["t_player"] = {"step": i % steps}  # the override is pinned to the step on screen
         at.select_slider(key="ov_gamma").set_value(GAMMAS[i % len(GAMMAS)]).run()
 
     return action
@@ -177,7 +182,6 @@ def main() -> None:
         at, _ = explorer(query)
         if diff:
             at.toggle(key="diff").set_value(True).run()
-        at.button_group(key="t_nav").set_value("next").run()
         size = figure_bytes(at)
         print(f"  {name:58s} {size / 1000:7.1f} KB  {'met' if size <= 400_000 else 'NOT met'}")
 

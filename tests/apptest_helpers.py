@@ -23,10 +23,21 @@ def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 6
 
 
 def figure(at: AppTest, key: str) -> dict:
-    """The plotly figure spec a chart with this key sent to the browser."""
+    """The plotly figure spec a chart with this key sent to the browser.
+
+    A chart drawn by Streamlit, or else a panel of that id in a step player (memviz.ui.stepper)
+    at the step Python knows, rebuilt as the browser does.
+    """
     for element in at.get("plotly_chart"):
         if element.key == key:
             return json.loads(element.proto.spec)
+    from memviz.figures.stepped import unpack_step
+
+    for element in at.get("bidi_component"):
+        data = json.loads(element.proto.json)
+        for panel in data.get("panels", []):
+            if panel["id"] == key and "figure" in panel:
+                return unpack_step(panel["figure"], data["step"])
     raise AssertionError(f"no chart with key {key!r}; charts: {[e.key for e in at.get('plotly_chart')]}")
 
 
@@ -48,3 +59,36 @@ def trace_named(fig: dict, name: str) -> dict:
 
 def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.message for e in at.exception]
+
+
+def stepper_data(at: AppTest, key: str) -> dict:
+    """What the browser step player (memviz.ui.stepper) with this key was sent: panels, steps, the step."""
+    for element in at.get("bidi_component"):
+        if element.proto.id.endswith(f"-{key}"):
+            return json.loads(element.proto.json)
+    raise AssertionError(f"no step player with key {key!r}")
+
+
+def stepper_figure(at: AppTest, key: str, panel: str, step: int | None = None) -> dict:
+    """A step player's figure at ``step`` (default: the step Python knows), rebuilt as the browser does."""
+    from memviz.figures.stepped import unpack_step
+
+    data = stepper_data(at, key)
+    for entry in data["panels"]:
+        if entry["id"] == panel:
+            return unpack_step(entry["figure"], data["step"] if step is None else step)
+    raise AssertionError(f"no panel {panel!r}; panels: {[p['id'] for p in data['panels']]}")
+
+
+def stepper_html(at: AppTest, key: str, panel: str, step: int | None = None) -> str:
+    from memviz.figures.stepped import inflate_json
+
+    data = stepper_data(at, key)
+    entry = next(p for p in data["panels"] if p["id"] == panel)
+    return inflate_json(entry["html"])[data["step"] if step is None else step]
+
+
+def set_step(at: AppTest, key: str, step: int) -> AppTest:
+    """What the browser reports when the user reaches for another control after stepping to ``step``."""
+    at.session_state[key] = {"step": step}
+    return at.run()

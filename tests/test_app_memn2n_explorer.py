@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 import streamlit as st
-from apptest_helpers import array, figure, no_exception, open_page
+from apptest_helpers import array, figure, no_exception, open_page, set_step, stepper_data, stepper_html
 from streamlit.testing.v1 import AppTest
 
 import memviz
@@ -48,8 +48,11 @@ def readout(at: AppTest) -> dict[int, dict[str, float]]:
     return out
 
 
+PLAYER = "hop_player"
+
+
 def text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [stepper_html(at, PLAYER, "summary")]
     parts += [e.value for e in at.error] + [w.value for w in at.warning] + [i.value for i in at.info]
     return "\n".join(parts)
 
@@ -87,12 +90,13 @@ def test_stepping_hops_changes_columns_and_readout():
     at = open_explorer({"hop": "0"})
     assert shown_hops(at) == 0 and readout(at) == {}
     assert "Before hop 1" in text(at)
-    at.button_group(key="hop_nav").set_value("next").run()
+    set_step(at, PLAYER, 1)  # what the browser reports after stepping, when another control is used
     assert shown_hops(at) == 1 and sorted(readout(at)) == [1]
     assert "o₁ mostly carried sentence" in text(at)
-    at.button_group(key="hop_nav").set_value("last").run()
-    assert shown_hops(at) == at.slider(key="hop").max
-    assert at.query_params["hop"] in (str(shown_hops(at)), [str(shown_hops(at))])
+    last = stepper_data(at, PLAYER)["steps"] - 1
+    set_step(at, PLAYER, last)
+    assert shown_hops(at) == last
+    assert at.query_params["hop"] in (str(last), [str(last)])
 
 
 def test_temperature_changes_the_attention_of_its_hop():
@@ -206,6 +210,7 @@ def test_hop_count_switches_to_the_matching_model():
 
 def test_figure_data_per_rerun_is_small(fresh):
     sent = sum(len(chart.proto.spec) for chart in fresh.get("plotly_chart"))
+    sent += sum(len(element.proto.json) for element in fresh.get("bidi_component"))  # every hop, sent once
     assert 0 < sent <= 200_000
 
 
@@ -277,9 +282,9 @@ def check_four_hops(at: AppTest) -> None:
     assert at.radio(key="hops").value == 4
     assert len([s for s in at.select_slider if s.key.startswith("tau")]) == 4
     assert attention(at).shape[1] == 4 and shown_hops(at) == 4
-    at.segmented_control(key="hop_nav").set_value("first").run()
+    set_step(at, PLAYER, 0)
     for hop in range(1, 5):
-        at.segmented_control(key="hop_nav").set_value("next").run()
+        set_step(at, PLAYER, hop)
         no_exception(at)
         assert shown_hops(at) == hop
     at.select_slider(key="tau4").set_value(0.5).run()

@@ -8,7 +8,17 @@ import numpy as np
 import pytest
 import streamlit as st
 import torch
-from apptest_helpers import array, figure, no_exception, open_page, trace_named
+from apptest_helpers import (
+    array,
+    no_exception,
+    open_page,
+    set_step,
+    stepper_data,
+    stepper_figure,
+    stepper_html,
+    trace_named,
+)
+from apptest_helpers import figure as chart
 from streamlit.testing.v1 import AppTest
 
 from memviz import registry as pretrained
@@ -27,8 +37,25 @@ def open_explorer(query: dict[str, str] | None = None) -> AppTest:
     return at
 
 
+PLAYER = "t_player"
+
+
 def step_label(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+    """The step player's label as the browser shows it for the step Python knows."""
+    data = stepper_data(at, PLAYER)
+    return f"**Step {data['step']} of {data['steps'] - 1}** · {data['labels'][data['step']]}"
+
+
+def figure(at: AppTest, key: str) -> dict:
+    """A chart drawn by Streamlit, or a panel of the step player at the step Python knows."""
+    try:
+        return chart(at, key)
+    except AssertionError:
+        return stepper_figure(at, PLAYER, key)
+
+
+def panel_ids(at: AppTest) -> set[str]:
+    return {p["id"] for p in stepper_data(at, PLAYER)["panels"]}
 
 
 def cursor_x(fig: dict) -> float:
@@ -49,50 +76,52 @@ def fresh() -> AppTest:
 def test_renders_every_part_at_step_0(fresh):
     assert fresh.title[0].value == "NTM Explorer"
     assert step_label(fresh) == "**Step 0 of 20** · input 1/10"
-    keys = {c.key for c in fresh.get("plotly_chart")}
-    assert {"bits", "memory", "pipeline_write0", "vectors"} <= keys
-    assert "pipeline_read0" not in keys  # only the open head tab is drawn
+    assert panel_ids(fresh) == {"bits", "memory", "readout", "pipeline", "vectors"}
+    assert fresh.get("segmented_control")[0].value == "write0 head"  # one head's pipeline is sent
     for name in ("input", "target", "output"):
         assert trace_named(figure(fresh, "bits"), name)
     w = array(trace_named(figure(fresh, "memory"), "write0")["z"])
     assert np.isfinite(w).all() and w.min() >= 0 and w.max() <= 1
-    table = next(m.value for m in fresh.markdown if "| head |" in m.value)
+    table = stepper_html(fresh, PLAYER, "readout")
     assert "write0" in table and "read0" in table and "1.000" in table
     assert not fresh.warning and not fresh.error
 
 
-def test_each_head_has_its_pipeline_tab_in_the_link():
+def test_each_head_has_its_pipeline_in_the_link():
     at = open_explorer({"pipe": "read0 head", "t": "14"})
-    pipeline = figure(at, "pipeline_read0")
-    assert "pipeline_write0" not in {c.key for c in at.get("plotly_chart")}
+    pipeline = figure(at, "pipeline")
+    assert stepper_data(at, PLAYER)["step"] == 14
+    assert at.get("segmented_control")[0].value == "read0 head"
     w = array(trace_named(pipeline, "w")["x"])
     assert np.isfinite(w).all() and 0 < w.sum() <= 1 + 1e-5  # 16 of the 128 locations
     assert not at.warning
 
 
-def test_stepping_changes_label_cursor_and_memory():
+def test_every_step_is_sent_once_and_the_step_python_knows_follows_the_browser():
     at = open_explorer()
-    memory_before = array(trace_named(figure(at, "memory"), "memory")["z"])
-    at.button_group(key="t_nav").set_value("next").run()
-    at.button_group(key="t_nav").set_value("next").run()
+    data = stepper_data(at, PLAYER)
+    assert data["steps"] == 21 and data["step"] == 0 and data["url_key"] == "t"
+    memory_0 = array(trace_named(stepper_figure(at, PLAYER, "memory", 0), "memory")["z"])
+    memory_2 = array(trace_named(stepper_figure(at, PLAYER, "memory", 2), "memory")["z"])
+    assert cursor_x(stepper_figure(at, PLAYER, "bits", 2)) == 2
+    assert not np.array_equal(memory_0, memory_2)
+    set_step(at, PLAYER, 2)  # the browser reports the step when another control is used
     no_exception(at)
     assert step_label(at) == "**Step 2 of 20** · input 3/10"
-    assert cursor_x(figure(at, "bits")) == 2
-    assert not np.array_equal(array(trace_named(figure(at, "memory"), "memory")["z"]), memory_before)
-    at.button_group(key="t_nav").set_value("last").run()
+    set_step(at, PLAYER, 20)
     assert step_label(at).startswith("**Step 20 of 20** · output 10/10")
     assert at.query_params["t"] in ("20", ["20"])
 
 
 def test_override_changes_the_head_at_t_and_outputs_after_only():
     at = open_explorer({"t": "4", "length": "10"})
-    w_before = array(trace_named(figure(at, "pipeline_write0"), "w")["x"])
-    wc_before = array(trace_named(figure(at, "pipeline_write0"), "w_c")["x"])
+    w_before = array(trace_named(figure(at, "pipeline"), "w")["x"])
+    wc_before = array(trace_named(figure(at, "pipeline"), "w_c")["x"])
     at.select_slider(key="ov_g").set_value("1").run()  # follow content only...
     at.select_slider(key="ov_beta").set_value("0").run()  # ...with no preference: a uniform write
     no_exception(at)
     assert at.number_input(key="ov_step").value == 4  # pinned to the step on screen
-    pipeline = figure(at, "pipeline_write0")
+    pipeline = figure(at, "pipeline")
     w = array(trace_named(pipeline, "w")["x"])
     assert not np.allclose(w, w_before)
     np.testing.assert_allclose(w, np.full_like(w, 1 / 128), rtol=1e-3)
@@ -109,14 +138,12 @@ def test_override_changes_the_head_at_t_and_outputs_after_only():
     assert "compare" not in {c.key for c in at.get("plotly_chart")}
 
 
-def test_playing_to_the_end_then_changing_the_episode_pauses_without_error():
-    at = open_explorer()
-    at.button_group(key="t_play").set_value(1).run()  # playing at one step per second
-    at.session_state["t"] = 20  # the timer has reached the last step
-    at.number_input(key="seed").set_value(3).run()  # a whole rerun from the sidebar while still playing
+def test_a_shorter_episode_clamps_the_step_python_knows():
+    at = open_explorer({"length": "10"})
+    set_step(at, PLAYER, 20)
+    at.slider(key="length").set_value(3).run()  # 7 steps now
     no_exception(at)
-    assert at.button_group(key="t_play").value == 0  # back to Pause
-    assert step_label(at).startswith("**Step 20 of 20**")
+    assert step_label(at).startswith("**Step 6 of 6**")
 
 
 def test_override_at_every_step_breaks_the_copy():
@@ -180,14 +207,14 @@ def test_malformed_and_out_of_range_link_falls_back_with_a_notice():
     notice = " ".join(w.value for w in at.warning)
     for key in ("length", "seed", "`t=500`", "ov_beta", "bogus"):
         assert key in notice
-    assert step_label(at).startswith("**Step 0 of 20**")
+    assert step_label(at).startswith("**Step 20 of 20**")  # a step past the end is clamped (and named above)
     assert not at.error
 
 
 def test_bad_drawing_in_link_gives_a_notice():
     at = open_explorer({"input": "Drawn", "bits": "zz.ff"})
     assert any("drawing in the link was not used" in w.value for w in at.warning)
-    assert "bits" in {c.key for c in at.get("plotly_chart")}
+    assert "bits" in panel_ids(at)
 
 
 def test_override_giving_nan_keeps_the_last_good_view(monkeypatch):
@@ -223,8 +250,7 @@ def test_memory_change_toggle_shows_the_write():
 
 def test_lstm_baseline_has_no_memory_and_no_intervention():
     at = open_explorer({"model": "lstm-copy"})
-    keys = {c.key for c in at.get("plotly_chart")}
-    assert "hidden" in keys and "memory" not in keys
+    assert panel_ids(at) == {"bits", "hidden"}
     assert not any(h.value == "Intervene" for h in at.sidebar.header)
 
 
@@ -257,7 +283,7 @@ def tiny_models(tmp_path, monkeypatch):
 def test_every_task_steps_and_intervenes(tiny_models, name, phase, channel):
     at = open_explorer({"model": name})
     assert set(TASKS) <= set(at.selectbox(key="model").options)
-    at.button_group(key="t_nav").set_value("last").run()
+    set_step(at, PLAYER, stepper_data(at, PLAYER)["steps"] - 1)
     assert phase in step_label(at)
     bits = figure(at, "bits")
     assert channel in " ".join(str(y) for t in bits["data"] for y in (t.get("y") or []) if isinstance(y, str))

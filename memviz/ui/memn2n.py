@@ -14,8 +14,11 @@ softmax(W u) read after each hop.
 from __future__ import annotations
 
 import functools
+import html
 import os
+import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,9 +42,9 @@ from memviz.ui import (
     download_buttons,
     pretrained_model,
     show_figure,
-    step_player,
     urlstate,
 )
+from memviz.ui.stepper import figure_panel, html_panel, stepper
 
 URL = urlstate.BIND
 SOURCES = ["Generated", "Typed", "bAbI file"]
@@ -61,7 +64,7 @@ URL_PARAMS = urlstate.table(
         urlstate.Param(f"tau{k}", "choice", "1.0", choices=urlstate.choices(TAU_OPTIONS))
         for k in range(1, MAX_HOPS + 1)
     ),
-    urlstate.Param("hop", "int", None, 0, MAX_HOPS),
+    urlstate.Param("hop", "int", None, 0, MAX_HOPS, widget=False),  # the browser's hop player reads and writes it
     urlstate.Param("folder", "text", "", max_length=1000),
     urlstate.Param("file", "text", None, max_length=300),
     urlstate.Param("story", "int", 1, 1, 1_000_000),
@@ -374,18 +377,65 @@ def headline(trace: MemN2NTrace, example: xm.Example, name: str, about: str) -> 
 
 
 # ------------------------------------------------------------------ hop view, exports, accuracy
-def hop_view(trace: MemN2NTrace, example: xm.Example, step: int) -> None:
-    """One hop for ``ui.step_player``: story x hops heatmap, readouts, what o_k carried, u and o."""
-    left, right = st.columns([3, 2], gap="medium")
-    with left:
-        show_figure(story_attention_figure(trace, step, example.supporting), key="attention")
-    with right:
-        show_figure(readout_figure(trace, step, example.answer), key="readout")
-    lines = [f"**Hop {k}**: {xm.hop_summary(trace, k, example)}" for k in range(1, step + 1)]
-    lines = lines or ["**Before hop 1** the controller state is the question alone: u₁ = B q."]
-    controller = "**Controller state**: each hop adds what it read, uₖ₊₁ = uₖ + oₖ (red > 0 > blue)"
-    st.markdown("  \n".join(lines) + "\n\n" + controller)
-    show_figure(controller_figure(trace, step), key="controller")
+PLAYER_KEY = "hop_player"
+_PANELS: OrderedDict[tuple, tuple[MemN2NTrace, list[dict]]] = OrderedDict()
+
+
+def _markdown_html(text: str) -> str:
+    """The little markdown a hop summary uses (**bold**), as escaped HTML."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text, quote=False))
+
+
+def hop_texts(trace: MemN2NTrace, example: xm.Example) -> list[str]:
+    """For each hop 0..K: what each hop so far carried and would answer, then the controller's heading."""
+    controller = "<b>Controller state</b>: each hop adds what it read, u<sub>k+1</sub> = u<sub>k</sub> + o<sub>k</sub> "
+    controller += "(red &gt; 0 &gt; blue)"
+    texts = []
+    for step in range(trace.hops + 1):
+        lines = [f"<b>Hop {k}</b>: {_markdown_html(xm.hop_summary(trace, k, example))}" for k in range(1, step + 1)]
+        lines = lines or ["<b>Before hop 1</b> the controller state is the question alone: u₁ = B q."]
+        texts.append("<p>" + "<br>".join(lines) + f"</p><p>{controller}</p>")
+    return texts
+
+
+def hop_panels(trace: MemN2NTrace, example: xm.Example) -> list[dict]:
+    """The hop view at every hop, packed for the browser's step player; kept for the last few traces.
+
+    Keyed by the trace object (cached answers are shared and never mutated; the entry holds
+    the trace, so its id is not reused while it lives) and what the example adds to it.
+    """
+    key = (id(trace), example.signature, example.answer, tuple(example.supporting))
+    if key in _PANELS:
+        _PANELS.move_to_end(key)
+        return _PANELS[key][1]
+    hops = range(trace.hops + 1)
+    panels = [
+        figure_panel("attention", [story_attention_figure(trace, k, example.supporting) for k in hops], width=0.6),
+        figure_panel("readout", [readout_figure(trace, k, example.answer) for k in hops], width=0.4),
+        html_panel("summary", hop_texts(trace, example)),
+        figure_panel("controller", [controller_figure(trace, k) for k in hops]),
+    ]
+    _PANELS[key] = (trace, panels)
+    while len(_PANELS) > 16:
+        _PANELS.popitem(last=False)
+    return panels
+
+
+def hop_view(trace: MemN2NTrace, example: xm.Example) -> None:
+    """The hop view in the browser's step player: every hop sent once, no rerun per hop; opens on all hops."""
+    stepper(
+        PLAYER_KEY,
+        trace.hops + 1,
+        hop_panels(trace, example),
+        unit="hop",
+        labels=hop_labels(trace.hops),
+        url_key="hop",
+        default_step=trace.hops,
+        clamp_notice=False,
+    )
+    linked = urlstate.from_link("hop")
+    if linked is not None and linked.isdigit() and int(linked) > trace.hops:
+        urlstate.report_unused("hop", linked, f"is past the last hop ({trace.hops})")
 
 
 def hop_labels(hops: int) -> list[str]:
@@ -472,15 +522,6 @@ def what_if_and_hops(
         mask_pills(example)
         st.button("Reset τ and masks", key="reset", icon=":material/restart_alt:", on_click=reset_what_ifs)
 
-    open_on_all_hops(raw_url, trace.hops)
-    view = functools.partial(hop_view, trace, example)
-    step_player("hop", trace.hops + 1, view, unit="hop", labels=hop_labels(trace.hops))
+    hop_view(trace, example)
     exports(trace, example, name)
     accuracy(name)
-
-
-def open_on_all_hops(raw_url: dict[str, str], hops: int) -> None:
-    """First view shows every hop, unless the link names a valid hop."""
-    linked = raw_url.get("hop", "")
-    if "hop" not in st.session_state and not (linked.isdigit() and int(linked) <= hops):
-        st.session_state["hop"] = hops

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +33,12 @@ import streamlit as st
 import memviz
 from memviz.figures import export
 from memviz.figures import ntm as figs
+from memviz.figures import ntm_steps as steps_fig
 from memviz.ntm import explore as ex
 from memviz.ntm.model import NTMTrace
 from memviz.registry import PretrainedError, models_for_page
-from memviz.ui import DownloadFile, download_buttons, pretrained_model, show_figure, step_player, urlstate
+from memviz.ui import DownloadFile, download_buttons, pretrained_model, show_figure, urlstate
+from memviz.ui.stepper import stepper
 
 URL = urlstate.BIND
 OFF = ex.OFF
@@ -49,7 +53,7 @@ URL_PARAMS = urlstate.table(
     *(urlstate.Param(key, "int", None, 1, 1000) for key in ("length", "repeats", "items")),
     urlstate.Param("bits", "text", "", max_length=4000, widget=False),
     urlstate.Param("query", "int", 0, 0, 1000),
-    urlstate.Param("t", "int", 0, 0, 100_000),
+    urlstate.Param("t", "int", 0, 0, 100_000, widget=False),  # the browser's step player reads and writes it
     urlstate.Param("diff", "bool", False),
     urlstate.Param("pipe", "text", None, max_length=100),
     urlstate.Param("head", "text", None, max_length=100),
@@ -64,7 +68,9 @@ URL_PARAMS = urlstate.table(
     urlstate.Param("vs_lstm", "bool", False),
 )
 """Every setting an NTM Explorer link can carry (memviz.ui.urlstate)."""
-PIPELINE_ROWS = 16
+PLAYER_KEY = "t_player"
+PANELS_KEPT = 8
+_PANELS: OrderedDict[tuple, tuple[object, list[dict]]] = OrderedDict()
 
 
 # ------------------------------------------------------------------ caching
@@ -121,16 +127,25 @@ def model_label(name: str) -> str:
 
 def reset_for_model() -> None:
     """A new model: sizes, step and overrides start from that model's defaults."""
-    for key in ["length", "repeats", "items", "query", "t", "ov_step", "head", *OVERRIDE_KEYS]:
+    for key in ["length", "repeats", "items", "query", PLAYER_KEY, "ov_step", "head", *OVERRIDE_KEYS]:
         st.session_state.pop(key, None)
     st.query_params.pop("bits", None)
+
+
+def current_step() -> int:
+    """The step on screen as Python last heard it from the browser's step player, else the address's ``t``."""
+    reported = (st.session_state.get(PLAYER_KEY) or {}).get("step")
+    if reported is not None:
+        return int(reported)
+    linked = st.query_params.get("t", "0")
+    return int(linked) if linked.isdigit() else 0
 
 
 def pin_override_step() -> None:
     """An override slider moved: apply it at the step on screen, unless a step was typed (issue 15)."""
     st.session_state["ov_touched"] = True
     if not st.session_state.get("ov_step_typed"):
-        st.session_state["ov_step"] = int(st.session_state.get("t", 0))
+        st.session_state["ov_step"] = current_step()
 
 
 def step_typed() -> None:
@@ -173,7 +188,7 @@ def override_panel(config, steps: int) -> ex.OverrideChoice:
             if "ov_step" in st.session_state:
                 st.session_state["ov_step"] = min(max(int(st.session_state["ov_step"]), 0), steps - 1)
             if not st.session_state.get("ov_step_typed") and not active:
-                st.session_state["ov_step"] = min(int(st.session_state.get("t", 0)), steps - 1)  # the step on screen
+                st.session_state["ov_step"] = min(current_step(), steps - 1)  # the step on screen
             at = int(where.number_input("At step", 0, steps - 1, key="ov_step", width=140, on_change=step_typed, **URL))
         where.button("Reset overrides", key="ov_reset", icon=":material/restart_alt:", on_click=reset_overrides)
         knobs = st.container(horizontal=True, gap="large")
@@ -356,8 +371,7 @@ def intervene_and_view(setup: Setup, episode: ex.Episode) -> None:
     with summary_slot:
         summary(setup, episode, shown, overrides)
     channels = setup.task.channel_names()
-    step = functools.partial(render_step, episode, channels, shown, overrides, choice)
-    step_player("t", episode.steps, step, unit="step", labels=episode.phases)
+    step_view(setup.name, episode, channels, shown, overrides, choice)
     linked_step = urlstate.from_link("t")
     if linked_step is not None and linked_step.isdigit() and int(linked_step) >= episode.steps:
         urlstate.report_unused("t", linked_step, f"is past the last step ({episode.steps - 1})")
@@ -368,60 +382,55 @@ def intervene_and_view(setup: Setup, episode: ex.Episode) -> None:
     export_section(setup, episode, shown, overrides)
 
 
-def render_step(
-    episode: ex.Episode, channels: tuple[list[str], list[str]], shown: Any, overrides: tuple, choice: Any, t: int
+def episode_panels(key: tuple, trace: object, build: Callable[[], list[dict]]) -> list[dict]:
+    """The step view's packed panels for ``trace``, built once per (trace, view) and kept for a few episodes.
+
+    Keyed by the trace object's identity (traces are cached and never mutated; the entry
+    holds the trace, so its id cannot be reused while the entry lives).
+    """
+    full_key = (id(trace), *key)
+    if full_key in _PANELS:
+        _PANELS.move_to_end(full_key)
+        return _PANELS[full_key][1]
+    panels = build()
+    _PANELS[full_key] = (trace, panels)
+    while len(_PANELS) > PANELS_KEPT:
+        _PANELS.popitem(last=False)
+    return panels
+
+
+def step_view(
+    name: str, episode: ex.Episode, channels: tuple[list[str], list[str]], shown: Any, overrides: tuple, choice: Any
 ) -> None:
-    """Everything that depends on the step: one fragment rerun per step change."""
-    input_labels, output_labels = channels
-    show_figure(
-        figs.bit_grids_figure(
-            episode.x, episode.y, shown.outputs, episode.mask, t, episode.kinds, input_labels, output_labels
+    """Everything that depends on the step, in the browser's step player: no rerun per step.
+
+    The whole episode's panels (bits, memory, readout table, one head's pipeline,
+    vectors) are sent once; the step, scrubbing and playing happen in the browser.
+    The head whose pipeline is drawn and the memory-change toggle are widgets above
+    the player: changing one reruns once and the player redraws its charts in place.
+    """
+    diff, pipe = False, None
+    if isinstance(shown, NTMTrace):
+        labels = [f"{h.name} head" for h in [*shown.write, *shown.read]]  # as links spell it: pipe=read0+head
+        default = f"{choice.head} head" if choice and f"{choice.head} head" in labels else labels[0]
+        with st.container(horizontal=True, vertical_alignment="center", gap="large"):
+            pipe = st.segmented_control("Addressing pipeline of", labels, default=default, key="pipe", **URL)
+            diff = st.toggle("Show the change M_t − M_(t−1) instead of M_t", key="diff", **URL)
+        pipe = (pipe or default).removesuffix(" head")
+    panels = episode_panels(
+        (name, diff, pipe),
+        shown,
+        lambda: steps_fig.step_panels(
+            episode, shown, overrides, diff=diff, pipe_head=pipe, input_labels=channels[0], output_labels=channels[1]
         ),
-        key="bits",
     )
-    if not isinstance(shown, NTMTrace):
-        show_figure(figs.hidden_state_figure(shown.hidden, t), key="hidden")
-        return
-    diff = st.toggle("Show the change M_t − M_(t−1) instead of M_t", key="diff", **URL)
-    rows = ex.touched_rows(shown)
-    heads = [(h.name, h.w) for h in [*shown.write, *shown.read]]
-    written = ex.written_rows(np.stack([h.w[t] for h in shown.write]))
-    change = shown.memory_after[t] - shown.memory_before[t] if diff else None
-    show_figure(figs.memory_weights_figure(shown.memory_after[t], rows, heads, t, written, change), key="memory")
-    st.markdown(
-        ":small[:gray[Orange outlines: the locations the write head wrote at this step (w ≥ 0.1), and the "
-        "current step on each weighting. Locations run down, time runs right, as in Fig. 6 of "
-        "Graves et al.]]\n\n"
-        f"#### Addressing at step {t}: key → similarity → w_c → w_g → w_s → w\n\n"
-        + ex.readout_table(shown, t, overrides)
-    )
-    render_pipelines(shown, t, overrides, choice)
-    vectors = [(f"{h.name} erase e", h.erase[t], "weight") for h in shown.write]
-    vectors += [(f"{h.name} add a", h.add[t], "memory") for h in shown.write]
-    vectors += [(f"{h.name} read r", h.read_vector[t], "memory") for h in shown.read]
-    show_figure(
-        figs.readout_figure(vectors, f"<b>Write and read vectors at step {t}</b> (erase 0..1, add and read −1..1)"),
-        key="vectors",
-    )
-
-
-def render_pipelines(trace: NTMTrace, t: int, overrides: tuple, choice: Any) -> None:
-    """One tab per head with its five addressing stages at t (section 3.3); only the open tab is drawn."""
-    heads = [*trace.write, *trace.read]
-    labels = [f"{h.name} head" for h in heads]
-    default = f"{choice.head} head" if choice and f"{choice.head} head" in labels else labels[0]
-    tabs = st.tabs(labels, key="pipe", default=default, on_change="rerun", **URL)
-    for tab, head in zip(tabs, heads, strict=True):
-        if tab.open is False:
-            continue
-        with tab:
-            stages = {s: getattr(head, s)[t] for s in ("similarity", "w_c", "w_g", "w_s", "w")}
-            rows = ex.focus_window(head.w[t], PIPELINE_ROWS)
-            labels_at_t = ex.knob_labels(head, t, overrides)
-            spec = figs.pipeline_figure(
-                trace.memory_before[t], head.key[t], stages, head.w_prev[t], head.shift[t], rows, labels_at_t
-            )
-            show_figure(spec, key=f"pipeline_{head.name}")
+    stepper(PLAYER_KEY, episode.steps, panels, unit="step", labels=episode.phases, url_key="t", clamp_notice=False)
+    if isinstance(shown, NTMTrace):
+        st.markdown(
+            ":small[:gray[Orange outlines: the locations the write head wrote at this step (w ≥ 0.1), and the "
+            "current step on each weighting. Locations run down, time runs right, as in Fig. 6 of "
+            "Graves et al. ← → step, space plays.]]"
+        )
 
 
 def override_comparison(

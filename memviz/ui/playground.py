@@ -17,6 +17,7 @@ import streamlit as st
 from memviz import playground as pg
 from memviz.figures.addressing import addressing_pipeline_figure, walk_figure
 from memviz.ui import cached_result, show_figure, urlstate
+from memviz.ui.stepper import figure_panel, live_addressing, stepper
 
 BETA_OPTIONS = [0, 0.1, 0.2, 0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100]
 GAMMA_OPTIONS = [1, 1.25, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50]
@@ -325,10 +326,19 @@ def pipeline_view(
             if total > 0
             else "Every shift slider is 0, so the shift keeps the focus where it is: s(0) = 1."
         )
-    show_figure(
-        addressing_pipeline_figure(memory, key, result.trace, result.w_prev, result.shift, labels, key_row_shown),
-        key="pipeline",
-    )
+    spec = addressing_pipeline_figure(memory, key, result.trace, result.w_prev, result.shift, labels, key_row_shown)
+    live = live_addressing(memory, key, result.walk[0], steps, live_knobs(s, len(result.shift) // 2))
+    stepper("pipeline_view", 1, [figure_panel("pipeline", [spec])], url_key=None, controls=False, live=live)
+
+
+def live_knobs(s: Settings, radius: int) -> dict:
+    """The sidebar sliders the pipeline follows while they are dragged (memviz.ui.stepper.live_addressing)."""
+    return {
+        "beta": {"key": "beta", "value": s.beta, "options": BETA_OPTIONS},
+        "g": {"key": "g", "value": s.gate},
+        "gamma": {"key": "gamma", "value": s.gamma, "options": GAMMA_OPTIONS},
+        "shift": [{"key": SHIFT_KEYS[o], "value": v} for o, v in zip(range(-radius, radius + 1), s.shift, strict=True)],
+    }
 
 
 def explanation(s: Settings, result: pg.PlaygroundResult) -> None:

@@ -181,3 +181,42 @@ def server_log_stays_clean(server_url):
         added = log.read()
     problems = [line for line in added.splitlines() if LOG_PROBLEMS.search(line)]
     assert not problems, f"the server logged during this test: {problems[:5]}\n{added[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def stepper_server(tmp_path_factory):
+    """``streamlit run tests/browser/stepper_page.py`` with a run log; yields (url, log path)."""
+    run_log = tmp_path_factory.mktemp("stepper") / "runs.log"
+    run_log.write_text("")
+    port = _free_port()
+    env = {**os.environ, "MEMVIZ_RUN_LOG": str(run_log)}
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    with open(ROOT / "artifacts" / "stepper_page.log", "w") as log:
+        script = ROOT / "tests" / "browser" / "stepper_page.py"
+        flags = ["--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port)]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), *flags, "--browser.gatherUsageStats", "false"],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, proc)
+            yield url, run_log
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def stepper_tab(browser, stepper_server):
+    url, run_log = stepper_server
+    session = PageSession(browser, url)
+    session.context.set_default_timeout(30_000)
+    session.page.set_viewport_size({"width": 1280, "height": 720})
+    session.run_log = run_log
+    yield session
+    session.close()

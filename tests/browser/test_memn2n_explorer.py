@@ -19,33 +19,43 @@ def tall_screenshot(tab, name: str) -> None:
     tab.page.set_viewport_size({"width": 1600, "height": 1000})
 
 
+PLAYER = '[data-testid="memvizStepper"]'
+
+
 def hop_caption(tab) -> str:
-    return tab.page.locator("strong", has_text="of").filter(has_text="Hop").first.inner_text()
+    return tab.page.locator(f"{PLAYER} .mvs-label").inner_text()
+
+
+def created(tab) -> list[str | None]:
+    return [p.get_attribute("data-created") for p in tab.page.locator(f"{PLAYER} .mvs-panel").all()]
 
 
 def test_step_three_hops_then_mask_a_sentence(tab):
+    sent = [0]
+    tab.page.on("websocket", lambda ws: ws.on("framesent", lambda _payload: sent.__setitem__(0, sent[0] + 1)))
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
     tab.open("memn2n?task=2+two-supporting-facts&seed=1", charts=3)
+    tab.page.wait_for_selector(f'{PLAYER}[data-ready="1"]')
     assert tab.page.locator("h1").first.inner_text().strip() == "MemN2N Explorer"
     tab.screenshot("memn2n-all-hops")
-    tab.page.locator(".st-key-hop_nav button", has_text="first_page").click()
-    tab.wait_idle()
+    before = sent[0]
+    tab.page.locator(f'{PLAYER} .mvs-btn[aria-label^="First"]').click()
     assert hop_caption(tab).startswith("Hop 0")
+    assert "Before hop 1" in tab.page.locator(f"{PLAYER} .mvs-html").inner_text()
     hops = max(memviz.load_pretrained(n).config.hops for n in MODELS)
     for hop in range(1, min(hops, 3) + 1):
-        tab.page.locator(".st-key-hop_nav button", has_text="chevron_right").click()
-        tab.wait_idle()
-        # the fragment's rerun may start just after wait_idle looked (a busy machine): wait for the caption
-        tab.page.wait_for_function(
-            f"[...document.querySelectorAll('strong')].some(e => e.innerText.startsWith('Hop {hop} of'))",
-            timeout=30_000,
-        )
+        tab.page.locator(f'{PLAYER} .mvs-btn[aria-label^="Next"]').click()
         assert hop_caption(tab).startswith(f"Hop {hop}")
         assert f"hop={hop}" in tab.page.url
+    tab.page.wait_for_timeout(300)
+    assert sent[0] == before, "hops change in the browser: nothing sent to the server"
+    assert created(tab) == ["1", "1", None, "1"]
     tab.screenshot("memn2n-stepped")
     tab.page.locator("[class*='st-key-mask_'] button").first.click()
     tab.wait_idle()
+    tab.page.wait_for_function("document.querySelector('.js-plotly-plot').textContent.includes('(masked)')")
     assert "mask=1" in tab.page.url
-    assert "(masked)" in tab.page.locator(".js-plotly-plot").first.inner_text()
+    assert created(tab) == ["1", "1", None, "1"], "a mask re-runs the model once and updates the charts in place"
     assert tab.exceptions() == []
     tab.screenshot("memn2n-masked")
     tall_screenshot(tab, "memn2n-masked-full-page")

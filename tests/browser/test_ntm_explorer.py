@@ -1,45 +1,74 @@
-"""NTM Explorer in a real browser: step with the buttons, play for a second, no error, screenshots kept."""
+"""NTM Explorer in a real browser: step, keys and play with no rerun, an override at the step on screen."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
-CHARTS = 4  # bit grids, memory + weightings, the open head's pipeline, write/read vectors
+CHARTS = 4  # bit grids, memory + weightings, the chosen head's pipeline, write/read vectors
 
 
-def step_label(tab) -> str:
-    return tab.page.get_by_text(re.compile(r"^Step \d+ of \d+")).first.inner_text()
+PLAYER = '[data-testid="memvizStepper"]'
 
 
-def test_step_buttons_and_play(tab):
+def step(tab) -> int:
+    return int(tab.page.get_attribute(PLAYER, "data-step"))
+
+
+def count_frames_sent(tab) -> list[int]:
+    """A one-element list counting the websocket messages the page sends (a rerun request is one)."""
+    sent = [0]
+    tab.page.on("websocket", lambda ws: ws.on("framesent", lambda _payload: sent.__setitem__(0, sent[0] + 1)))
+    return sent
+
+
+def test_step_buttons_keys_and_play_in_the_browser(tab):
+    sent = count_frames_sent(tab)
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
     tab.open("ntm", charts=CHARTS)
+    tab.page.wait_for_selector(f'{PLAYER}[data-ready="1"]')
     assert tab.page.locator("h1").first.inner_text().strip() == "NTM Explorer"
-    assert step_label(tab).startswith("Step 0 of 20")
+    assert tab.page.locator(f"{PLAYER} .mvs-label").inner_text().startswith("Step 0 of 20")
     tab.screenshot("ntm-explorer")
+    before = sent[0]
     for _ in range(3):
-        tab.page.locator(".st-key-t_nav button", has_text="chevron_right").click()  # the icon's ligature text
-        tab.wait_idle()
-    assert step_label(tab).startswith("Step 3 of 20")
-    assert "t=3" in tab.page.url
-    tab.screenshot("ntm-explorer-step-3")
-    tab.page.get_by_role("tab", name="read0 head").click()  # the other head's pipeline, drawn on demand
-    tab.wait_idle()
-    tab.page.locator(".st-key-pipeline_read0 .js-plotly-plot").wait_for(timeout=30_000)
-    assert "pipe=read0" in tab.page.url
+        tab.page.locator(f'{PLAYER} .mvs-btn[aria-label^="Next"]').click()
+    assert step(tab) == 3
+    tab.page.locator("h1").first.click()
+    tab.page.keyboard.press("ArrowRight")
+    tab.page.keyboard.press("ArrowLeft")
+    tab.page.keyboard.press("ArrowRight")
+    assert step(tab) == 4 and "t=4" in tab.page.url
+    assert tab.page.locator(f"{PLAYER} .mvs-label").inner_text().startswith("Step 4 of 20 · input 5/10")
+    assert "at step 4" in tab.page.locator(f"{PLAYER} .mvs-html").inner_text()
+    tab.page.keyboard.press("Space")  # play at 1 step per second
+    tab.page.wait_for_function(f"document.querySelector('{PLAYER}').dataset.step > 4", timeout=15_000)
+    tab.page.keyboard.press("Space")
+    assert tab.page.get_attribute(PLAYER, "data-playing") == "0"
+    tab.page.wait_for_timeout(300)
+    assert sent[0] == before, "stepping and playing send nothing to the server (no rerun)"
+    created = [p.get_attribute("data-created") for p in tab.page.locator(f"{PLAYER} .mvs-panel").all()]
+    assert created == ["1", "1", None, "1", "1"], "each chart drawn once, then updated in place"
+    tab.screenshot("ntm-explorer-stepped")
 
-    tab.page.locator(".st-key-t_play button").nth(2).click()  # Pause, 0.5, 1, 2, 4: one step per second
+    at = step(tab)  # another control: the browser tells Python the step first, so the override lands on it
+    tab.page.get_by_text("Intervene: fix a head").click()
     tab.wait_idle()
-    tab.page.wait_for_timeout(1500)
-    tab.page.locator(".st-key-t_play button", has_text="Pause").click()
+    tab.page.locator('.st-key-ov_g input[type="range"]').focus()
+    tab.page.keyboard.press("ArrowRight")
     tab.wait_idle()
-    later = int(re.match(r"Step (\d+)", step_label(tab)).group(1))
-    assert later > 3, "playing for a second should advance the step"
+    tab.page.get_by_text("What the override changed").wait_for(timeout=30_000)
+    assert tab.page.locator(".st-key-ov_step input").input_value() == str(at)
+    assert step(tab) == at
+    created = [p.get_attribute("data-created") for p in tab.page.locator(f"{PLAYER} .mvs-panel").all()]
+    assert created == ["1", "1", None, "1", "1"], "the re-run episode updates the charts in place"
+    tab.page.locator(".st-key-pipe button", has_text="read0 head").click()  # the other head's pipeline, one round trip
+    tab.wait_idle()
+    assert "pipe=read0" in tab.page.url
     assert tab.exceptions() == []
     assert tab.errors == []
 

@@ -1,0 +1,541 @@
+// memviz step player: step, scrub and play through an episode in the browser, with no server round trip.
+//
+// Mounted by memviz/ui/stepper.py as a Streamlit components.v2 component (no iframe). Python sends once
+// per episode a list of panels: Plotly figures as a skeleton plus per-step channels (memviz/figures/stepped.py),
+// or per-step HTML. This module draws each figure once with plotly.js (served from the installed plotly
+// package) and, on a step change, writes that step's values into it and calls Plotly.react: the chart is
+// updated in place, never re-created. The step goes to the URL (?key=N, history.replaceState) at once, and
+// to Python (setStateValue) only when the user reaches for another control, so stepping never reruns the script.
+
+const STATE = "__memvizStepper"; // per-mount state kept on the parent element across re-invocations
+const SPEEDS_DEFAULT = [0.5, 1, 2, 4];
+
+// ------------------------------------------------------------------ plotly.js, loaded once per page
+function loadPlotly(url) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__memvizPlotlyLoading) {
+    window.__memvizPlotlyLoading = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL(url, document.baseURI).href;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => reject(new Error(`could not load plotly.js from ${url}`));
+      document.head.appendChild(script);
+    });
+  }
+  return window.__memvizPlotlyLoading;
+}
+
+// ------------------------------------------------------------------ channels: per-step values
+function base64Bytes(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+// Deflated (zlib) base64 -> bytes, with the browser's own DecompressionStream.
+async function inflate(text) {
+  const stream = new Blob([base64Bytes(text)]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function inflateJson(text) {
+  return JSON.parse(new TextDecoder().decode(await inflate(text)));
+}
+
+// A numeric channel as one Float32Array over all steps. 8-bit codes arrive as differences from the
+// previous step (mod 256): summed back along the steps, then dequantised (255 -> NaN, a gap).
+export async function decodeChannel(channel) {
+  const bytes = await inflate(channel.bdata);
+  if (channel.dtype === "f4") return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const stride = channel.shape.slice(1).reduce((a, b) => a * b, 1);
+  for (let i = stride; i < bytes.length; i++) bytes[i] = (bytes[i] + bytes[i - stride]) & 255;
+  const span = channel.hi > channel.lo ? channel.hi - channel.lo : 1;
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] === 255 ? NaN : channel.lo + (bytes[i] * span) / 254;
+  return out;
+}
+
+// Decode a panel's data once when it arrives (channels, per-step strings, per-step HTML).
+async function preparePanel(panel) {
+  if (panel.figure) {
+    const texts = await inflateJson(panel.figure.texts);
+    for (const channel of panel.figure.channels) {
+      if ("text" in channel) channel.values = texts[channel.text];
+      else channel.decoded = await decodeChannel(channel);
+    }
+  } else if (typeof panel.html === "string") {
+    panel.html = await inflateJson(panel.html);
+  }
+}
+
+// Step t of a decoded channel as plain (nested) arrays, NaN as null (a gap for plotly).
+function stepValue(values, shape, t) {
+  const inner = shape.slice(1);
+  const size = inner.reduce((a, b) => a * b, 1);
+  const flat = values.subarray(t * size, (t + 1) * size);
+  const num = (v) => (Number.isNaN(v) ? null : v);
+  if (inner.length === 0) return num(flat[0]);
+  const build = (offset, dims) => {
+    if (dims.length === 1) {
+      const row = new Array(dims[0]);
+      for (let i = 0; i < dims[0]; i++) row[i] = num(flat[offset + i]);
+      return row;
+    }
+    const step = dims.slice(1).reduce((a, b) => a * b, 1);
+    const rows = new Array(dims[0]);
+    for (let i = 0; i < dims[0]; i++) rows[i] = build(offset + i * step, dims.slice(1));
+    return rows;
+  };
+  return build(0, inner);
+}
+
+// A copy of `root` with `value` at `path`, copying only the containers on the way (plotly sees new objects).
+function withValue(root, path, value) {
+  if (path.length === 0) return value;
+  const copy = Array.isArray(root) ? root.slice() : { ...root };
+  copy[path[0]] = withValue(root[path[0]], path.slice(1), value);
+  return copy;
+}
+
+// The figure at step t: the skeleton with every channel's value for t written in.
+export function figureAt(panel, t) {
+  let spec = panel.figure.spec;
+  for (const channel of panel.figure.channels) {
+    const value = channel.values ? channel.values[t] : stepValue(channel.decoded, channel.shape, t);
+    spec = withValue(spec, channel.path, value);
+  }
+  return spec;
+}
+
+// ------------------------------------------------------------------ the URL carries the step
+function writeStepToUrl(key, step) {
+  window.__memvizStepKeys = window.__memvizStepKeys || {};
+  window.__memvizStepKeys[key] = { step, path: window.location.pathname };
+  const url = new URL(window.location.href);
+  if (url.searchParams.get(key) === String(step)) return;
+  url.searchParams.set(key, String(step));
+  history.replaceState(history.state, "", url);
+}
+
+// Streamlit rewrites the URL from the server's query parameters after a rerun, which knows an older step:
+// keep ours on the same page (installed once per page; a different path means another page, no longer ours).
+function keepStepInUrl() {
+  if (window.__memvizHistoryHooked) return;
+  window.__memvizHistoryHooked = true;
+  for (const name of ["replaceState", "pushState"]) {
+    const original = history[name].bind(history);
+    history[name] = (state, unused, url) => {
+      if (url !== undefined && url !== null) {
+        const next = new URL(String(url), window.location.href);
+        for (const [key, entry] of Object.entries(window.__memvizStepKeys || {})) {
+          if (entry.path === next.pathname) next.searchParams.set(key, String(entry.step));
+        }
+        url = next.href;
+      }
+      return original(state, unused, url);
+    };
+  }
+}
+
+// ------------------------------------------------------------------ DOM
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function buildControls(state) {
+  const bar = element("div", "mvs-bar");
+  const button = (label, title, action) => {
+    const b = element("button", "mvs-btn", label);
+    b.type = "button";
+    b.title = title;
+    b.setAttribute("aria-label", title);
+    b.addEventListener("click", action);
+    bar.appendChild(b);
+    return b;
+  };
+  const unit = state.data.unit;
+  state.ui.play = button("▶", "Play (space)", () => state.toggle());
+  state.ui.play.classList.add("mvs-play");
+  state.ui.first = button("«", `First ${unit}`, () => state.go(0));
+  state.ui.prev = button("‹", `Previous ${unit} (←)`, () => state.go(state.step - 1));
+  state.ui.next = button("›", `Next ${unit} (→)`, () => state.go(state.step + 1));
+  state.ui.last = button("»", `Last ${unit}`, () => state.go(state.steps - 1));
+  const speed = element("select", "mvs-speed");
+  speed.title = `${unit}s per second`;
+  speed.setAttribute("aria-label", `Play speed (${unit}s per second)`);
+  for (const s of state.data.speeds || SPEEDS_DEFAULT) {
+    const option = element("option", "", `${s}/s`);
+    option.value = String(s);
+    speed.appendChild(option);
+  }
+  speed.value = String(state.speed);
+  speed.addEventListener("change", () => {
+    state.speed = Number(speed.value);
+    if (state.playing) state.startPlay(); // restart the clock at the new rate
+  });
+  bar.appendChild(speed);
+  const slider = element("input", "mvs-slider");
+  slider.type = "range";
+  slider.min = "0";
+  slider.step = "1";
+  slider.setAttribute("aria-label", unit);
+  slider.addEventListener("input", () => state.go(Number(slider.value)));
+  bar.appendChild(slider);
+  const label = element("span", "mvs-label");
+  bar.appendChild(label);
+  Object.assign(state.ui, { speed, slider, label });
+  return bar;
+}
+
+function buildPanels(state, Plotly) {
+  state.ui.panels.replaceChildren();
+  state.plots = [];
+  for (const panel of state.data.panels) {
+    const box = element("div", "mvs-panel");
+    box.dataset.panel = panel.id;
+    if (panel.width) box.style.flex = `${panel.width} 1 ${Math.round(panel.width * 40)}rem`; // side by side, wraps
+    state.ui.panels.appendChild(box);
+    if (panel.figure) {
+      const spec = figureAt(panel, state.step);
+      Plotly.newPlot(box, spec.data, sized(spec.layout, box), state.data.config || {});
+      box.dataset.created = String((Number(box.dataset.created) || 0) + 1);
+      state.plots.push({ box, panel });
+    } else {
+      box.classList.add("mvs-html");
+      state.plots.push({ box, panel });
+    }
+  }
+}
+
+// New data for the same panels (an override, a temperature): decode it and redraw in place.
+function samePanels(a, b) {
+  return a.length === b.length && a.every((p, i) => p.id === b[i].id && !!p.figure === !!b[i].figure);
+}
+
+function adoptPanels(state) {
+  state.plots.forEach((plot, i) => {
+    plot.panel = state.data.panels[i];
+  });
+}
+
+// ------------------------------------------------------------------ drawing a step
+// The figure's own height, the panel's width: set here (not plotly's "responsive", which also takes the
+// height from the container), and redrawn when the panels' width changes (see watchWidth).
+function sized(layout, box) {
+  const width = box.clientWidth;
+  return width > 0 ? { ...layout, width, autosize: false } : layout;
+}
+
+function watchWidth(state) {
+  let last = state.ui.panels.clientWidth;
+  let timer = null;
+  const observer = new ResizeObserver(() => {
+    const width = state.ui.panels.clientWidth;
+    if (width === last) return;
+    last = width;
+    clearTimeout(timer);
+    timer = setTimeout(() => draw(state), 120);
+  });
+  observer.observe(state.ui.panels);
+  return observer;
+}
+
+function draw(state) {
+  if (!state.ui.slider) return; // not built yet: the first draw comes when plotly.js and the data are ready
+  const t = state.step;
+  const Plotly = window.Plotly;
+  for (const { box, panel } of state.plots) {
+    if (panel.figure) {
+      // No datarevision: figureAt copies only the containers on a changed path, so plotly.react sees which
+      // traces got new arrays and recomputes those alone (a cursor move is a layout change, no trace work).
+      const spec = figureAt(panel, t);
+      Plotly.react(box, spec.data, sized(spec.layout, box), state.data.config || {});
+    } else {
+      box.innerHTML = panel.html[Math.min(t, panel.html.length - 1)];
+    }
+  }
+  const { slider, label } = state.ui;
+  slider.max = String(Math.max(state.steps - 1, 0));
+  slider.value = String(t);
+  slider.disabled = state.steps <= 1;
+  const name = state.data.labels && state.data.labels[t] ? ` · ${state.data.labels[t]}` : "";
+  label.textContent = `${capitalise(state.data.unit)} ${t} of ${state.steps - 1}${name}`;
+  state.root.dataset.step = String(t);
+  if (state.data.url_key) writeStepToUrl(state.data.url_key, t);
+}
+
+function capitalise(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+// ------------------------------------------------------------------ the player
+function makeState(component, root) {
+  const state = {
+    root,
+    ui: {},
+    plots: [],
+    step: 0,
+    steps: 1,
+    committed: null,
+    playing: false,
+    speed: 1,
+    revision: 0,
+    frame: null,
+    component,
+  };
+  state.go = (t) => {
+    const next = Math.min(Math.max(Math.round(t), 0), state.steps - 1);
+    if (next === state.step) return;
+    state.step = next;
+    draw(state);
+  };
+  state.startPlay = () => {
+    cancelAnimationFrame(state.frame);
+    if (state.step >= state.steps - 1) state.go(0); // play from the start once at the end
+    const origin = performance.now();
+    const from = state.step;
+    const tick = (now) => {
+      // The step is a function of the time since play started: a slow frame skips ahead, the rate holds.
+      const target = from + Math.floor(((now - origin) / 1000) * state.speed);
+      if (target !== state.step) state.go(target);
+      if (state.step >= state.steps - 1) return state.pause();
+      state.frame = requestAnimationFrame(tick);
+    };
+    state.frame = requestAnimationFrame(tick);
+  };
+  state.play = () => {
+    if (state.steps <= 1) return;
+    state.playing = true;
+    state.ui.play.textContent = "⏸";
+    state.ui.play.title = "Pause (space)";
+    state.root.dataset.playing = "1";
+    state.startPlay();
+  };
+  state.pause = () => {
+    state.playing = false;
+    cancelAnimationFrame(state.frame);
+    if (!state.ui.play) return;
+    state.ui.play.textContent = "▶";
+    state.ui.play.title = "Play (space)";
+    state.root.dataset.playing = "0";
+  };
+  state.toggle = () => (state.playing ? state.pause() : state.play());
+  state.commit = () => {
+    // Python learns the step only when another control is about to rerun the script.
+    if (state.committed !== state.step) {
+      state.committed = state.step;
+      state.component.setStateValue("step", state.step);
+    }
+  };
+  return state;
+}
+
+const TYPING = "input, textarea, select, [contenteditable=''], [contenteditable='true'], [role='slider'], [role='combobox']";
+const CONTROLS = `${TYPING}, button, label, [role='option'], [role='tab'], [role='radio'], [role='checkbox'], [role='switch']`;
+
+function listen(state) {
+  const onKey = (event) => {
+    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    const target = event.target;
+    const inside = state.root.contains(target);
+    if (target && target.closest && target.closest(TYPING) && !(inside && target === state.ui.slider)) return;
+    if (target && target.closest && target.closest("button") && !inside && event.key === " ") return;
+    if (inside && target === state.ui.slider && (event.key === "ArrowLeft" || event.key === "ArrowRight")) return;
+    if (event.key === "ArrowLeft") state.go(state.step - 1);
+    else if (event.key === "ArrowRight") state.go(state.step + 1);
+    else if (event.key === " " || event.key === "Spacebar") state.toggle();
+    else return;
+    event.preventDefault();
+  };
+  const onReach = (event) => {
+    const target = event.target;
+    if (!target || !target.closest || state.root.contains(target)) return;
+    if (target.closest(CONTROLS)) state.commit();
+  };
+  const onHidden = () => {
+    if (document.hidden && state.playing) state.pause(); // a background tab never plays on, nor floods anything
+  };
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("pointerdown", onReach, true);
+  document.addEventListener("focusin", onReach, true);
+  document.addEventListener("visibilitychange", onHidden);
+  return () => {
+    document.removeEventListener("keydown", onKey);
+    document.removeEventListener("pointerdown", onReach, true);
+    document.removeEventListener("focusin", onReach, true);
+    document.removeEventListener("visibilitychange", onHidden);
+  };
+}
+
+// ------------------------------------------------------------------ live addressing (the Playground)
+// `data.live` names the sidebar sliders of beta, g, gamma and the shift, and holds the memory, key, starting
+// w_prev and step count: while a slider is dragged, the five stages are recomputed here (addressing.js)
+// and written into the first panel's figure, so it follows the hand; the release reruns the script once.
+function knobValue(knob) {
+  const input = document.querySelector(`.st-key-${knob.key} input[type="range"]`);
+  if (!input || input.value === "") return knob.value;
+  const raw = Number(input.value);
+  return knob.options ? knob.options[Math.round(raw)] ?? knob.value : raw;
+}
+
+function liveStages(live) {
+  const beta = knobValue(live.beta);
+  const gate = knobValue(live.g);
+  const gamma = knobValue(live.gamma);
+  const rawShift = live.shift.map(knobValue);
+  const stay = rawShift.map((_, k) => (k === (rawShift.length - 1) / 2 ? 1 : 0));
+  const shift = asDistribution(rawShift, stay);
+  let wPrev = live.w_start;
+  for (let i = 0; i < live.steps; i++) wPrev = address(live.memory, live.key, beta, gate, shift, gamma, wPrev).w;
+  wPrev = asDistribution(wPrev, new Array(wPrev.length).fill(1 / wPrev.length));
+  return { beta, gate, gamma, shift, wPrev, stages: address(live.memory, live.key, beta, gate, shift, gamma, wPrev) };
+}
+
+function stageStats(w) {
+  let entropy = 0;
+  let top = 0;
+  for (let i = 0; i < w.length; i++) {
+    if (w[i] > 0) entropy -= w[i] * Math.log2(w[i]);
+    if (w[i] > w[top]) top = i;
+  }
+  return `H ${Math.abs(entropy).toFixed(2)} bits · max ${w[top].toFixed(2)} @ ${top}`;
+}
+
+const barText = (values) => values.map((v) => (Math.abs(v) >= 0.005 ? v.toFixed(2) : ""));
+
+function liveFigure(spec, live) {
+  const { beta, gate, gamma, shift, wPrev, stages } = liveStages(live);
+  const values = { w_c: stages.w_c, w_g: stages.w_g, w_s: stages.w_s, w: stages.w, w_prev: wPrev };
+  const data = spec.data.map((trace) => {
+    if (trace.name === "s") {
+      const labels = trace.x;
+      return { ...trace, y: shift, text: shift.map((v, k) => `${labels[k]}: ${v.toFixed(2)}`) };
+    }
+    const v = values[trace.name];
+    if (!v) return trace;
+    return { ...trace, x: v, ...(Array.isArray(trace.text) ? { text: barText(v) } : {}) };
+  });
+  const knobs = {
+    w_c: `β = ${beta}`,
+    w_g: `g = ${gate.toFixed(2)}`,
+    w_s: `s = [${shift.map((v) => v.toFixed(2)).join(", ")}]`,
+    w: `γ = ${gamma}`,
+  };
+  const order = ["w_c", "w_g", "w_s", "w"];
+  const annotations = spec.layout.annotations.map((a, i) => {
+    const stage = order[i - 4];
+    if (!stage) return a;
+    const title = (/^<b>(.*?)<\/b>/.exec(a.text) || ["", ""])[1];
+    return { ...a, text: `<b>${title}</b><br><span style='font-size:13px'>${knobs[stage]}<br>${stageStats(stages[stage])}</span>` };
+  });
+  return { data, layout: { ...spec.layout, annotations } };
+}
+
+// The knob values a live drawing used (read from the sliders) or that new data was computed with: when the
+// server's data for a released slider matches what the live drawing already shows, it need not be redrawn.
+function liveSignature(live, fromSliders) {
+  const value = (knob) => (fromSliders ? knobValue(knob) : knob.value);
+  return JSON.stringify([live.memory, live.key, live.w_start, live.steps, value(live.beta), value(live.g),
+    value(live.gamma), live.shift.map(value)]);
+}
+
+function followSliders(state) {
+  const sidebar = document.querySelector('[data-testid="stSidebar"]') || document.body;
+  let queued = false;
+  const update = () => {
+    queued = false;
+    const plot = state.plots[0];
+    const live = state.data.live;
+    if (!plot || !plot.panel.figure || !live || !window.Plotly) return;
+    const spec = liveFigure(figureAt(plot.panel, 0), live);
+    state.liveShown = liveSignature(live, true);
+    window.Plotly.react(plot.box, spec.data, sized(spec.layout, plot.box));
+    state.root.dataset.live = String((Number(state.root.dataset.live) || 0) + 1);
+  };
+  const observer = new MutationObserver(() => {
+    if (!queued) {
+      queued = true;
+      requestAnimationFrame(update);
+    }
+  });
+  observer.observe(sidebar, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext", "value"] });
+  return () => observer.disconnect();
+}
+
+// ------------------------------------------------------------------ entry point (Streamlit calls it per data change)
+export default function mount(component) {
+  const { data, parentElement } = component;
+  if (!data || !data.panels) return undefined;
+  let state = parentElement[STATE];
+  const fresh = !state;
+  if (fresh) {
+    const root = element("div", "mvs-root");
+    root.dataset.testid = "memvizStepper";
+    parentElement.appendChild(root);
+    state = makeState(component, root);
+    state.speed = data.speed || 1;
+    state.step = data.step || 0;
+    parentElement[STATE] = state;
+  }
+  state.component = component;
+  const previous = state.data;
+  state.data = data;
+  state.steps = Math.max(1, data.steps);
+  if (state.step > state.steps - 1) state.step = state.steps - 1;
+  if (data.reset_step) state.step = Math.min(data.step || 0, state.steps - 1);
+  if (fresh) state.committed = data.step;
+  keepStepInUrl();
+  const notice = data.notice || "";
+  const wasPlaying = state.playing || state.resumePlay;
+  state.resumePlay = false;
+  if (state.playing) state.pause();
+  Promise.all([loadPlotly(data.plotly_url), ...data.panels.map(preparePanel)])
+    .then(([Plotly]) => {
+      if (state.data !== data) return; // newer data arrived while this was decoding
+      if (fresh || !state.ui.bar) {
+        state.ui.notice = element("div", "mvs-notice");
+        state.ui.bar = buildControls(state);
+        state.ui.panels = element("div", "mvs-panels");
+        state.root.replaceChildren(state.ui.notice, state.ui.bar, state.ui.panels);
+        state.ui.bar.hidden = data.controls === false;
+        watchWidth(state);
+      }
+      state.ui.notice.textContent = notice;
+      state.ui.notice.hidden = !notice;
+      const shownLive = data.live && state.liveShown === liveSignature(data.live, false);
+      state.liveShown = null;
+      if (fresh || !previous || !samePanels(previous.panels, data.panels)) {
+        buildPanels(state, Plotly);
+        draw(state);
+      } else {
+        adoptPanels(state);
+        if (!shownLive) draw(state); // else the live drawing already shows these numbers (within 1e-5)
+      }
+      state.root.dataset.ready = "1";
+      if (wasPlaying) state.play();
+    })
+    .catch((error) => {
+      state.root.textContent = `The step player could not start: ${error.message}`;
+    });
+  // Streamlit calls this function again for new data without calling the cleanup it got last time
+  // (only on unmount), so the listeners of the previous call are removed here: they must never pile up.
+  if (state.teardown) state.teardown();
+  const controls = data.controls !== false;
+  const stopKeys = controls ? listen(state) : () => {};
+  const unfollow = data.live ? followSliders(state) : () => {};
+  const teardown = () => {
+    stopKeys();
+    unfollow();
+    if (state.teardown === teardown) state.teardown = null;
+  };
+  state.teardown = teardown;
+  return () => {
+    teardown();
+    state.resumePlay = state.playing; // new data while playing: the next mount plays on
+    if (state.playing) state.pause();
+  };
+}

@@ -1,0 +1,160 @@
+"""The browser step player: step, scrub and play an episode's figures with no server round trip.
+
+One ``st.components.v2`` component (no iframe; DESIGN.md section 4 says why)
+gets, once per episode, every panel's figure at every step packed by
+:func:`memviz.figures.stepped.pack_steps` (a skeleton plus float32 or 8-bit
+per-step arrays) or per-step HTML. Its JavaScript (``static/stepper.js``) draws
+each figure once with plotly.js and updates it in place on a step change; it
+owns the controls (first/previous/next/last, a scrub slider, play/pause at 0.5,
+1, 2 or 4 steps per second, the arrow keys and space), writes the step to the
+URL (``?t=N``) and tells Python the step only when another control is about to
+rerun the script, so a step change never reruns it.
+
+plotly.js is the installed plotly package's ``package_data/plotly.min.js``,
+served by Streamlit's static route for components (``/component/<name>/``,
+declared with ``st.components.v1.declare_component`` on that folder): no CDN,
+nothing fetched from the internet, cached by the browser after the first page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import plotly
+import streamlit as st
+import streamlit.components.v1 as components_v1
+
+from memviz.figures.stepped import deflate_json, pack_steps
+
+STATIC = Path(__file__).parent / "static"
+PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
+PLOTLY_COMPONENT = "plotlyjs"
+PLOTLY_URL = f"component/{__name__}.{PLOTLY_COMPONENT}/plotly.min.js"
+SPEEDS = (0.5, 1, 2, 4)
+JS_FILES = ("addressing.js", "stepper.js")
+"""One module: the addressing math (the Playground's live panels use it), then the player."""
+CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+_component = st.components.v2.component(
+    "memviz_stepper",
+    html="",
+    css=(STATIC / "stepper.css").read_text(encoding="utf-8"),
+    js="\n".join((STATIC / name).read_text(encoding="utf-8") for name in JS_FILES),
+    isolate_styles=False,  # plotly.js styles its charts from the document's head
+)
+
+
+def figure_panel(panel_id: str, frames: Sequence[dict], width: float | None = None) -> dict:
+    """A panel drawing one figure, given its spec at every step (see :func:`memviz.figures.stepped.pack_steps`).
+
+    Panels stack; those given a ``width`` (a share of the row, e.g. 0.6 and 0.4) sit side by side
+    while the row is wide enough and wrap below each other when it is not.
+    """
+    panel = {"id": panel_id, "figure": pack_steps(frames)}
+    return {**panel, "width": width} if width else panel
+
+
+def html_panel(panel_id: str, html: Sequence[str]) -> dict:
+    """A panel of trusted HTML, one string per step (escape any user text before it goes in)."""
+    return {"id": panel_id, "html": deflate_json(list(html))}
+
+
+def parse_step(raw: str | None, steps: int, unit: str = "step") -> tuple[int, str]:
+    """A step from a link (``?t=N``), clamped to the episode, and a notice when it was not taken as it was."""
+    if raw is None or raw == "":
+        return 0, ""
+    try:
+        value = int(raw)
+    except ValueError:
+        return 0, f"The link's {unit} {raw!r} is not a number: showing {unit} 0."
+    last = max(steps - 1, 0)
+    if value > last:
+        return last, f"The link asks for {unit} {value}, beyond this episode's last {unit} ({last}): showing {last}."
+    if value < 0:
+        return 0, f"The link's {unit} {value} is negative: showing {unit} 0."
+    return value, ""
+
+
+def _serve_plotly_js() -> None:
+    """Make ``plotly.min.js`` of the installed plotly package available at :data:`PLOTLY_URL` (idempotent)."""
+    components_v1.declare_component(PLOTLY_COMPONENT, path=str(PLOTLY_DIR))
+
+
+def stepper(
+    key: str,
+    steps: int,
+    panels: list[dict],
+    *,
+    unit: str = "step",
+    labels: Sequence[str] | None = None,
+    url_key: str | None = "t",
+    speeds: Sequence[float] = SPEEDS,
+    on_step: Callable[[], None] | None = None,
+    default_step: int = 0,
+    controls: bool = True,
+    live: dict | None = None,
+    clamp_notice: bool = True,
+) -> int:
+    """Mount the step player over ``panels`` and return the step Python knows.
+
+    That is the step in the link on the first run, then the last step the
+    browser reported (it reports when another control is used, so a rerun
+    caused by a knob sees the step on screen). A link's step beyond the
+    episode is clamped with a notice shown in the player. ``default_step`` is
+    shown first when the link names none. ``controls=False`` hides the step controls
+    (one figure that only updates in place); ``live`` makes the first panel follow the
+    addressing sliders while they are dragged (see :func:`live_addressing`).
+    ``clamp_notice=False`` leaves the notice of a clamped link step to the page.
+    """
+    _serve_plotly_js()
+    known = (st.session_state.get(key) or {}).get("step")
+    notice = ""
+    if known is None:
+        raw = st.query_params.get(url_key) if url_key else None
+        known, notice = parse_step(raw, steps, unit) if raw else (default_step, "")
+    known = min(max(int(known), 0), max(steps - 1, 0))
+    data = {
+        "panels": panels,
+        "steps": int(steps),
+        "step": known,
+        "unit": unit,
+        "labels": list(labels) if labels is not None else None,
+        "url_key": url_key,
+        "speeds": list(speeds),
+        "speed": 1,
+        "notice": notice if clamp_notice else "",
+        "plotly_url": PLOTLY_URL,
+        "config": CONFIG,
+        "controls": controls,
+        "live": live,
+    }
+    result = _component(key=key, data=data, default={"step": known}, on_step_change=on_step or _ignore)
+    step = result.get("step", known) if result is not None else known
+    step = min(max(int(step if step is not None else known), 0), max(steps - 1, 0))
+    if url_key and st.query_params.get(url_key) != str(step):
+        st.query_params[url_key] = str(step)
+    return step
+
+
+def live_addressing(
+    memory: np.ndarray, key: np.ndarray, w_start: np.ndarray, steps: int, knobs: dict[str, dict]
+) -> dict:
+    """What the browser needs to recompute the addressing stages while a slider is dragged.
+
+    ``knobs`` maps ``beta``, ``g``, ``gamma`` to ``{"key": widget key, "value": v}`` (plus
+    ``"options"`` for a select slider, whose range input holds the option's index) and
+    ``shift`` to a list of such dicts over offsets -R..+R.
+    """
+    return {
+        "memory": np.asarray(memory, dtype=np.float64).tolist(),
+        "key": np.asarray(key, dtype=np.float64).tolist(),
+        "w_start": np.asarray(w_start, dtype=np.float64).tolist(),
+        "steps": int(steps),
+        **knobs,
+    }
+
+
+def _ignore() -> None:
+    """The step arrived from the browser; nothing else to do (the rerun reads it)."""
