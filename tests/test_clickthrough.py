@@ -7,7 +7,7 @@ link may appear, and nothing raises.
 
 from __future__ import annotations
 
-from apptest_helpers import no_exception, open_page
+from apptest_helpers import no_exception, open_page, set_step
 from streamlit.testing.v1 import AppTest
 
 from memviz.registry import SHIPPED_MODELS
@@ -41,13 +41,13 @@ def test_playground_scenarios_and_steps_raise_no_link_notice():
 def test_ntm_steps_models_and_inputs_raise_no_link_notice():
     at = open_page("ntm")
     clicked(at, "open")
-    for move in ("next", "next", "last", "prev", "first"):
-        at.button_group(key="t_nav").set_value(move).run()
-        clicked(at, move)
+    for step in (1, 2, 20, 19, 0):  # the browser's step player reports the step with the next rerun
+        set_step(at, "t_player", step)
+        clicked(at, f"step {step}")
     for name in [n for n, family in SHIPPED_MODELS.items() if family in ("ntm", "lstm")]:
         at.selectbox(key="model").set_value(name).run()
         clicked(at, name)
-        at.button_group(key="t_nav").set_value("last").run()
+        set_step(at, "t_player", 10_000)  # past the end: the player clamps it, never a link notice
         clicked(at, f"{name}: last step")
     at.selectbox(key="model").set_value("ntm-copy").run()
     at.radio(key="input").set_value("Drawn").run()
@@ -62,13 +62,13 @@ def test_ntm_steps_models_and_inputs_raise_no_link_notice():
 def test_memn2n_hops_models_and_sources_raise_no_link_notice():
     at = open_page("memn2n")
     clicked(at, "open")
-    for move in ("first", "next", "next", "last"):
-        at.button_group(key="hop_nav").set_value(move).run()
-        clicked(at, move)
+    for hop in (0, 1, 2, 3):
+        set_step(at, "hop_player", hop)
+        clicked(at, f"hop {hop}")
     for hops in at.radio(key="hops").options:
         at.radio(key="hops").set_value(int(hops)).run()
         clicked(at, f"{hops} hops")
-        at.button_group(key="hop_nav").set_value("last").run()
+        set_step(at, "hop_player", int(hops))
         clicked(at, f"{hops} hops: last hop")
     at.button(key="reset").click().run()
     clicked(at, "reset")
