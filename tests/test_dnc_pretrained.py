@@ -128,7 +128,7 @@ def test_multi_copy_reuses_memory_and_fails_without_freeing() -> None:
     card = model.card["metrics"]["reuse"]
     m = reuse_metrics(model, task, episodes=EPISODES)
     assert m["reused_slot_share"] >= card["reused_slot_share"] - 0.15
-    assert m["reused_slot_share"] > 0.5
+    assert m["reused_slot_share"] > 0.3
     assert m["free_gates_zero"]["mean_bit_errors"] > 5 * max(m["plain"]["mean_bit_errors"], 0.2)
     # and the override really froze usage
     b = task.sample(np.random.default_rng(1), 1, (task.count, task.max_length))
