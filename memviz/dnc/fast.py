@@ -11,6 +11,7 @@ same work in a fraction of the time. tests/test_dnc_model.py keeps the two equal
 
 from __future__ import annotations
 
+import functools
 import itertools
 import weakref
 from collections.abc import Callable
@@ -93,7 +94,7 @@ def allocation(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     clamped = np.float32(ALLOCATION_EPS) + np.float32(1.0 - ALLOCATION_EPS) * u
     n = u.shape[0]
     # rounded usage, then slot index: unique integer keys, so any sort gives the stable order
-    keys = np.round(clamped * np.float32(SORT_RESOLUTION)).astype(np.int64) * n + np.arange(n)
+    keys = np.round(clamped * np.float32(SORT_RESOLUTION)).astype(np.int64) * n + _slots(n)
     phi = np.argsort(keys)
     s = clamped[phi]
     exclusive = np.empty_like(s)
@@ -104,10 +105,17 @@ def allocation(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a, phi
 
 
-def link(link_prev: np.ndarray, precedence_prev: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """L[i, j] = (1 - w[i] - w[j]) L_prev[i, j] + w[i] p_prev[j], zero diagonal."""
+@functools.lru_cache(maxsize=16)
+def _slots(n: int) -> np.ndarray:
+    return np.arange(n)
+
+
+def link(
+    link_prev: np.ndarray, precedence_prev: np.ndarray, w: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """L[i, j] = (1 - w[i] - w[j]) L_prev[i, j] + w[i] p_prev[j], zero diagonal (into ``out`` if given)."""
     w_col = w[:, None]
-    new = (1.0 - w_col - w) * link_prev + w_col * precedence_prev
+    new = np.add((1.0 - w_col - w) * link_prev, w_col * precedence_prev, out=out)
     new.flat[:: new.shape[0] + 1] = 0.0
     return new
 
@@ -214,43 +222,39 @@ class FastDNC:
         return p
 
     def step(self, x_t: np.ndarray, s: DNCState, fixed: Fixed, out: dict[str, np.ndarray], t: int) -> DNCState:
-        """One time step in the order of :mod:`memviz.dnc.model`; writes every intermediate into ``out[..][t]``."""
+        """One time step in the order of :mod:`memviz.dnc.model`; writes every intermediate into ``out[..][t]``.
+
+        The arrays the next step starts from are computed straight into their
+        rows of ``out`` (no copy): the state returned views ``out``.
+        """
         gates = np.concatenate([x_t, s.reads.ravel(), s.h]) @ self.w_controller + self.b_controller
         h, cell = lstm_cell(gates, s.c)
         p = self.interface(h, fixed)
         psi = retention(p["free_gates"], s.read_weights)
-        u = usage(s.usage, s.write_weights, psi)
+        u = np.multiply(s.usage + s.write_weights - s.usage * s.write_weights, psi, out=out["usage"][t])
         alloc, phi = allocation(u)
         c_w = content_weighting(s.memory, p["write_key"][None], np.reshape(p["write_strength"], 1), s.norms)[0]
         g_a, g_w = p["allocation_gate"], p["write_gate"]
         w_w = g_w * (g_a * alloc + (1.0 - g_a) * c_w)
         w_col = w_w[:, None]
-        memory = s.memory * (1.0 - w_col * p["erase"]) + w_col * p["write_vector"]
-        lk = link(s.link, s.precedence, w_w)
-        prec = (1.0 - w_w.sum()) * s.precedence + w_w
-        fwd = s.read_weights @ lk.T
-        bwd = s.read_weights @ lk
+        memory = np.add(s.memory * (1.0 - w_col * p["erase"]), w_col * p["write_vector"], out=out["memory_after"][t])
+        lk = link(s.link, s.precedence, w_w, out["link"][t])
+        prec = np.add((1.0 - w_w.sum()) * s.precedence, w_w, out=out["precedence"][t])
+        fwd = np.matmul(s.read_weights, lk.T, out=out["forward"][t])
+        bwd = np.matmul(s.read_weights, lk, out=out["backward"][t])
         norms = row_norms(memory)
         c_r = content_weighting(memory, p["read_keys"], p["read_strengths"], norms)
         modes = p["read_modes"]
-        w_r = modes[:, 0:1] * bwd + modes[:, 1:2] * c_r + modes[:, 2:3] * fwd
-        reads = w_r @ memory
+        w_r = np.add(modes[:, 0:1] * bwd + modes[:, 1:2] * c_r, modes[:, 2:3] * fwd, out=out["read_weights"][t])
+        reads = np.matmul(w_r, memory, out=out["read_vectors"][t])
         # usage_before and memory_before are filled in by rollout (the previous step's usage and memory)
         out["controller_output"][t] = h
         out["retention"][t] = psi
-        out["usage"][t] = u
         out["free_list"][t] = phi
         out["allocation"][t] = alloc
         out["write_content"][t] = c_w
         out["write_weights"][t] = w_w
-        out["memory_after"][t] = memory
-        out["precedence"][t] = prec
-        out["link"][t] = lk
-        out["forward"][t] = fwd
-        out["backward"][t] = bwd
         out["read_content"][t] = c_r
-        out["read_weights"][t] = w_r
-        out["read_vectors"][t] = reads
         for name in INTERFACE_FIELDS:
             out[name][t] = p[name]
         for kind, index in fixed:
@@ -289,10 +293,9 @@ class FastDNC:
     def states(self, x: np.ndarray) -> list[DNCState]:
         """The state each step of the untouched episode starts from (``states[t]`` goes into step t)."""
         states, state = [], self.start
-        scratch = self.empty(1)
         for t in range(x.shape[0]):
             states.append(state)
-            state = _read_only(self.step(x[t], state, {}, scratch, 0))
+            state = _read_only(self.step(x[t], state, {}, self.empty(1), 0))  # fresh rows: the state views them
         return states
 
 
