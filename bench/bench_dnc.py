@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 import memviz
-from memviz.dnc.model import PRETRAINED_DIR, load, no_freeing
+from memviz.dnc.model import load, no_freeing
+from memviz.registry import PRETRAINED_DIR
 from memviz.tasks.copy import CopyTask
 
 DNC_NAMES = ("dnc-copy", "dnc-reverse-copy", "dnc-multi-copy")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 
@@ -21,6 +22,7 @@ from memviz.dnc.model import (
     no_freeing,
     save_state,
 )
+from memviz.registry import ModelCard
 from memviz.tasks.copy import CopyTask
 from memviz.tasks.multi_copy import MultiCopyTask
 from memviz.tasks.reverse_copy import ReverseCopyTask
@@ -305,10 +307,13 @@ def test_bad_overrides_are_refused() -> None:
         model.run(x, ["not an override"])
 
 
-def make_card(model: DNC, name: str = "dnc-test") -> dict:
+def make_card(model: DNC, name: str = "dnc-test") -> ModelCard:
     from dataclasses import asdict
 
-    return {"name": name, "family": "dnc", "task": CopyTask(bits=6).spec(), "config": asdict(model.config)}
+    fields = {"name": name, "family": "dnc", "task": CopyTask(bits=6).spec(), "config": asdict(model.config)}
+    return ModelCard.from_dict(
+        {**fields, "description": "test", "recipe": {}, "training": {}, "metrics": {}, "extra": {}}
+    )
 
 
 def test_missing_or_mismatched_weights_name_the_file_and_the_command(tmp_path) -> None:
@@ -328,7 +333,7 @@ def test_missing_or_mismatched_weights_name_the_file_and_the_command(tmp_path) -
     assert loaded.task.name == "copy"
     x = episode(4)
     np.testing.assert_array_equal(loaded.run(x).outputs, model.run(x).outputs)
-    bad = dict(card, config={"memory_n": "many"})
+    bad = dataclasses.replace(card, config={"memory_n": "many"})
     with pytest.raises(PretrainedError, match=r"python -m memviz\.train"):
         load_from_card(bad, missing)
 
@@ -340,6 +345,6 @@ def test_load_by_name_names_a_missing_card(tmp_path) -> None:
     with pytest.raises(PretrainedError, match="not valid JSON"):
         load("dnc-bad", tmp_path)
     model = random_model(read_heads=1)
-    (tmp_path / "dnc-ok.json").write_text(json.dumps(make_card(model, "dnc-ok")))
+    (tmp_path / "dnc-ok.json").write_text(json.dumps(make_card(model, "dnc-ok").to_dict()))
     with pytest.raises(PretrainedError, match=r"dnc-ok\.safetensors is missing"):
         load("dnc-ok", tmp_path)

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from memviz.dnc.evaluate import reuse_metrics, size_label
-from memviz.dnc.model import PRETRAINED_DIR, DNCTrace, load, no_freeing
+from memviz.dnc.model import DNCTrace, load, no_freeing
+from memviz.registry import PRETRAINED_DIR
 
 SHIPPED = ("dnc-copy", "dnc-reverse-copy", "dnc-multi-copy")
 CARD_KEYS = ["name", "family", "description", "task", "config", "recipe", "training", "metrics", "extra"]
@@ -47,7 +48,7 @@ def shipped(request: pytest.FixtureRequest):
 
 
 def test_card_has_the_shared_model_card_keys(shipped) -> None:
-    card = json.loads((PRETRAINED_DIR / f"{shipped.card['name']}.json").read_text())
+    card = json.loads((PRETRAINED_DIR / f"{shipped.card.name}.json").read_text())
     assert list(card) == CARD_KEYS
     assert card["family"] == "dnc"
     assert card["task"]["name"] in ("copy", "reverse_copy", "multi_copy")
@@ -68,7 +69,7 @@ def test_all_dnc_weights_fit_the_budget() -> None:
 
 def test_scores_its_card_figures_on_fresh_episodes(shipped) -> None:
     """20 fresh episodes per training size: within a tolerance of the card's 500-episode figures."""
-    task, per_size = shipped.task, shipped.card["metrics"]["per_size"]
+    task, per_size = shipped.task, shipped.card.metrics["per_size"]
     rng = np.random.default_rng(2024)
     for size in task.train_sizes():
         b = task.sample(rng, EPISODES, size)
@@ -140,7 +141,7 @@ def test_multi_copy_reuses_memory_and_fails_without_freeing() -> None:
     require_files("dnc-multi-copy")
     model = load("dnc-multi-copy")
     task = model.task
-    card = model.card["metrics"]["reuse"]
+    card = model.card.metrics["reuse"]
     m = reuse_metrics(model, task, episodes=EPISODES)
     assert m["reused_slot_share"] >= card["reused_slot_share"] - 0.15
     assert m["reused_slot_share"] > 0.3

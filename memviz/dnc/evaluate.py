@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from memviz.dnc.model import DNC, PRETRAINED_DIR, load, no_freeing
+from memviz.dnc.model import DNC, load, no_freeing
 from memviz.dnc.train import long_sizes
+from memviz.registry import PRETRAINED_DIR
 
 EVAL_SEED = 20_161_012
 """Seed of the evaluation data (the DNC paper's publication date; distinct from training and validation seeds)."""

@@ -46,8 +46,6 @@ override is identical to the plain run.
 
 from __future__ import annotations
 
-import json
-import os
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -60,14 +58,7 @@ import torch
 from torch import nn
 
 from memviz.dnc import addressing as dnca
-
-try:  # the shared registry error; its module is being renamed (issue 12)
-    from memviz.registry import PretrainedError  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on the merge order
-    from memviz.pretrained import PretrainedError
-
-PRETRAINED_DIR = Path(os.environ.get("MEMVIZ_PRETRAINED_DIR", Path(__file__).resolve().parents[2] / "pretrained"))
-"""Where the shipped DNCs live (``MEMVIZ_PRETRAINED_DIR`` overrides it, as for the other families)."""
+from memviz.registry import ModelCard, PretrainedError, load_weights, regenerate
 
 WRITE_PARAMS = ("allocation_gate", "write_gate", "strength")
 READ_PARAMS = ("free_gate", "modes", "strength")
@@ -641,36 +632,7 @@ def make_task(spec: dict[str, Any]) -> Any:
 
 
 def regenerate_hint(name: str) -> str:
-    return f"regenerate it with `python -m memviz.train {name}` (or `python -m memviz.dnc.train {name}`)"
-
-
-def load_state(model: nn.Module, weights_path: Path, name: str) -> None:
-    """Load safetensors weights into ``model``, naming the file and the command that regenerates it on any problem."""
-    from safetensors.torch import load_file
-
-    path = Path(weights_path)
-    if not path.is_file():
-        raise PretrainedError(f"weight file {path} is missing; {regenerate_hint(name)}")
-    try:
-        tensors = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error type on a bad header
-        raise PretrainedError(
-            f"weight file {path} is unreadable or truncated ({exc}); {regenerate_hint(name)}"
-        ) from exc
-    expected = model.state_dict()
-    missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        raise PretrainedError(
-            f"weight file {path} does not match its card: missing {missing}, unexpected {unexpected}; "
-            + regenerate_hint(name)
-        )
-    for key, tensor in tensors.items():
-        if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise PretrainedError(
-                f"weight file {path}: {key} has shape {tuple(tensor.shape)} but the card's config needs "
-                f"{tuple(expected[key].shape)}; {regenerate_hint(name)}"
-            )
-    model.load_state_dict({k: v.to(torch.float32) for k, v in tensors.items()})
+    return regenerate(name)
 
 
 def save_state(model: nn.Module, weights_path: Path) -> None:
@@ -681,17 +643,20 @@ def save_state(model: nn.Module, weights_path: Path) -> None:
     save_file({k: v.detach().float().contiguous() for k, v in model.state_dict().items()}, str(weights_path))
 
 
-def load_from_card(card: dict[str, Any], weights_path: Path) -> DNC:
-    """Registry loader: build the card's DNC and load its weights; ``.task`` and ``.card`` are set."""
-    name = card.get("name") or Path(weights_path).stem
+def load_from_card(card: ModelCard, weights_path: Path) -> DNC:
+    """Registry loader (memviz.registry.FAMILIES): build the card's DNC and load its weights.
+
+    The model keeps its card (``model.card``, a :class:`memviz.registry.ModelCard`) and its
+    task (``model.task``), as the NTM's loader does.
+    """
     try:
-        model = DNC(DNCConfig(**card["config"]))
-        task = make_task(card["task"])
+        model = DNC(DNCConfig(**card.config))
+        task = make_task(card.task)
     except (KeyError, TypeError, ValueError) as exc:
         raise PretrainedError(
-            f"card for {name!r} has no usable config or task ({exc}); {regenerate_hint(name)}"
+            f"card for {card.name!r}: field 'config' or 'task' is not usable ({exc}); {regenerate(card.name)}"
         ) from exc
-    load_state(model, Path(weights_path), name)
+    load_weights(model, Path(weights_path), card.name)
     model.eval()
     model.card = card
     model.task = task
@@ -699,16 +664,10 @@ def load_from_card(card: dict[str, Any], weights_path: Path) -> DNC:
 
 
 def load(name: str, directory: Path | None = None) -> DNC:
-    """A shipped DNC by name from ``pretrained/`` (what ``memviz.load_pretrained`` will do for the family)."""
-    directory = Path(directory or PRETRAINED_DIR)
-    card_file = directory / f"{name}.json"
-    if not card_file.is_file():
-        raise PretrainedError(f"card file {card_file} is missing; {regenerate_hint(name)}")
-    try:
-        card = json.loads(card_file.read_text())
-    except json.JSONDecodeError as exc:
-        raise PretrainedError(f"card file {card_file} is not valid JSON ({exc}); {regenerate_hint(name)}") from exc
-    return load_from_card(card, directory / f"{name}.safetensors")
+    """A shipped DNC by name (the same as ``memviz.load_pretrained(name)``)."""
+    from memviz.registry import load_pretrained
+
+    return load_pretrained(name, directory)
 
 
 def config_dict(model: DNC) -> dict[str, Any]:

@@ -38,14 +38,14 @@ from torch.nn import functional as nnf
 
 from memviz.dnc.model import (
     DNC,
-    PRETRAINED_DIR,
     DNCConfig,
     config_dict,
     flush_denormals,
-    load_state,
+    load_weights,
     make_task,
     save_state,
 )
+from memviz.registry import PRETRAINED_DIR
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
     task = make_task(recipe.task)
     model = DNC(DNCConfig(**recipe.config))
     if recipe.init_from:  # a previous stage (its weights; the shapes do not depend on the number of slots)
-        load_state(model, Path(recipe.init_from), Path(recipe.init_from).stem)
+        load_weights(model, Path(recipe.init_from), Path(recipe.init_from).stem)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     sizes = task.train_sizes()
@@ -357,6 +357,7 @@ def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) ->
             "episodes": result.episodes,
             "batches": result.batches,
             "parameters": sum(p.numel() for p in model.parameters()),
+            "weights": {"file": weights.name, "dtype": "float32", "bytes": weights.stat().st_size},
             "weight_bytes": weights.stat().st_size,
             "weights_dtype": "float32",
             "machine": machine_info(),
