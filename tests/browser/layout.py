@@ -51,10 +51,13 @@ MEASURE_JS = r"""
       const quad = [pt(bb.x, bb.y), pt(bb.x + bb.width, bb.y), pt(bb.x + bb.width, bb.y + bb.height),
                     pt(bb.x, bb.y + bb.height)];
       const scale = Math.sqrt(Math.abs(m.a * m.d - m.b * m.c));
-      let size = parseFloat(getComputedStyle(el).fontSize);
-      el.querySelectorAll('tspan').forEach((t) => {
-        if ((t.textContent || '').trim()) size = Math.min(size, parseFloat(getComputedStyle(t).fontSize));
+      // the size glyphs are drawn at: of each element that holds text itself (a <sub> wrapper may not)
+      const ownText = (node) => [...node.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim());
+      let size = Infinity;
+      [el, ...el.querySelectorAll('tspan')].forEach((t) => {
+        if (ownText(t)) size = Math.min(size, parseFloat(getComputedStyle(t).fontSize));
       });
+      if (size === Infinity) size = parseFloat(getComputedStyle(el).fontSize);
       texts.push({text: content, quad: quad, size: size * scale});
     });
     charts.push({key: keyOf(plot, 'chart' + index), rect: [outer.left, outer.top, outer.right, outer.bottom],
