@@ -1,14 +1,24 @@
-"""memviz: run with `streamlit run app.py`."""
+"""memviz: run with `streamlit run app.py`.
+
+Pages are given by absolute paths, so this script runs the same from any entry
+point (``bench/served_app.py`` runs it from a folder without ``pages/``, as a
+server runs it once it has left Streamlit's legacy pages mode; see
+``memviz.ui.urlstate``).
+"""
+
+from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="memviz", page_icon="assets/favicon.png", layout="wide")
+HERE = Path(__file__).resolve().parent
+
+st.set_page_config(page_title="memviz", page_icon=str(HERE / "assets/favicon.png"), layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/playground.py", title="Addressing Playground", icon=":material/tune:", url_path="playground"),
-    st.Page("pages/ntm.py", title="NTM Explorer", icon=":material/memory:", url_path="ntm"),
-    st.Page("pages/memn2n.py", title="MemN2N Explorer", icon=":material/forum:", url_path="memn2n"),
+    st.Page(HERE / "pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page(HERE / "pages/playground.py", title="Addressing Playground", icon=":material/tune:", url_path="playground"),
+    st.Page(HERE / "pages/ntm.py", title="NTM Explorer", icon=":material/memory:", url_path="ntm"),
+    st.Page(HERE / "pages/memn2n.py", title="MemN2N Explorer", icon=":material/forum:", url_path="memn2n"),
 ]
 
 st.navigation(PAGES).run()

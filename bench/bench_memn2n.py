@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    names = [n for n in memviz.list_pretrained() if read_card(n).get("family") == "memn2n"]
+    names = [n for n in memviz.list_pretrained() if read_card(n).family == "memn2n"]
     if not names:
         print("no MemN2N models in pretrained/; train one with `python -m memviz.train memn2n-babi`")
         return

@@ -32,8 +32,8 @@ from common import ROOT, STEP_FRAGMENT, fragment_scoped, interleaved_medians, re
 from streamlit.testing.v1 import AppTest
 
 import memviz
+from memviz.figures import export
 from memviz.figures import ntm as figs
-from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE
 from memviz.ntm import explore as ex
 from memviz.ui import ntm as ntm_page
 
@@ -73,7 +73,7 @@ def step_case(at: AppTest):
     return action
 
 
-OVERRIDE_FRAGMENT = "render.<locals>.intervene_and_view"
+OVERRIDE_FRAGMENT = "intervene_and_view"
 
 
 def fragment_step_case(at: AppTest):
@@ -190,9 +190,8 @@ def main() -> None:
     model = memviz.load_pretrained("ntm-copy")
     episode = ex.random_episode(model.task, 0, {"length": 20})
     trace = model.run(episode.x)
-    style = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
     exports = {
-        "GIF (target <= 5 s)": lambda: ex.episode_gif(trace, episode, style, "ntm-copy"),
+        "GIF (target <= 5 s)": lambda: export.ntm_gif(trace, episode, title="ntm-copy"),
         "interactive HTML": lambda: figs.animation_html(
             figs.animation_figure(
                 trace.memory_after, ex.touched_rows(trace), [(h.name, h.w) for h in trace.heads], episode.phases

@@ -14,51 +14,31 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def rerun_as_a_server_does() -> None:
-    """Keep Streamlit in ``st.navigation`` mode between AppTest runs, as a running server is.
+def share_compiled_scripts() -> None:
+    """Compile each script once, as a server does, instead of once per AppTest run.
 
-    A server decides once per process whether an app with a ``pages/`` folder is a
-    legacy multipage app; the first ``st.navigation`` call (app.py) sets that flag
-    to False and it stays False. AppTest resets the flag before every run, so each
-    AppTest rerun of app.py first runs the page file alone in legacy mode, which
-    calls ``memviz.ui.use_app_navigation``, switches and reruns: two script runs
-    and a scan of ``pages/`` that no server rerun pays. Setting the flag back to
-    False after AppTest's reset removes that detour and nothing else.
-
-    Likewise a server keeps one cache of compiled scripts for its lifetime, while
-    AppTest makes a new one per run and so recompiles app.py and the page script
-    on every rerun; the benchmarks share one cache across runs, as a server does.
-    This applies to the trivial baseline page too.
+    A server keeps one cache of compiled scripts for its lifetime, while AppTest
+    makes a new one per run and so recompiles app.py and the page script on every
+    rerun; the benchmarks share one cache across runs. This applies to the trivial
+    baseline page too. (The legacy ``pages/`` detection a server pays only once is
+    avoided by the entry script, ``bench/served_app.py``, not by a patch.)
     """
-    from streamlit.runtime import pages_manager
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.testing.v1 import app_test
 
     shared_cache = ScriptCache()
     app_test.ScriptCache = lambda: shared_cache
 
-    manager = pages_manager.PagesManager
-    if getattr(manager.__init__, "as_a_server", False):
-        return
-    original = manager.__init__
 
-    def init(self, *args, **kwargs) -> None:
-        original(self, *args, **kwargs)
-        manager.uses_pages_directory = False
-
-    init.as_a_server = True
-    manager.__init__ = init
-
-
-rerun_as_a_server_does()
+share_compiled_scripts()
 
 
 def page_app(page: str, query: dict[str, str] | None = None) -> AppTest:
     """The real app switched to one of its pages, run once (warm caches, imports)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "bench" / "served_app.py"), default_timeout=120)
     for k, v in (query or {}).items():
         at.query_params[k] = v
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(f"../pages/{page}.py")
     at.run()
     assert not at.exception, at.exception
     return at

@@ -1,7 +1,8 @@
 """Evaluate a shipped model: ``python -m memviz.evaluate NAME [options]``.
 
-The name picks the family (``ntm-*``/``lstm-*`` or ``memn2n-*``); the family's
-module ``memviz.<family>_evaluation`` parses the remaining options.
+The model's family (its card's ``family``, else ``memviz.registry.SHIPPED_MODELS``,
+else ``--family F`` for a new name) picks the row of ``memviz.registry.FAMILIES``
+whose evaluator module parses the remaining options.
 """
 
 import sys

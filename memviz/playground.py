@@ -91,6 +91,11 @@ def make_key(memory: np.ndarray, mode: str, row: int, noise: float, seed: int, t
     return key.astype(np.float32)
 
 
+LARGEST = 1e6
+"""The largest magnitude a typed key entry or memory cell may have: float32 norms of larger
+vectors overflow (1e308 passed the finiteness check and made every panel NaN)."""
+
+
 def parse_vector(text: str, length: int, what: str = "vector") -> np.ndarray:
     """Parse ``"0.5, -1, 0"`` into a float32 vector of exactly ``length`` finite numbers."""
     parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p.strip()]
@@ -104,6 +109,8 @@ def parse_vector(text: str, length: int, what: str = "vector") -> np.ndarray:
             raise PlaygroundInputError(f"entry {i} of the {what}, {part.strip()!r}, is not a number") from None
         if not math.isfinite(value):
             raise PlaygroundInputError(f"entry {i} of the {what} is {part.strip()}; only finite numbers work")
+        if abs(value) > LARGEST:
+            raise PlaygroundInputError(f"entry {i} of the {what} is {value:g}; use numbers between -1e6 and 1e6")
         values.append(value)
     return np.asarray(values, dtype=np.float32)
 
@@ -130,6 +137,8 @@ def check_memory_table(values: np.ndarray) -> np.ndarray:
             raise PlaygroundInputError(f"memory row {i}, column {j} holds {cell!r}, which is not a number") from None
         if not math.isfinite(value):
             raise PlaygroundInputError(f"memory row {i}, column {j} is {value}; every cell must be a finite number")
+        if abs(value) > LARGEST:
+            raise PlaygroundInputError(f"memory row {i}, column {j} is {value:g}; use numbers between -1e6 and 1e6")
         out[i, j] = value
     return out
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from memviz.ui import memn2n as page
-from memviz.ui import snapshot_url_params, use_app_navigation, warn_ignored_url_params
+from memviz.ui import snapshot_url_params, urlstate
 
-use_app_navigation()
+urlstate.open_page("memn2n", page.URL_PARAMS)
 raw_url = snapshot_url_params()
 
 st.title("MemN2N Explorer")
@@ -52,4 +52,4 @@ with st.sidebar:
 
 page.what_if_and_hops(name, hops, example, problem, source, raw_url)
 st.caption("Every setting on this page is in its address: copy it to share exactly this view.")
-warn_ignored_url_params(page.url_as_values(raw_url), page.BOUND_KEYS, extra_keys=page.LINK_KEYS)
+urlstate.show_notices(page.URL_PARAMS)

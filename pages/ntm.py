@@ -1,13 +1,31 @@
 """NTM Explorer: step through a pretrained NTM's episode, see every addressing stage, and intervene.
 
-The page is :func:`memviz.ui.ntm.render` (a module is compiled once per
-process; a page script is recompiled on every rerun).
+The page's layout, top to bottom; the pieces are in :mod:`memviz.ui.ntm`, the logic
+in :mod:`memviz.ntm.explore`, the figures in :mod:`memviz.figures.ntm`.
 """
 
-from memviz.ui import use_app_navigation
+import streamlit as st
 
-use_app_navigation()
+from memviz.ui import ntm as page
+from memviz.ui import urlstate
 
-from memviz.ui.ntm import render  # noqa: E402 (after the navigation check, which may rerun)
+urlstate.open_page("ntm", page.URL_PARAMS)
+models = page.explorer_models()
+if not models:
+    page.no_models()
 
-render()
+with st.sidebar:
+    st.header("Episode")
+    setup = page.episode_settings(models)
+
+st.title("NTM Explorer")
+st.caption(
+    "A pretrained Neural Turing Machine one timestep at a time (Graves, Wayne & Danihelka 2014): "
+    "what it writes to memory, where its heads look, and what happens when you turn a head's knobs."
+)
+episode = page.build_episode(setup)
+if episode is None:
+    st.info("Draw at least one vector to start.")
+    st.stop()
+page.intervene_and_view(setup, episode)
+urlstate.show_notices(page.URL_PARAMS)

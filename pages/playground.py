@@ -1,9 +1,36 @@
-"""Addressing Playground: one NTM head's four addressing stages, no model needed."""
+"""Addressing Playground: one NTM head's four addressing stages, no model needed.
 
-from memviz.ui import use_app_navigation
+The page's layout, top to bottom: sidebar settings, scenario and step controls, the
+pipeline, then the details. The pieces are in :mod:`memviz.ui.playground`, the logic
+in :mod:`memviz.playground`.
+"""
 
-use_app_navigation()
+import streamlit as st
 
-from memviz.ui.playground import render  # noqa: E402 (after the navigation check, which may rerun)
+from memviz import playground as pg
+from memviz.ui import playground as page
+from memviz.ui import urlstate
 
-render()
+urlstate.open_page("playground", page.URL_PARAMS)
+st.title("Addressing Playground")
+st.caption(
+    "One NTM head turns a key into a weighting over memory locations in four stages "
+    "(Graves et al. 2014, §3.3). Each row is a location; follow it left to right."
+)
+settings = page.sidebar_settings()
+memory = page.current_memory(settings)
+controls_area, figure_area, details_area = st.container(), st.container(), st.container()
+with details_area:
+    memory = page.memory_editor(settings, memory)
+with controls_area:
+    page.scenario_picker()
+    key, key_row = page.read_key(settings, memory)
+    steps = page.step_controls() if settings.prev_mode == "carry" else 0
+start_mode = "one-hot" if settings.prev_mode == "carry" else settings.prev_mode
+w_start = pg.previous_weighting(start_mode, settings.n_locations, settings.prev_row)
+result = page.playground_result(memory, key, settings.knobs, w_start, steps)
+with figure_area:
+    page.pipeline_view(settings, memory, key, key_row, result, steps)
+with details_area:
+    page.explanation(settings, result)
+urlstate.show_notices(page.URL_PARAMS)

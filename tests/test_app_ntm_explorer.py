@@ -11,17 +11,14 @@ import torch
 from apptest_helpers import array, figure, no_exception, open_page, trace_named
 from streamlit.testing.v1 import AppTest
 
-import memviz
 from memviz import registry as pretrained
 from memviz.figures.theme import sub
 from memviz.ntm import explore as explore_ntm
 from memviz.ntm.model import NTM, NTMConfig, architecture_of, save_state
-from memviz.registry import write_card
+from memviz.registry import ModelCard, write_card
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.repeat_copy import RepeatCopyTask
 from memviz.ui import ntm as ntm_page
-
-pytestmark = pytest.mark.skipif("ntm-copy" not in memviz.list_pretrained(), reason="needs pretrained/ntm-copy")
 
 
 def open_explorer(query: dict[str, str] | None = None) -> AppTest:
@@ -226,7 +223,6 @@ def test_memory_change_toggle_shows_the_write():
     assert f"<b>M</b>{sub('t')} <b>−</b> <b>M</b>{sub('t−1')}" in title
 
 
-@pytest.mark.skipif("lstm-copy" not in memviz.list_pretrained(), reason="needs pretrained/lstm-copy")
 def test_lstm_baseline_has_no_memory_and_no_intervention():
     at = open_explorer({"model": "lstm-copy"})
     keys = {c.key for c in at.get("plotly_chart")}
@@ -247,8 +243,7 @@ def tiny_models(tmp_path, monkeypatch):
     for name, task in TASKS.items():
         config = NTMConfig(task.input_width, task.output_width, controller_size=16, memory_n=32, memory_m=6)
         save_state(NTM(config), tmp_path / f"{name}.safetensors")
-        card = {"name": name, "family": "ntm", "task": task.spec(), "architecture": architecture_of(NTM(config))}
-        write_card(name, card, tmp_path)
+        write_card(ModelCard(name, "ntm", "", task.spec(), architecture_of(NTM(config))), tmp_path)
     monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
     st.cache_resource.clear()
     yield
@@ -276,7 +271,6 @@ def test_every_task_steps_and_intervenes(tiny_models, name, phase, channel):
     assert at.data_editor
 
 
-@pytest.mark.skipif("lstm-copy" not in memviz.list_pretrained(), reason="needs pretrained/lstm-copy")
 def test_ntm_and_lstm_side_by_side_on_the_same_input():
     at = open_explorer({"length": "20"})
     at.toggle(key="vs_lstm").set_value(True).run()

@@ -10,10 +10,12 @@ import pytest
 import torch
 from PIL import Image
 
+from memviz.figures import export
 from memviz.figures import memn2n as figs
 from memviz.figures.theme import sub, to_plotly
 from memviz.memn2n import explore as xm
-from memviz.memn2n.model import MemN2N, MemN2NConfig, Vocabulary
+from memviz.memn2n.model import MemN2N, MemN2NConfig, Vocabulary, unknown_words_message
+from memviz.registry import ModelCard
 from memviz.tasks.babi import BabiFormatError
 from memviz.tasks.babi_generator import GENERATED_TASKS, generate_examples, generate_lines
 
@@ -49,11 +51,11 @@ def test_generated_example_is_the_whole_first_story_with_supporting_facts():
 
 def test_fit_memory_keeps_last_50_and_shifts_supporting_facts():
     ex = xm.Example(sentences=tuple(f"s{i}" for i in range(60)), question="q", supporting=(3, 55))
-    fitted = xm.fit_memory(ex)
+    fitted = xm.fit_memory(ex, 50)
     assert fitted.sentences[0] == "s10" and len(fitted.sentences) == 50
     assert fitted.supporting == (45,)
     assert "last 50" in fitted.notes[0] and "first 10" in fitted.notes[0] and "supporting" in fitted.notes[0]
-    assert xm.fit_memory(fitted) == fitted
+    assert xm.fit_memory(fitted, 50) == fitted
 
 
 def test_typed_story_splits_sentences_and_rejects_empty_input():
@@ -125,7 +127,7 @@ def test_trace_json_holds_every_hop(trace, example):
 
 
 def test_gif_has_one_frame_per_hop_drawn_without_a_browser(trace, example):
-    data = xm.trace_gif(trace, example)
+    data = export.memn2n_gif(trace, example)
     image = Image.open(io.BytesIO(data))
     assert image.format == "GIF" and image.n_frames == 3
     assert image.size[0] == 1200 and image.size[1] > 30 * len(trace.sentences)
@@ -136,18 +138,24 @@ def test_gif_frame_marks_a_true_answer_outside_the_top_five(trace, example):
 
     worst = trace.answers[int(np.argmin(trace.hop_probs[0]))]
     assert xm.answer_rank(trace, 1, worst)[0] == len(trace.answers)
-    frame = xm.gif_frame(trace, replace(example, answer=worst), 1)
+    frame = export.memn2n_gif_frame(trace, replace(example, answer=worst), 1)
     orange = np.all(np.asarray(frame)[:, :, :3] == (230, 97, 0), axis=-1)  # HIGHLIGHT_COLOR
     assert orange[-60:].any()  # the sixth bar, at the bottom, is the true answer
 
 
 def test_html_export_is_self_contained(trace, example):
-    html = xm.figure_html(figs.animation_figure(trace, example.supporting), "test")
+    html = export.figure_html(figs.animation_figure(trace, example.supporting), "test")
     assert "<html>" in html and "Plotly.newPlot" in html and "cdn" not in html.split("<body>")[0].lower()
 
 
+def tiny_card(hops: int, validation_errors: dict[str, float]) -> ModelCard:
+    """A card with only a hop count and the validation errors training recorded."""
+    training = {"validation": {"per_task_error": validation_errors}}
+    return ModelCard("memn2n-test", "memn2n", "", {"name": "babi"}, {"hops": hops}, training=training)
+
+
 def test_accuracy_rows_pair_model_and_paper_per_task():
-    card = {"config": {"hops": 2}, "validation": {"per_task_error": {"1": 0.5, "2": 40.0}}}
+    card = tiny_card(2, {"1": 0.5, "2": 40.0})
     rows, caption = xm.accuracy_rows(card)
     assert [r for r in rows if r["model"] == "this model"] == [
         {"task": 1, "name": "single-supporting-fact", "model": "this model", "error": 0.5},
@@ -194,7 +202,7 @@ def test_animation_has_one_frame_per_hop(trace, example):
 
 
 def test_accuracy_figure_pairs_model_and_paper_bars():
-    rows, _ = xm.accuracy_rows({"config": {"hops": 3}, "validation": {"per_task_error": {"1": 0.0}}})
+    rows, _ = xm.accuracy_rows(tiny_card(3, {"1": 0.0}))
     spec = figs.accuracy_figure(rows)
     to_plotly(spec)
     ours, paper_1k, paper_10k = spec["data"]
@@ -204,6 +212,6 @@ def test_accuracy_figure_pairs_model_and_paper_bars():
 
 
 def test_unknown_words_message_keeps_only_close_suggestions():
-    message = xm.unknown_words_message(["kitchn", "zebra"], {"kitchn": ["kitchen", "then", "than"], "zebra": []})
+    message = unknown_words_message(["kitchn", "zebra"], {"kitchn": ["kitchen", "then", "than"], "zebra": []})
     assert "'kitchn' (did you mean kitchen?)" in message and "then" not in message
     assert "'zebra'" in message and message.startswith("Unknown words:")

@@ -10,16 +10,16 @@ import pytest
 import torch
 from PIL import Image
 
+from memviz.figures import export
 from memviz.figures import ntm as figs
-from memviz.figures.theme import MEMORY_COLORSCALE, WEIGHT_COLORSCALE, to_plotly
+from memviz.figures.theme import colour_lut, to_plotly
 from memviz.ntm import explore as ex
 from memviz.ntm.model import NTM, LSTMBaseline, LSTMConfig, NTMConfig
 from memviz.tasks.associative_recall import AssociativeRecallTask
-from memviz.tasks.copy import CopyTask
+from memviz.tasks.copy import CopyTask, wrong_bits
 from memviz.tasks.repeat_copy import RepeatCopyTask
 
 SMALL = NTMConfig(input_width=9, output_width=8, controller_size=24, memory_n=16, memory_m=6)
-STYLE = ex.GifStyle(WEIGHT_COLORSCALE, MEMORY_COLORSCALE)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_every_step_has_a_phase_name(task, size):
 
 
 def test_copy_phases_read_like_the_task():
-    phases, kinds = ex.phase_labels(CopyTask(), {"length": 2})
+    phases, kinds = CopyTask().phase_labels({"length": 2})
     assert phases == [
         "input 1/2",
         "input 2/2",
@@ -75,7 +75,7 @@ def test_random_episode_is_reproducible_and_matches_the_task_sampler():
 
 
 def test_size_knobs_reach_past_training():
-    (copy,) = ex.size_knobs(CopyTask())
+    (copy,) = CopyTask().size_knobs()
     assert (copy.low, copy.high, copy.train_high) == (1, 120, 20)
     assert ex.clamp_size(CopyTask(), {"length": "999"}) == {"length": 120}
     assert ex.clamp_size(CopyTask(), {"length": "x"}) == {"length": copy.default}
@@ -178,7 +178,7 @@ def test_readouts(trace):
     stats = ex.weight_stats(np.array([0.5, 0.5, 0.0]))
     assert (stats.total, stats.entropy, stats.peak, stats.at) == (1.0, 1.0, 0.5, 0)
     assert ex.written_rows(np.array([[0.05, 0.9, 0.05], [0.0, 0.0, 0.2]])) == [1, 2]
-    wrong = ex.wrong_bits(np.array([[0.9, 0.2]]), np.array([[0.0, 0.0]]), np.array([1.0]))
+    wrong = wrong_bits(np.array([[0.9, 0.2]]), np.array([[0.0, 0.0]]), np.array([1.0]))
     assert wrong.tolist() == [[True, False]]
 
 
@@ -211,14 +211,14 @@ def test_npz_and_json_exports_hold_the_trace(trace, episode):
 
 
 def test_gif_has_one_frame_per_step(trace, episode):
-    image = Image.open(io.BytesIO(ex.episode_gif(trace, episode, STYLE, "tiny")))
+    image = Image.open(io.BytesIO(export.ntm_gif(trace, episode, title="tiny")))
     assert image.format == "GIF" and image.n_frames == episode.steps
     image.seek(episode.steps - 1)
     assert image.size[0] >= 560 and image.size[1] > 200
 
 
 def test_colour_lut_follows_the_scale_ends():
-    lut = ex.colour_lut([[0, "#000000"], [1, "rgb(255, 255, 255)"]], 3)
+    lut = colour_lut([[0, "#000000"], [1, "rgb(255, 255, 255)"]], 3)
     assert lut.tolist() == [[0, 0, 0], [128, 128, 128], [255, 255, 255]]
 
 
@@ -228,7 +228,7 @@ def test_figures_are_valid_plotly_specs(trace, episode):
     heads = [(h.name, h.w) for h in trace.heads]
     h = trace.write[0]
     stages = {s: getattr(h, s)[t] for s in ("similarity", "w_c", "w_g", "w_s", "w")}
-    inputs, outputs = ex.channel_names(CopyTask())
+    inputs, outputs = CopyTask().channel_names()
     specs = [
         figs.bit_grids_figure(episode.x, episode.y, trace.outputs, episode.mask, t, episode.kinds, inputs, outputs),
         figs.memory_weights_figure(trace.memory_after[t], rows, heads, t, [1]),
@@ -250,7 +250,7 @@ def test_lstm_episode_exports_too(episode):
     torch.manual_seed(0)
     lstm = LSTMBaseline(LSTMConfig(hidden_size=8, layers=1)).eval()
     trace = ex.run_episode(lstm, episode.x)
-    image = Image.open(io.BytesIO(ex.episode_gif(trace, episode, STYLE, "lstm")))
+    image = Image.open(io.BytesIO(export.ntm_gif(trace, episode, title="lstm")))
     assert image.n_frames == episode.steps
     assert "hidden" in np.load(io.BytesIO(ex.export_npz(trace, episode)))
     ex.check_finite(trace)

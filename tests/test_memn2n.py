@@ -16,6 +16,7 @@ from memviz.memn2n.model import (
     UnknownWordsError,
     Vocabulary,
     attend,
+    config_dict,
     hop_update,
     load_from_card,
     noisy_time_index,
@@ -23,7 +24,7 @@ from memviz.memn2n.model import (
     save_weights,
     sentence_bags,
 )
-from memviz.registry import read_card
+from memviz.registry import SHIPPED_MODELS, ModelCard, read_card
 from memviz.tasks.babi_generator import GENERATED_TASKS, generate_examples
 
 STORY = ["Mary moved to the bathroom.", "John went to the hallway.", "Mary travelled to the kitchen."]
@@ -48,10 +49,10 @@ def tiny() -> MemN2N:
 
 
 def memn2n_models() -> list[str]:
-    return [n for n in memviz.list_pretrained() if read_card(n).get("family") == "memn2n"]
+    return [n for n, family in SHIPPED_MODELS.items() if family == "memn2n"]
 
 
-@pytest.fixture(scope="module", params=memn2n_models() or [pytest.param(None, marks=pytest.mark.skip("no model"))])
+@pytest.fixture(scope="module", params=memn2n_models())
 def shipped(request) -> MemN2N:
     return memviz.load_pretrained(request.param)
 
@@ -190,7 +191,8 @@ def test_mixed_case_missing_question_mark_and_pasted_ids_are_accepted(tiny):
 def test_weights_round_trip_through_safetensors(tiny, tmp_path):
     path = tmp_path / "m.safetensors"
     save_weights(tiny, path)
-    card = {"config": {**tiny.config.__dict__}, "vocabulary": tiny.vocab.words, "answers": tiny.vocab.answers}
+    extra = {"vocabulary": tiny.vocab.words, "answers": tiny.vocab.answers}
+    card = ModelCard("memn2n-tiny", "memn2n", "", {"name": "babi"}, config_dict(tiny), extra=extra)
     again = load_from_card(card, path)
     a, b = tiny.answer(STORY, "Where is Mary?"), again.answer(STORY, "Where is Mary?")
     assert np.allclose(a.attention, b.attention, atol=2e-3) and a.answer == b.answer
@@ -207,21 +209,20 @@ def test_shipped_model_answers_generated_task1_questions(shipped):
 
 def test_shipped_model_card_is_complete(shipped):
     card = shipped.card
-    for key in ("vocabulary", "answers", "config", "recipe", "seed", "wall_time_s", "validation"):
-        assert key in card
-    v = card["validation"]
+    assert card.family == "memn2n" and {"vocabulary", "answers"} <= set(card.extra)
+    assert card.recipe["seed"] >= 0 and "python -m memviz.train" in card.recipe["command"]
+    assert card.training["wall_time_s"] > 0 and card.training["parameters"] > 0
+    v = card.training["validation"]
     assert len(v["per_task_error"]) == 20 and "mean_error" in v and "failed_tasks" in v
-    assert card["config"]["hops"] in (1, 2, 3) and "en/" in card["data"]["note"]
-    assert "evaluation" in card and len(card["generator_fidelity"]["rows"]) >= 13
+    assert card.config["hops"] in (1, 2, 3) and "en/" in card.training["data"]["note"]
+    assert "python -m memviz.evaluate" in card.metrics["command"] and len(card.metrics["per_task_error"]) == 20
+    assert len(card.metrics["generator_fidelity"]["rows"]) >= 13
 
 
 def test_one_hop_model_fails_where_three_hops_succeed():
     """The class demo: two- and three-supporting-fact questions need more than one hop."""
-    names = set(memn2n_models())
-    if not {"memn2n-babi", "memn2n-babi-1hop"} <= names:
-        pytest.skip("needs memn2n-babi and memn2n-babi-1hop")
-    three = read_card("memn2n-babi")["validation"]["per_task_error"]
-    one = read_card("memn2n-babi-1hop")["validation"]["per_task_error"]
+    three = read_card("memn2n-babi").training["validation"]["per_task_error"]
+    one = read_card("memn2n-babi-1hop").training["validation"]["per_task_error"]
     for task in ("2", "3"):
         assert one[task] > three[task] + 10
 

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from memviz.memn2n import train as memn2n_training
-from memviz.memn2n.model import load_from_card
+from memviz.registry import load_pretrained
 from memviz.tasks.babi import TASK_NAMES, tokenize
 from memviz.tasks.babi_generator import generate_examples, write_task_file
 
@@ -31,15 +31,14 @@ def test_training_writes_a_card_that_records_the_recipe(trained):
     card = json.loads((trained / "memn2n-babi.json").read_text())
     assert card["config"]["nonlinearity"] == "relu" and card["config"]["embed_dim"] == 24
     assert card["recipe"]["balanced_sampling"] == {"6": 2}  # --oversample 6:2
-    assert set(card["validation"]["per_task_error"]) == {"1", "6"}
+    assert set(card["training"]["validation"]["per_task_error"]) == {"1", "6"}
     assert card["recipe"]["renamed_repeats"] == [6]  # --rename 6
     assert "--nonlinearity relu" in card["recipe"]["command"]
-    assert card["history"][-1]["loss"] < card["history"][0]["loss"]
+    assert card["training"]["history"][-1]["loss"] < card["training"]["history"][0]["loss"]
 
 
 def test_trained_model_loads_and_beats_chance(trained):
-    card = json.loads((trained / "memn2n-babi.json").read_text())
-    model = load_from_card(card, trained / "memn2n-babi.safetensors")
+    model = load_pretrained("memn2n-babi", trained)
     examples = generate_examples(1, 60, seed=1234)
     correct = sum(model.answer(list(e.story), e.question).answer == e.answer for e in examples)
     assert correct / len(examples) > 0.5  # six places to choose from: chance is ~17%

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import numpy as np
 import pytest
@@ -19,7 +18,7 @@ from memviz.ntm.model import (
     architecture_of,
     save_state,
 )
-from memviz.registry import PretrainedError, load_pretrained, write_card
+from memviz.registry import ModelCard, PretrainedError, load_pretrained, write_card
 from memviz.tasks.copy import CopyTask
 
 SMALL = NTMConfig(input_width=9, output_width=8, controller_size=32, memory_n=16, memory_m=6)
@@ -207,8 +206,8 @@ def test_lstm_baseline_run_returns_outputs(episode):
 
 
 def _ship(tmp_path, model, name="ntm-test"):
-    card = {"name": name, "family": model.family, "architecture": architecture_of(model), "task": {"name": "copy"}}
-    write_card(name, card, tmp_path)
+    card = ModelCard(name, model.family, "", {"name": "copy"}, architecture_of(model))
+    write_card(card, tmp_path)
     save_state(model, tmp_path / f"{name}.safetensors")
     return card
 
@@ -236,8 +235,8 @@ def test_truncated_weights_name_the_file_and_the_command(tmp_path, model):
 
 def test_weights_that_do_not_match_the_card_say_which_tensor(tmp_path, model):
     card = _ship(tmp_path, model)
-    card["architecture"]["controller_size"] = 33
-    (tmp_path / "ntm-test.json").write_text(json.dumps(card))
+    card.config["controller_size"] = 33
+    write_card(card, tmp_path)
     with pytest.raises(PretrainedError, match=r"controller.*shape.*python -m memviz\.train ntm-test"):
         load_pretrained("ntm-test", tmp_path)
 

@@ -14,6 +14,7 @@ import torch
 
 import memviz
 from memviz.ntm.model import NTM, PARAMS, STAGES, NTMConfig, Override, _overrides_at, flush_denormals, make_task
+from memviz.registry import SHIPPED_MODELS
 
 ATOL = 2e-5
 """float32 with BLAS and torch kernels summing in different orders differ in the last bits, not more.
@@ -24,7 +25,7 @@ later content lookups then magnify last-bit differences to ~5e-4: that is
 float32 rounding in a near tie, the same between torch on one thread and two.
 """
 
-SHIPPED = [n for n in memviz.list_pretrained() if n.startswith("ntm-")]
+SHIPPED = [n for n, family in SHIPPED_MODELS.items() if family == "ntm"]
 CONFIGS = {
     "small, one head each": NTMConfig(input_width=9, output_width=8, controller_size=32, memory_n=16, memory_m=6),
     "one read and two write heads": NTMConfig(
@@ -53,7 +54,8 @@ def torch_reference(model: NTM, x: np.ndarray, overrides: list[Override]) -> dic
     with torch.inference_mode(), flush_denormals():
         state = model.initial_state(1)
         for t in range(x.shape[0]):
-            logits, state, record = model.step(torch.from_numpy(x[t : t + 1]), state, _overrides_at(overrides, t))
+            record: dict = {}
+            logits, state = model.step(torch.from_numpy(x[t : t + 1]), state, _overrides_at(overrides, t), record)
             keep("logits", logits)
             for name in ("h", "memory_before", "memory_after", "reads", "erase", "add", "w_prev"):
                 keep(name, record[name])
@@ -112,7 +114,7 @@ def test_random_models_trace_what_the_torch_step_computes(config):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_models_trace_what_the_torch_step_computes(name):
     model = memviz.load_pretrained(name)
-    batch = make_task(model.card["task"]).sample(np.random.default_rng(4), 1)
+    batch = make_task(model.card.task).sample(np.random.default_rng(4), 1)
     x = batch.x[0].astype(np.float32)
     for overrides in override_sets(model, x.shape[0]):
         assert_trace_equals_torch(model, x, overrides)
@@ -120,7 +122,7 @@ def test_shipped_models_trace_what_the_torch_step_computes(name):
 
 def test_a_run_from_a_later_step_equals_the_same_steps_of_a_full_run():
     model = memviz.load_pretrained(SHIPPED[0])
-    x = make_task(model.card["task"]).sample(np.random.default_rng(5), 1).x[0]
+    x = make_task(model.card.task).sample(np.random.default_rng(5), 1).x[0]
     overrides = [Override(head="write0", step=6, gamma=1.0, g=0.0)]
     full, states = model.run(x, overrides), model.states(x)
     tail = model.run_from(x, 6, states[6], overrides)
@@ -164,7 +166,7 @@ def test_a_model_built_in_inference_mode_runs():
 
 def test_run_from_refuses_an_override_that_starts_earlier():
     model = memviz.load_pretrained(SHIPPED[0])
-    x = make_task(model.card["task"]).sample(np.random.default_rng(5), 1).x[0]
+    x = make_task(model.card.task).sample(np.random.default_rng(5), 1).x[0]
     states = model.states(x)
     with pytest.raises(ValueError, match="applies before step 6"):
         model.run_from(x, 6, states[6], [Override(head="write0", step=2, gamma=1.0)])
@@ -176,6 +178,6 @@ def test_run_from_refuses_an_override_that_starts_earlier():
 
 def test_cached_states_cannot_be_changed_by_accident():
     model = memviz.load_pretrained(SHIPPED[0])
-    states = model.states(make_task(model.card["task"]).sample(np.random.default_rng(5), 1).x[0])
+    states = model.states(make_task(model.card.task).sample(np.random.default_rng(5), 1).x[0])
     with pytest.raises(ValueError, match="read-only"):
         states[3].memory[0, 0] = 1.0

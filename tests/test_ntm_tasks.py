@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from memviz.ntm.model import make_task
+from memviz.tasks import known_tasks, make_task
 from memviz.tasks.associative_recall import AssociativeRecallTask
 from memviz.tasks.copy import CopyTask, bit_errors
 from memviz.tasks.repeat_copy import RepeatCopyTask
@@ -108,3 +108,32 @@ def test_zero_share_augmentation_only_zeroes_whole_vectors():
     np.testing.assert_array_equal(aug.y[:, 21:], data)
     rc = RepeatCopyTask().sample(rng, 8, (5, 2), zero_share=1.0)
     np.testing.assert_array_equal(rc.x[:, :5, :8], 0)
+
+
+# -- what every bit-sequence task tells the explorer and evaluation (memviz.tasks.BitTask) ------
+
+
+@pytest.mark.parametrize("name", known_tasks())
+def test_every_task_names_its_steps_channels_and_sizes(name):
+    task = make_task({"name": name})
+    knobs = task.size_knobs()
+    assert knobs and all(k.low <= k.default <= k.train_high <= k.high for k in knobs)
+    size = {k.key: k.default for k in knobs}
+    batch = task.sample(np.random.default_rng(0), 1, size=task.sample_size(size))
+    phases, kinds = task.phase_labels(size)
+    assert len(phases) == len(kinds) == batch.x.shape[1]
+    assert set(kinds) <= {"input", "delimiter", "output"}
+    inputs, outputs = task.channel_names()
+    assert (len(inputs), len(outputs)) == (task.input_width, task.output_width)
+    rows = task.drawn_rows(batch.x[0], size)
+    count = task.query_count(len(rows))
+    x, _y, _mask, drawn_size = task.encode_drawn(rows, size, 0 if count is None else count - 2)
+    assert x.shape == batch.x[0].shape and drawn_size == size
+    np.testing.assert_array_equal(task.drawn_rows(x, drawn_size), rows)
+    assert set(task.train_sizes()) & set(task.eval_sizes())
+
+
+def test_known_tasks_are_the_three_ntm_tasks():
+    assert known_tasks() == ["associative_recall", "copy", "repeat_copy"]
+    with pytest.raises(ValueError, match=r"unknown task 'babi'.*copy"):
+        make_task({"name": "babi"})

@@ -10,7 +10,7 @@ import pytest
 
 from memviz.ntm.evaluate import main as evaluate_main
 from memviz.ntm.train import RECIPES, Recipe, save_run, train
-from memviz.registry import list_pretrained, load_pretrained
+from memviz.registry import SHIPPED_MODELS, list_pretrained, load_pretrained
 
 TINY = Recipe(
     family="ntm",
@@ -59,8 +59,8 @@ def test_saved_run_loads_and_evaluates_into_its_card(tmp_path, tiny_run, capsys)
 
 
 def test_every_shipped_name_has_a_recipe():
-    for name in list_pretrained():
-        if name.split("-")[0] in ("ntm", "lstm"):
+    for name, family in SHIPPED_MODELS.items():
+        if family in ("ntm", "lstm"):
             assert name in RECIPES
 
 
@@ -72,4 +72,4 @@ def test_training_can_continue_from_a_checkpoint(tmp_path, tiny_run):
     save_run("ntm-tiny2", stage2, again, tmp_path)
     card = json.loads((tmp_path / "ntm-tiny2.json").read_text())
     assert card["training"]["previous_stage"]["sequences_seen"] == TINY.max_sequences
-    assert "--init-from" in card["training"]["reproduce"]
+    assert "--init-from" in card["recipe"]["command"]

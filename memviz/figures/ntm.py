@@ -28,6 +28,7 @@ from memviz.figures.theme import (
     sub,
     to_plotly,
 )
+from memviz.tasks.copy import wrong_bits
 
 PERCENT_ABOVE = 12_000
 """Weight heatmaps with more cells than this are sent as whole percentages (1 byte a cell, not 4)."""
@@ -180,7 +181,7 @@ def bit_grids_figure(
     steps = inputs.shape[0]
     scored = mask > 0
     target_z = np.where(scored[None, :], target.T, np.nan).astype(np.float32)
-    wrong = ((outputs > 0.5) != (target > 0.5)) & scored[:, None]
+    wrong = wrong_bits(outputs, target, mask)
     wt, wb = np.nonzero(wrong)
     domains = {"yaxis": [0.69, 0.95], "yaxis2": [0.36, 0.62], "yaxis3": [0.0, 0.28]}
     data = [
@@ -472,13 +473,15 @@ def comparison_figure(
     :func:`bit_grids_figure`.
     """
     steps = base_outputs.shape[0]
-    scored = mask > 0
     change = (new_outputs - base_outputs).T.astype(np.float32)
     data = []
     domains = {"y": [0.69, 0.95], "y2": [0.36, 0.62], "y3": [0.0, 0.28]}
+    errors = []
     for axis, (name, z) in zip(domains, [(names[0], base_outputs), (names[1], new_outputs)], strict=False):
         data.append(_bit_heat(z.T, axis, name, labels, showscale=axis == "y"))
-        wt, wb = np.nonzero(((z > 0.5) != (target > 0.5)) & scored[:, None])
+        wrong = wrong_bits(z, target, mask)
+        errors.append(int(wrong.sum()))
+        wt, wb = np.nonzero(wrong)
         data.append(
             {
                 "type": "scatter",
@@ -521,7 +524,6 @@ def comparison_figure(
             "tickmode": "array",
             "tickvals": _bit_ticks(labels),
         }
-    errors = [int((((z > 0.5) != (target > 0.5)) & scored[:, None]).sum()) for z in (base_outputs, new_outputs)]
     layout["annotations"] = [
         _title(f"<b>{titles[0]}</b> · {errors[0]} wrong bits", 0, 0.955, size=14),
         _title(f"<b>{titles[1]}</b> · {errors[1]} wrong bits", 0, 0.625, size=14),

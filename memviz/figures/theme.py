@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,6 @@ GHOST_COLOR = "#7f7f7f"
 HIGHLIGHT_COLOR = "#e66100"  # orange: distinct from the blue/red of the diverging scale for all common CVD types
 
 FONT = {"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 15}
-TITLE_FONT_SIZE = 16
 MIN_TEXT_PX = 12
 """No chart text is drawn smaller than this (DESIGN.md 4b: readable from the back row of a classroom)."""
 SMALL_TEXT_PX = 13
@@ -133,6 +133,34 @@ def encode_arrays(value: Any) -> Any:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), tuple})  # left as they are, checked first (the common case)
+
+
+def parse_colour(text: str) -> tuple[int, int, int]:
+    """``"#rrggbb"`` or ``"rgb(r, g, b)"`` (plotly's two forms) as an (r, g, b) tuple of ints."""
+    text = text.strip()
+    if text.startswith("#"):
+        return int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16)
+    inside = text[text.index("(") + 1 : text.index(")")]
+    r, g, b = (round(float(v)) for v in inside.split(",")[:3])
+    return r, g, b
+
+
+def colour_lut(colorscale: Sequence[Sequence[Any]], size: int = 256) -> np.ndarray:
+    """A ``[size, 3]`` uint8 lookup table from a plotly colour scale (``[[pos, colour], ...]``)."""
+    positions = np.array([float(p) for p, _ in colorscale])
+    colours = np.array([parse_colour(c) for _, c in colorscale], dtype=np.float64)
+    grid = np.linspace(0.0, 1.0, size)
+    lut = np.stack([np.interp(grid, positions, colours[:, k]) for k in range(3)], axis=1)
+    return np.round(lut).astype(np.uint8)
+
+
+def scale_colour(colorscale: Sequence[Sequence[Any]], value: float) -> tuple[int, int, int]:
+    """The colour of a plotly colour scale at ``value`` in [0, 1] (clipped), as an (r, g, b) tuple."""
+    positions = np.array([float(p) for p, _ in colorscale])
+    colours = np.array([parse_colour(c) for _, c in colorscale], dtype=np.float64)
+    v = float(np.clip(value, 0.0, 1.0))
+    r, g, b = (round(float(np.interp(v, positions, colours[:, k]))) for k in range(3))
+    return r, g, b
 
 
 def to_plotly(spec: dict) -> go.Figure:

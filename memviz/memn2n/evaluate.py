@@ -22,7 +22,7 @@ import torch
 
 from memviz.memn2n.model import MemN2N, UnknownWordsError
 from memviz.memn2n.train import FAIL_THRESHOLD, encode_examples, predict, resolve_task_files, summarise
-from memviz.registry import PRETRAINED_DIR, load_pretrained, read_card, write_card
+from memviz.registry import PRETRAINED_DIR, load_pretrained, write_card
 from memviz.tasks.babi import TASK_NAMES, BabiExample, find_task_file, load_babi_file, split_validation, tokenize
 from memviz.tasks.babi_generator import GENERATED_TASKS, generate_examples
 
@@ -257,22 +257,22 @@ def main(name: str, argv: list[str]) -> int:
         print(format_fidelity(rows))
     print(f"\nevaluated in {time.time() - start:.1f}s")
     if args.write_card:
-        card = read_card(name, Path(args.dir))
-        card["evaluation"] = {
+        card = model.card
+        card.metrics = {
+            "command": f"python -m memviz.evaluate {name} " + " ".join(argv),
             **result,
             "paper": {
                 c: {str(t): e for t, e in PAPER[c].items()}
                 for c in ("10k joint (DNC paper)", PAPER_FOR_HOPS.get(model.config.hops, PAPER_FOR_HOPS[3]))
             },
             "paper_anchors": PAPER_ANCHORS,
-            "command": f"python -m memviz.evaluate {name} " + " ".join(argv),
         }
         if rows:
-            card["generator_fidelity"] = {
+            card.metrics["generator_fidelity"] = {
                 "questions_per_task": args.generated,
                 "seed": args.generator_seed,
                 "rows": rows,
             }
-        path = write_card(name, card, Path(args.dir))
+        path = write_card(card, Path(args.dir))
         print(f"wrote {path}")
     return 0

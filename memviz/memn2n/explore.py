@@ -9,7 +9,8 @@ Everything here is plain Python/numpy so it is tested without a browser:
 
 - story sources: the seeded generator (``memviz.tasks.babi_generator``), a typed story,
   or a bAbI v1.2 file from a folder or an upload, grouped into stories and questions;
-- the 50-sentence memory (sec. 4.2): :func:`fit_memory` keeps the last 50 and says so;
+- the memory (50 sentences in the paper, sec. 4.2; the model card's ``memory_size``): :func:`fit_memory`
+  keeps the most recent ones and says so;
 - links: a typed story travels compressed in one query parameter (:func:`encode_typed`);
 - exports: the trace as JSON, an animated GIF drawn with PIL (no browser), and a
   self-contained HTML page of the Plotly animation.
@@ -19,9 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
-import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -31,11 +30,17 @@ from typing import Any
 import numpy as np
 
 from memviz.memn2n.model import EmptyInputError, MemN2NTrace
-from memviz.tasks.babi import TASK_NAMES, BabiExample, BabiFormatError, parse_babi_lines, task_of_file, tokenize
+from memviz.registry import ModelCard
+from memviz.tasks.babi import (
+    TASK_NAMES,
+    BabiExample,
+    BabiFormatError,
+    parse_babi_lines,
+    split_sentences,
+    task_of_file,
+    tokenize,
+)
 from memviz.tasks.babi_generator import GENERATORS, QUESTIONS_PER_STORY, generate_examples
-
-MEMORY_LIMIT = 50
-"""Sentences a MemN2N memory holds: the most recent 50 (Sukhbaatar et al. 2015, sec. 4.2)."""
 
 LINK_LIMIT = 1800
 """Longest encoded typed story carried in a link (whole URLs stay under ~2000 characters)."""
@@ -112,7 +117,7 @@ def generated_example(task: int, seed: int) -> Example:
     return from_babi(first_story.questions[-1], f"generated task {task}, seed {seed}")
 
 
-def fit_memory(example: Example, limit: int = MEMORY_LIMIT) -> Example:
+def fit_memory(example: Example, limit: int) -> Example:
     """Keep the last ``limit`` sentences (sec. 4.2), shifting supporting facts and saying what was dropped."""
     dropped = len(example.sentences) - limit
     if dropped <= 0:
@@ -129,13 +134,6 @@ def fit_memory(example: Example, limit: int = MEMORY_LIMIT) -> Example:
     )
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of typed text: one per line or ended by '.', '!' or '?'; bAbI line numbers stripped."""
-    parts = re.split(r"(?<=[.!?])\s+|\n", text or "")
-    cleaned = [re.sub(r"^\s*\d+\s+", "", p).strip() for p in parts]
-    return [c for c in cleaned if tokenize(c)]
-
-
 def typed_example(story_text: str, question: str, answer: str = "") -> Example:
     """A typed story and question; raises :class:`EmptyInputError` when either is empty."""
     sentences = split_sentences(story_text)
@@ -150,23 +148,6 @@ def typed_example(story_text: str, question: str, answer: str = "") -> Example:
         answer=answer_words or None,
         source="typed story",
     )
-
-
-def unknown_words_message(words: Sequence[str], suggestions: dict[str, list[str]]) -> str:
-    """``Unknown words: 'kitchn' (did you mean kitchen?), 'zebra'.`` Only close suggestions are kept.
-
-    The model's vocabulary offers up to three words per unknown word at a loose cutoff
-    ('kitchn' -> kitchen, then, than); a reader only needs the close ones (ratio >= 0.75,
-    and always the best one).
-    """
-    import difflib
-
-    parts = []
-    for word in words:
-        near = suggestions.get(word) or []
-        close = [w for w in near if difflib.SequenceMatcher(None, word, w).ratio() >= 0.75] or near[:1]
-        parts.append(f"'{word}' (did you mean {' or '.join(close)}?)" if close else f"'{word}'")
-    return f"Unknown words: {', '.join(parts)}. The model only knows the words of the bAbI tasks."
 
 
 # ---------------------------------------------------------------------------- bAbI files
@@ -301,28 +282,28 @@ def _sub(number: int) -> str:
 # ---------------------------------------------------------------------------- model cards
 
 
-def model_hops(card: dict[str, Any]) -> int:
+def model_hops(card: ModelCard) -> int:
     """Hop count of a MemN2N from its card's config."""
-    return int(card.get("config", {}).get("hops", 0))
+    return int(card.config.get("hops", 0))
 
 
 SPLIT_NAMES = {"valid": "validation split (last 10% of each training file)", "test": "test files", "all": "whole files"}
 PAPER_10K = "10k joint (DNC paper)"
 
 
-def accuracy_rows(card: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+def accuracy_rows(card: ModelCard) -> tuple[list[dict[str, Any]], str]:
     """Per-task error (%) of a model beside the paper's, from its card; and a caption naming every source.
 
-    Ours: the card's ``evaluation`` (``python -m memviz.evaluate``) when present, else the
-    validation error recorded in training. Paper: Sukhbaatar et al. 2015, Table 1, the 1k
+    Ours: the card's ``metrics`` (``python -m memviz.evaluate``) when present, else the
+    validation error recorded in training (``training.validation``). Paper: Sukhbaatar et al. 2015, Table 1, the 1k
     joint column with the model's hop count (sec. 4.2), and the 10k joint MemN2N column
     quoted by Graves et al. 2016 (the shipped models train mostly on the 10k files).
     """
     from memviz.memn2n.evaluate import PAPER, PAPER_FOR_HOPS
 
     hops = model_hops(card) or 3
-    evaluation = card.get("evaluation") or {}
-    ours = evaluation.get("per_task_error") or (card.get("validation") or {}).get("per_task_error") or {}
+    evaluation = card.metrics
+    ours = evaluation.get("per_task_error") or (card.training.get("validation") or {}).get("per_task_error") or {}
     split = SPLIT_NAMES.get(evaluation.get("split", "valid"), str(evaluation.get("split")))
     column = PAPER_FOR_HOPS.get(hops, PAPER_FOR_HOPS[3])
     series = [(f"paper, {column}", PAPER[column]), ("paper, 10k joint", PAPER[PAPER_10K])]
@@ -382,129 +363,3 @@ def trace_record(trace: MemN2NTrace, example: Example, model_name: str) -> dict[
 def trace_json(trace: MemN2NTrace, example: Example, model_name: str) -> str:
     """:func:`trace_record` as indented JSON text."""
     return json.dumps(trace_record(trace, example, model_name), indent=1, ensure_ascii=False)
-
-
-def figure_html(spec: dict, title: str) -> str:
-    """A self-contained HTML page (plotly.js inlined, works offline) of a figure spec."""
-    from memviz.figures.theme import to_plotly
-
-    figure = to_plotly(spec)
-    figure.update_layout(title={"text": title})
-    return figure.to_html(full_html=True, include_plotlyjs=True, auto_play=False)
-
-
-# -- GIF: frames drawn with PIL, no browser ------------------------------------------------
-
-_GIF_WIDTH = 1200
-_ROW = 30
-_CELL = 74
-
-
-def _font(size: int, bold: bool = False):
-    from PIL import ImageFont
-
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for folder in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu"):
-        path = Path(folder) / name
-        if path.is_file():
-            return ImageFont.truetype(str(path), size)
-    return ImageFont.load_default(size=size)
-
-
-def _viridis(value: float) -> tuple[int, int, int]:
-    """The weight colour scale (Viridis, as on the page) at ``value`` in [0, 1]."""
-    from memviz.figures.theme import WEIGHT_COLORSCALE
-
-    stops = np.array([s for s, _ in WEIGHT_COLORSCALE])
-    colours = np.array([_rgb(c) for _, c in WEIGHT_COLORSCALE], dtype=float)
-    v = float(np.clip(value, 0.0, 1.0))
-    return tuple(round(float(np.interp(v, stops, colours[:, j]))) for j in range(3))
-
-
-def _rgb(colour: str) -> tuple[int, int, int]:
-    if colour.startswith("#"):
-        return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    numbers = re.findall(r"[\d.]+", colour)
-    return tuple(int(float(n)) for n in numbers[:3])
-
-
-def _fit(draw, text: str, font, width: int) -> str:
-    if draw.textlength(text, font=font) <= width:
-        return text
-    while text and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text + "…"
-
-
-def gif_frame(trace: MemN2NTrace, example: Example, hop: int):
-    """One frame: the story with the attention of hops 1..hop, and hop ``hop``'s readout (a PIL image)."""
-    from PIL import Image, ImageDraw
-
-    from memviz.figures.theme import GHOST_COLOR, HIGHLIGHT_COLOR
-
-    n, hops = len(trace.sentences), trace.hops
-    top = 110
-    readout_h = 40 + 6 * 34
-    height = top + n * _ROW + 30 + readout_h
-    image = Image.new("RGB", (_GIF_WIDTH, height), "white")
-    draw = ImageDraw.Draw(image)
-    big, normal, bold = _font(24, bold=True), _font(18), _font(18, bold=True)
-    truth = f" · true answer: {example.answer}" if example.answer else ""
-    draw.text((20, 14), _fit(draw, f"Q: {trace.question}{truth}", big, _GIF_WIDTH - 40), fill="black", font=big)
-    heading = f"Hop {hop} of {hops}: attention p_k over the sentences (★ supporting fact)"
-    draw.text((20, 52), heading, fill="#333333", font=normal)
-    cells_left = _GIF_WIDTH - 20 - hops * _CELL
-    for k in range(hops):
-        draw.text((cells_left + k * _CELL + 12, 82), f"hop {k + 1}", fill="black", font=bold)
-    for i, sentence in enumerate(trace.sentences):
-        y = top + i * _ROW
-        star = "★ " if i in example.supporting else ""
-        masked = i in trace.masked
-        label = f"{i + 1:>2}. {star}{sentence}" + ("  (masked)" if masked else "")
-        colour = GHOST_COLOR if masked else (HIGHLIGHT_COLOR if star else "black")
-        draw.text((20, y + 4), _fit(draw, label, normal, cells_left - 40), fill=colour, font=normal)
-        for k in range(hops):
-            box = (cells_left + k * _CELL, y, cells_left + (k + 1) * _CELL - 3, y + _ROW - 3)
-            if k >= hop:
-                draw.rectangle(box, fill="#eeeeee")
-                continue
-            value = float(trace.attention[k, i])
-            fill = _viridis(value)
-            draw.rectangle(box, fill=fill)
-            if value >= 0.01:
-                ink = "black" if sum(fill) > 380 else "white"
-                draw.text((box[0] + 14, y + 4), f"{value:.2f}", fill=ink, font=normal)
-    y0 = top + n * _ROW + 24
-    draw.text((20, y0), f"Answer if it stopped after hop {hop}:", fill="black", font=bold)
-    rows = list(trace.hop_top5[hop - 1])
-    rank = answer_rank(trace, hop, example.answer)
-    if rank is not None and rank[0] > len(rows):  # the true answer, marked even when it is not in the top 5
-        rows.append((f"{example.answer} (rank {rank[0]})", rank[1]))
-    for r, (word, prob) in enumerate(rows):
-        y = y0 + 34 + r * 34
-        colour = HIGHLIGHT_COLOR if word.split(" (rank")[0] == example.answer else "#2c5f8a"
-        draw.text((20, y + 2), _fit(draw, word, normal, 200), fill="black", font=normal)
-        draw.rectangle((240, y, 240 + round(prob * 700), y + 26), fill=colour)
-        draw.text((250 + round(prob * 700), y + 2), f"{prob:.2f}", fill="black", font=normal)
-    return image
-
-
-def trace_gif(trace: MemN2NTrace, example: Example, seconds_per_hop: float = 1.5) -> bytes:
-    """An animated GIF, one frame per hop, drawn on the server with PIL (no browser, no kaleido)."""
-    from PIL import Image
-
-    frames = [
-        gif_frame(trace, example, hop).convert("P", palette=Image.Palette.ADAPTIVE, colors=256)
-        for hop in range(1, trace.hops + 1)
-    ]
-    buffer = io.BytesIO()
-    frames[0].save(
-        buffer,
-        format="GIF",
-        save_all=True,
-        append_images=frames[1:],
-        duration=int(seconds_per_hop * 1000),
-        loop=0,
-        optimize=True,
-    )
-    return buffer.getvalue()

@@ -44,7 +44,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from memviz.tasks.babi import tokenize
+from memviz.registry import ModelCard, PretrainedError, load_weights, regenerate
+from memviz.tasks.babi import split_sentences, tokenize
 
 PAD = "<pad>"
 
@@ -63,12 +64,23 @@ class UnknownWordsError(MemN2NInputError):
     def __init__(self, words: Sequence[str], suggestions: dict[str, list[str]], where: str = "") -> None:
         self.words = list(words)
         self.suggestions = suggestions
-        parts = []
-        for word in self.words:
-            near = suggestions.get(word) or []
-            parts.append(f"{word!r} (did you mean {', '.join(near)}?)" if near else repr(word))
-        place = f" in {where}" if where else ""
-        super().__init__(f"unknown words{place}: " + "; ".join(parts) + ". The model only knows the bAbI vocabulary.")
+        message = unknown_words_message(self.words, suggestions)
+        super().__init__(message.replace("Unknown words:", f"Unknown words in {where}:", 1) if where else message)
+
+
+def unknown_words_message(words: Sequence[str], suggestions: dict[str, list[str]]) -> str:
+    """``Unknown words: 'kitchn' (did you mean kitchen?), 'zebra'.`` Only close suggestions are kept.
+
+    The vocabulary offers up to three words per unknown word at a loose cutoff
+    ('kitchn' -> kitchen, then, than); a reader only needs the close ones (ratio >= 0.75,
+    and always the best one). The one message for unknown words, wherever they are typed.
+    """
+    parts = []
+    for word in words:
+        near = suggestions.get(word) or []
+        close = [w for w in near if difflib.SequenceMatcher(None, word, w).ratio() >= 0.75] or near[:1]
+        parts.append(f"'{word}' (did you mean {' or '.join(close)}?)" if close else f"'{word}'")
+    return f"Unknown words: {', '.join(parts)}. The model only knows the words of the bAbI tasks."
 
 
 @dataclass
@@ -79,9 +91,7 @@ class MemN2NConfig:
     embed_dim: int = 50
     hops: int = 3
     memory_size: int = 50
-    position_encoding: str = "paper"  # l_kj = (1 - j/J) - (k/d)(1 - 2j/J), J = this sentence's length
     temporal_encoding: bool = True
-    weight_tying: str = "adjacent"
     nonlinearity: str = "none"  # "none" (the paper's bAbI model), "relu-half" or "relu": see hop_update
 
 
@@ -193,6 +203,7 @@ class MemN2N(nn.Module):
         self.embeddings = nn.Parameter(torch.randn(k + 1, v, d) * 0.1)  # E_0..E_K
         self.temporal = nn.Parameter(torch.randn(k + 1, m, d) * 0.1)  # T_0..T_K
         self.register_buffer("answer_ids", torch.tensor(vocab.answer_ids, dtype=torch.long), persistent=False)
+        self.card: ModelCard | None = None  # set by load_from_card
 
     # -- pieces of the forward pass ------------------------------------------------------
     def bags(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -300,16 +311,15 @@ class MemN2N(nn.Module):
             mask[0, n - 1 - i] = False
         if not bool(mask.any()):
             notes.append("every sentence is masked: attention is 0 everywhere and the answer uses the question alone")
-        was_training = self.training
-        self.eval()
+        # forward() has no train/eval difference (random noise is in the training data), so a
+        # shared cached model is answered as it is, never switched (DESIGN.md section 4)
         state = self.forward(self.bags(ids), self.bags(query), mask, temperature=torch.tensor(taus))
-        self.train(was_training)
         return self._trace(sentences, tokens, question, q_tokens, notes, taus, masked_set, state)
 
     def prepare_story(self, story: Sequence[str] | str) -> tuple[list[str], list[list[str]], list[str]]:
         """Clean sentences (blank lines dropped, bAbI line IDs stripped), keep the last 50, check words."""
         if isinstance(story, str):
-            story = [s for s in re.split(r"(?<=[.!?])\s+|\n", story)]
+            story = split_sentences(story)
         cleaned = [re.sub(r"^\s*\d+\s+", "", s).strip() for s in story]
         cleaned = [s for s in cleaned if tokenize(s)]
         if not cleaned:
@@ -469,23 +479,35 @@ class MemN2NTrace:
 # ---------------------------------------------------------------------------- loading
 
 
-def model_from_state(config: dict[str, Any], words: Sequence[str], answers: Sequence[str], tensors) -> MemN2N:
-    """Build a model from card fields and a name -> tensor mapping."""
-    cfg = MemN2NConfig(**config)
-    model = MemN2N(cfg, Vocabulary(words, answers))
-    with torch.no_grad():
-        model.embeddings.copy_(tensors["embeddings"].float())
-        model.temporal.copy_(tensors["temporal"].float())
+FIXED_ARCHITECTURE = {"position_encoding": "paper", "weight_tying": "adjacent"}
+"""Card ``config`` entries that record, for the reader, the only choice this code implements."""
+
+
+def config_from_card(config: dict[str, Any], name: str = "the model") -> MemN2NConfig:
+    """A :class:`MemN2NConfig` from a card's ``config``; informational entries must say what the code does."""
+    for key, value in FIXED_ARCHITECTURE.items():
+        if config.get(key, value) != value:
+            raise PretrainedError(f"card for {name!r}: config {key}={config[key]!r} is not implemented ({value!r} is)")
+    fields = {k: v for k, v in config.items() if k not in FIXED_ARCHITECTURE}
+    try:
+        return MemN2NConfig(**fields)
+    except TypeError as exc:
+        raise PretrainedError(f"card for {name!r}: field 'config' is not a MemN2N architecture ({exc})") from exc
+
+
+def load_from_card(card: ModelCard, weights_path: str | Path) -> MemN2N:
+    """Registry loader (``memviz.registry.FAMILIES``): card + safetensors -> eval-mode model.
+
+    The card's ``extra`` holds the vocabulary and the answer words; the weights are
+    checked against the config (names and shapes) as the NTM's are.
+    """
+    for key in ("vocabulary", "answers"):
+        if not isinstance(card.extra.get(key), list):
+            raise PretrainedError(f"card for {card.name!r}: field 'extra' has no {key!r} list; {regenerate(card.name)}")
+    vocab = Vocabulary(card.extra["vocabulary"], card.extra["answers"])
+    model = MemN2N(config_from_card(card.config, card.name), vocab)
+    load_weights(model, Path(weights_path), card.name)
     model.eval()
-    return model
-
-
-def load_from_card(card: dict[str, Any], weights_path: str | Path) -> MemN2N:
-    """Registry entry point (``memviz.registry``): card JSON + safetensors -> eval-mode model."""
-    from safetensors.torch import load_file
-
-    tensors = load_file(str(weights_path))
-    model = model_from_state(card["config"], card["vocabulary"], card["answers"], tensors)
     model.card = card
     return model
 
@@ -502,4 +524,5 @@ def save_weights(model: MemN2N, path: str | Path, dtype: torch.dtype = torch.flo
 
 
 def config_dict(model: MemN2N) -> dict[str, Any]:
-    return asdict(model.config)
+    """The card's ``config``: the dataclass plus the fixed choices, recorded for the reader."""
+    return {**asdict(model.config), **FIXED_ARCHITECTURE}

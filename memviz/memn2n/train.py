@@ -40,10 +40,20 @@ from memviz.memn2n.model import (
     save_weights,
     sentence_bags,
 )
-from memviz.registry import PRETRAINED_DIR, read_card, weights_path, write_card
+from memviz.registry import (
+    PRETRAINED_DIR,
+    ModelCard,
+    PretrainedError,
+    machine_info,
+    read_card,
+    weights_path,
+    write_card,
+)
 from memviz.tasks.babi import BabiExample, available_tasks, find_task_file, load_babi_file, split_validation, tokenize
 from memviz.tasks.babi_generator import OBJECTS, ROOMS
 
+BABI_TASK = "bAbI v1.2, 20 tasks, one joint model (answers as single tokens)"
+PAPER_REFERENCE = "Sukhbaatar, Szlam, Weston, Fergus 2015, End-To-End Memory Networks, arXiv:1503.08895"
 DEFAULT_HOPS = {"memn2n-babi": 3, "memn2n-babi-1hop": 1, "memn2n-babi-2hop": 2}
 FAIL_THRESHOLD = 5.0  # a task "fails" above 5% error (paper, Table 1)
 
@@ -384,7 +394,7 @@ def run_training(args, log=print) -> dict[str, Any]:
     }
 
 
-def build_card(name: str, args, result: dict[str, Any]) -> dict[str, Any]:
+def build_card(name: str, args, result: dict[str, Any]) -> ModelCard:
     model: MemN2N = result["model"]
     files: dict[int, Path] = result["files"]
     sources = {str(t): f"{p.parent.name}/{p.name}" for t, p in sorted(files.items())}
@@ -398,24 +408,18 @@ def build_card(name: str, args, result: dict[str, Any]) -> dict[str, Any]:
     )
     try:
         previous = read_card(name, Path(args.out))
-    except Exception:
-        previous = {}
-    card = {
-        "name": name,
-        "family": "memn2n",
-        "paper": "Sukhbaatar, Szlam, Weston, Fergus 2015, End-To-End Memory Networks, arXiv:1503.08895",
-        "task": "bAbI v1.2, 20 tasks, one joint model (answers as single tokens)",
-        "config": config_dict(model),
-        "vocabulary": model.vocab.words,
-        "answers": model.vocab.answers,
-        "data": {
-            "sources": sources,
-            "note": note,
-            "train_questions": result["n_train"],
-            "validation_questions": result["n_valid"],
-            "validation": "last 10% of each training file",
-        },
-        "recipe": {
+    except PretrainedError:
+        previous = None
+    config = config_dict(model)
+    weights = weights_path(name, Path(args.out))
+    card = ModelCard(
+        name=name,
+        family="memn2n",
+        description=f"MemN2N ({config['hops']} hops, d = {config['embed_dim']}, memory {config['memory_size']}) "
+        f"on {BABI_TASK}",
+        task={"name": "babi", "description": BABI_TASK},
+        config=config,
+        recipe={
             "optimizer": "Adam",
             "lr": args.lr,
             "anneal": f"halve every {args.anneal_every} epochs from epoch {args.anneal_start}",
@@ -437,16 +441,28 @@ def build_card(name: str, args, result: dict[str, Any]) -> dict[str, Any]:
             "threads": args.threads,
             "weights_dtype": "float16",
             "command": f"python -m memviz.train {name} " + " ".join(args.argv),
+            "seed": args.seed,
+            "chosen_restart_seed": result["seed"],
         },
-        "seed": args.seed,
-        "chosen_restart_seed": result["seed"],
-        "wall_time_s": round(result["wall"], 1),
-        "validation": result["summary"],
-        "history": result["history"],
-    }
-    for key in ("evaluation", "generator_fidelity"):
-        if key in previous and previous.get("config") == card["config"]:
-            card[key] = previous[key]
+        training={
+            "wall_time_s": round(result["wall"], 1),
+            "data": {
+                "sources": sources,
+                "note": note,
+                "train_questions": result["n_train"],
+                "validation_questions": result["n_valid"],
+                "validation": "last 10% of each training file",
+            },
+            "validation": result["summary"],
+            "history": result["history"],
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "weights": {"file": weights.name, "dtype": "float16", "bytes": weights.stat().st_size},
+            "machine": machine_info(),
+        },
+        extra={"paper": PAPER_REFERENCE, "vocabulary": model.vocab.words, "answers": model.vocab.answers},
+    )
+    if previous is not None and previous.config == card.config:
+        card.metrics = previous.metrics  # still measures these weights' architecture; re-run evaluate to refresh
     return card
 
 
@@ -530,6 +546,6 @@ def main(name: str, argv: list[str]) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     save_weights(result["model"], weights_path(name, out))
-    path = write_card(name, build_card(name, args, result), out)
+    path = write_card(build_card(name, args, result), out)
     print(f"wrote {weights_path(name, out)} and {path}")
     return 0

@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from memviz.ntm.model import make_task
-from memviz.registry import PRETRAINED_DIR, load_pretrained, read_card, write_card
+from memviz.registry import PRETRAINED_DIR, load_pretrained, write_card
 
 EVAL_SEED = 20_141_020
 """Seed of the evaluation data (distinct from every training and validation seed)."""
@@ -46,19 +45,6 @@ def size_label(size: int | tuple[int, int]) -> str:
 
 def in_training_range(task: Any, size: int | tuple[int, int]) -> bool:
     return size in task.train_sizes()
-
-
-def default_sizes(task: Any) -> list[int | tuple[int, int]]:
-    """The training range, then some larger sizes for the generalisation table."""
-    if task.name == "copy":
-        return [*task.train_sizes(), 30, 40, 50, 60, 80, 100, 120]
-    if task.name == "repeat_copy":
-        # a 5 x 5 grid over the training range (all 100 pairs x 500 episodes take minutes), then beyond it
-        grid = [(length, repeats) for length in (1, 3, 5, 7, 10) for repeats in (1, 3, 5, 7, 10)]
-        beyond = [(length, repeats) for length in (10, 15, 20) for repeats in (10, 15, 20)]
-        inside = [s for s in grid if s in task.train_sizes()]
-        return [*inside, *[s for s in beyond if s not in task.train_sizes()]]
-    return [*task.train_sizes(), *range(task.max_items + 1, 13)]
 
 
 def evaluate_size(
@@ -125,9 +111,8 @@ def main(name: str, argv: list[str]) -> int:
 
     torch.set_num_threads(1)
     model = load_pretrained(name, args.dir)
-    card = read_card(name, args.dir)
-    task = make_task(card["task"])
-    sizes = [parse_size(s) for s in args.sizes.split(",")] if args.sizes else default_sizes(task)
+    card, task = model.card, model.task
+    sizes = [parse_size(s) for s in args.sizes.split(",")] if args.sizes else task.eval_sizes()
     start = time.perf_counter()
     rows = evaluate(model, task, sizes, args.sequences, args.seed)
     print(f"{name}: bit errors per sequence over {args.sequences} fresh sequences per size (seed {args.seed})")
@@ -136,13 +121,13 @@ def main(name: str, argv: list[str]) -> int:
     for key, value in summary.items():
         print(f"{key}: {value}")
     if args.write:
-        card["metrics"] = {
-            "measured_by": f"python -m memviz.evaluate {name} --sequences {args.sequences} --seed {args.seed}",
+        card.metrics = {
+            "command": f"python -m memviz.evaluate {name} --sequences {args.sequences} --seed {args.seed}",
             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "eval_seconds": round(time.perf_counter() - start, 1),
             **summary,
             "by_size": rows,
         }
-        path = write_card(name, card, args.dir)
+        path = write_card(card, args.dir)
         print(f"wrote metrics into {path}")
     return 0

@@ -15,22 +15,18 @@ from __future__ import annotations
 import io
 import json
 import math
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
-import torch
 
 from memviz.addressing import entropy_bits
-from memviz.ntm.model import LSTMTrace, NTMTrace, Override, first_override_step
-from memviz.tasks.associative_recall import AssociativeRecallTask
-from memviz.tasks.copy import CopyTask, bit_errors
-from memviz.tasks.repeat_copy import RepeatCopyTask
+from memviz.ntm.model import NTM, LSTMTrace, NTMTrace, Override, first_override_step
+from memviz.tasks import BitTask as Task
+from memviz.tasks.copy import bit_errors
 
-Task = CopyTask | RepeatCopyTask | AssociativeRecallTask
 Trace = NTMTrace | LSTMTrace
 
 MAX_DRAWN_ROWS = 200
@@ -48,40 +44,10 @@ class ExploreInputError(ValueError):
 # --------------------------------------------------------------------------- sizes
 
 
-@dataclass(frozen=True)
-class SizeKnob:
-    """One slider that sizes an episode: its URL key, label and range, and the training range."""
-
-    key: str
-    label: str
-    low: int
-    high: int
-    default: int
-    train_high: int
-
-
-def size_knobs(task: Task) -> list[SizeKnob]:
-    """The sliders that size an episode of ``task``, reaching past the training range.
-
-    Copy reaches 120 (section 4.1 tests generalisation up to 120), repeat copy
-    twice its training length, associative recall twice its training items.
-    """
-    if isinstance(task, CopyTask):
-        return [SizeKnob("length", "Sequence length L", 1, 120, min(10, task.max_length), task.max_length)]
-    if isinstance(task, RepeatCopyTask):
-        return [
-            SizeKnob("length", "Sequence length L", 1, 2 * task.max_length, min(5, task.max_length), task.max_length),
-            SizeKnob("repeats", "Repeats n", 1, task.repeat_scale, min(3, task.max_repeats), task.max_repeats),
-        ]
-    if isinstance(task, AssociativeRecallTask):
-        return [SizeKnob("items", "Items in the list", 2, 2 * task.max_items, min(4, task.max_items), task.max_items)]
-    raise ExploreInputError(f"the explorer does not know task {getattr(task, 'name', task)!r}")
-
-
 def clamp_size(task: Task, values: dict[str, Any]) -> dict[str, int]:
     """Each size knob's value from ``values``, clamped into its range (default when missing or malformed)."""
     out = {}
-    for knob in size_knobs(task):
+    for knob in task.size_knobs():
         try:
             value = int(values.get(knob.key, knob.default))
         except (TypeError, ValueError):
@@ -118,82 +84,27 @@ class Episode:
 
 def random_episode(task: Task, seed: int, size: dict[str, int]) -> Episode:
     """An episode of random bits from ``seed`` (the task's own sampler, so it matches evaluation)."""
-    rng = np.random.default_rng(int(seed))
-    if isinstance(task, CopyTask):
-        batch = task.sample(rng, 1, size=size["length"])
-    elif isinstance(task, RepeatCopyTask):
-        batch = task.sample(rng, 1, size=(size["length"], size["repeats"]))
-    else:
-        batch = task.sample(rng, 1, size=size["items"])
+    batch = task.sample(np.random.default_rng(int(seed)), 1, size=task.sample_size(size))
     return _episode(task, batch.x[0], batch.y[0], batch.mask[0], size)
 
 
 def drawn_episode(task: Task, grid: np.ndarray, size: dict[str, int], query: int = 0) -> Episode:
-    """An episode from a hand-drawn ``grid [L, bits]`` of 0/1 (repeat count and query from ``size``/``query``).
+    """An episode from a hand-drawn ``grid [L, bits]`` of 0/1 (other sizes from ``size``, the query item).
 
-    For associative recall the rows are cut into items of ``item_length``
-    vectors; the query names the item whose successor must be recalled.
+    The task cuts the rows as it needs (associative recall: items of
+    ``item_length`` vectors, the query names the item whose successor is recalled).
     """
     grid = check_grid(grid, task.bits)
-    if isinstance(task, CopyTask):
-        x, y, mask = task.encode(grid)
-        return _episode(task, x, y, mask, {"length": len(grid)})
-    if isinstance(task, RepeatCopyTask):
-        x, y, mask = task.encode(grid, size["repeats"])
-        return _episode(task, x, y, mask, {"length": len(grid), "repeats": size["repeats"]})
-    il = task.item_length
-    if len(grid) % il or len(grid) < 2 * il:
-        raise ExploreInputError(
-            f"associative recall needs whole items of {il} vectors and at least 2 items: "
-            f"draw {max(2 * il, math.ceil(len(grid) / il) * il)} rows, not {len(grid)}"
-        )
-    items = grid.reshape(-1, il, task.bits)
-    if not 0 <= query < len(items) - 1:
-        raise ExploreInputError(f"the query must be an item with a successor: 0..{len(items) - 2}, got {query}")
-    x, y, mask = task.encode(items, query)
-    return _episode(task, x, y, mask, {"items": len(items)})
+    try:
+        x, y, mask, drawn_size = task.encode_drawn(grid, size, query)
+    except ValueError as exc:
+        raise ExploreInputError(str(exc)) from exc
+    return _episode(task, x, y, mask, drawn_size)
 
 
 def _episode(task: Task, x: np.ndarray, y: np.ndarray, mask: np.ndarray, size: dict[str, int]) -> Episode:
-    phases, kinds = phase_labels(task, size)
-    return Episode(x, y, mask, phases, kinds, sequence_of(task, x, size), dict(size))
-
-
-def sequence_of(task: Task, x: np.ndarray, size: dict[str, int]) -> np.ndarray:
-    """The vectors ``[L, bits]`` an episode's input carries (what the drawing grid shows)."""
-    bits = task.bits
-    if isinstance(task, (CopyTask, RepeatCopyTask)):
-        return x[: size["length"], :bits].copy()
-    il = task.item_length
-    rows = [x[k * (il + 1) + 1 : k * (il + 1) + 1 + il, :bits] for k in range(size["items"])]
-    return np.concatenate(rows).copy()
-
-
-def phase_labels(task: Task, size: dict[str, int]) -> tuple[list[str], list[str]]:
-    """Name every step of an episode (for the step slider) and its coarse phase (for the band)."""
-    if isinstance(task, CopyTask):
-        n = size["length"]
-        named = [(f"input {i + 1}/{n}", "input") for i in range(n)] + [("delimiter", "delimiter")]
-        named += [(f"output {i + 1}/{n}: copy of input {i + 1}", "output") for i in range(n)]
-    elif isinstance(task, RepeatCopyTask):
-        n, reps = size["length"], size["repeats"]
-        named = [(f"input {i + 1}/{n}", "input") for i in range(n)]
-        named.append((f"delimiter, repeat ×{reps}", "delimiter"))
-        named += [
-            (f"output: repeat {r + 1}/{reps}, vector {i + 1}/{n}", "output") for r in range(reps) for i in range(n)
-        ]
-        named.append(("end marker", "output"))
-    else:
-        il, items = task.item_length, size["items"]
-        named = []
-        for k in range(items):
-            named.append((f"item {k + 1} delimiter", "delimiter"))
-            named += [(f"item {k + 1}, vector {j + 1}/{il}", "input") for j in range(il)]
-        named.append(("query delimiter", "delimiter"))
-        named += [(f"query vector {j + 1}/{il}", "input") for j in range(il)]
-        named.append(("query delimiter", "delimiter"))
-        named += [(f"recall {j + 1}/{il}", "output") for j in range(il)]
-    return [n for n, _ in named], [k for _, k in named]
+    phases, kinds = task.phase_labels(size)
+    return Episode(x, y, mask, phases, kinds, task.drawn_rows(x, size), dict(size))
 
 
 def baseline_for(name: str, available: Sequence[str], specs: dict[str, dict]) -> str | None:
@@ -225,7 +136,7 @@ def training_notice(task: Task, size: dict[str, int]) -> str | None:
     """Say when an episode is longer than anything the model was trained on."""
     past = [
         f"{k.label} = {size[k.key]} (trained up to {k.train_high})"
-        for k in size_knobs(task)
+        for k in task.size_knobs()
         if size.get(k.key, 0) > k.train_high
     ]
     return "Past the training range: " + ", ".join(past) + "." if past else None
@@ -273,10 +184,9 @@ def decode_grid(text: str, bits: int) -> np.ndarray:
         raise ExploreInputError(f"the drawn sequence in the link has more than {MAX_DRAWN_ROWS} vectors")
     rows = []
     for i, part in enumerate(parts):
-        try:
-            value = int(part, 16)
-        except ValueError:
-            raise ExploreInputError(f"vector {i} of the drawn sequence, {part!r}, is not a hex number") from None
+        if not re.fullmatch(r"[0-9a-fA-F]{1,16}", part):  # int(part, 16) also takes "-1", "0x1f", "1_0"
+            raise ExploreInputError(f"vector {i} of the drawn sequence, {part[:20]!r}, is not a hex number")
+        value = int(part, 16)
         if value >= 2**bits:
             raise ExploreInputError(f"vector {i} of the drawn sequence, {part!r}, has more than {bits} bits")
         rows.append([float(c) for c in f"{value:0{bits}b}"])
@@ -375,6 +285,44 @@ def fixed_knobs(overrides: Sequence[Override], head: str, t: int) -> set[str]:
     return {name for o in overrides if o.head == head and o.applies_at(t) for name in o.values()}
 
 
+def episode_headline(name: str, label: str, steps: int, errors: int, overrides: Sequence[Override]) -> str:
+    """The NTM Explorer's headline: model, steps, wrong bits and the override (Markdown)."""
+    text = f"**{name}** · {label} · {steps} timesteps · **{errors} wrong bit{'s' if errors != 1 else ''}**"
+    if overrides:
+        head, _, rest = describe_override(overrides[0]).partition(" ")
+        text += f" · override on **{head}** {rest}"
+    return text
+
+
+def readout_table(trace: NTMTrace, t: int, overrides: Sequence[Override]) -> str:
+    """Sum, entropy and peak of each head's weighting at t, with the knobs it used (✎ = overridden), as Markdown."""
+    lines = ["| head | Σ w | entropy | max w @ location | β | g | shift s(−1, 0, +1) | γ |", "|---" * 8 + "|"]
+    for head in [*trace.write, *trace.read]:
+        stats = weight_stats(head.w[t])
+        fixed = fixed_knobs(overrides, head.name, t)
+        knob = {k: ("**✎ {}**" if k in fixed else "{}") for k in ("beta", "g", "shift", "gamma")}
+        shift = ", ".join(f"{v:.2f}" for v in head.shift[t])
+        lines.append(
+            f"| **{head.name}** | {stats.total:.3f} | {stats.entropy:.2f} bits | {stats.peak:.2f} @ {stats.at} "
+            f"| {knob['beta'].format(f'{head.beta[t]:.2f}')} | {knob['g'].format(f'{head.g[t]:.2f}')} "
+            f"| {knob['shift'].format(shift)} | {knob['gamma'].format(f'{head.gamma[t]:.2f}')} |"
+        )
+    return "\n".join(lines)
+
+
+def knob_labels(head: Any, t: int, overrides: Sequence[Override]) -> dict[str, str]:
+    """Each stage's knob at t for the pipeline titles (HTML), with the overridden ones marked."""
+    fixed = fixed_knobs(overrides, head.name, t)
+    mark = {name: " <b>✎ override</b>" if name in fixed else "" for name in ("beta", "g", "shift", "gamma")}
+    shift = ", ".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in head.shift[t])  # 1.00 -> 1, 0.50 -> 0.5
+    return {
+        "w_c": f"β = {head.beta[t]:.2f}{mark['beta']}",
+        "w_g": f"g = {head.g[t]:.2f}{mark['g']}",
+        "w_s": f"s = [{shift}]{mark['shift']}",
+        "w": f"γ = {head.gamma[t]:.2f}{mark['gamma']}",
+    }
+
+
 def check_finite(trace: Trace) -> None:
     """Raise :class:`ExploreInputError` naming the first step where a run produced NaN or infinity."""
     arrays = [trace.outputs]
@@ -390,27 +338,15 @@ def check_finite(trace: Trace) -> None:
 # --------------------------------------------------------------------------- running
 
 
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block, then restore the setting.
-
-    An episode is a loop of tiny batch-1 operations; on a busy 2-core machine
-    two intra-op threads spend more time synchronising than computing (a
-    21-step copy episode: 69 ms with 2 threads, 23 ms with 1).
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def run_episode(model: Any, x: np.ndarray, overrides: Sequence[Override] = ()) -> Trace:
-    """``model.run(x, overrides)`` on one thread, without the model's wrap warning (see :func:`wrap_notice`)."""
-    with single_thread(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return model.run(x, overrides=list(overrides) or None)
+    """``model.run(x, overrides)`` without the model's wrap warning (the page shows :func:`wrap_notice`).
+
+    Safe on a model shared by every session (DESIGN.md section 4): no warnings filter,
+    thread count or train/eval mode is changed; the traced run is the NumPy step.
+    """
+    if isinstance(model, NTM):
+        return model.run(x, overrides=list(overrides) or None, warn_wrap=False)
+    return model.run(x)
 
 
 def rerun_from(model: Any, x: np.ndarray, base: NTMTrace, states: list[Any], overrides: Sequence[Override]) -> NTMTrace:
@@ -446,11 +382,6 @@ def _splice(base: NTMTrace, tail: NTMTrace, t0: int, overrides: list[Override]) 
 
 
 # --------------------------------------------------------------------------- readouts
-
-
-def wrong_bits(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Boolean ``[T, bits]``: thresholded output differs from the target on a scored step."""
-    return ((outputs > 0.5) != (y > 0.5)) & (mask[:, None] > 0)
 
 
 def total_bit_errors(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> int:
@@ -575,177 +506,3 @@ def export_json(trace: Trace, episode: Episode | None = None, meta: dict[str, An
     arrays = {k: np.round(v.astype(np.float64), 6).tolist() for k, v in trace_arrays(trace, episode).items()}
     doc = {"meta": meta or {}, "phases": episode.phases if episode else [], "arrays": arrays}
     return json.dumps(doc, separators=(",", ":"))
-
-
-# --------------------------------------------------------------------------- export: GIF
-
-
-def colour_lut(colorscale: list[list[Any]], size: int = 256) -> np.ndarray:
-    """A ``[size, 3]`` uint8 lookup table from a plotly colour scale (``[[pos, "#rrggbb" | "rgb(...)"], ...]``)."""
-    positions = np.array([float(p) for p, _ in colorscale])
-    colours = np.array([_parse_colour(c) for _, c in colorscale], dtype=np.float64)
-    grid = np.linspace(0.0, 1.0, size)
-    lut = np.stack([np.interp(grid, positions, colours[:, k]) for k in range(3)], axis=1)
-    return np.round(lut).astype(np.uint8)
-
-
-def _parse_colour(text: str) -> tuple[int, int, int]:
-    text = text.strip()
-    if text.startswith("#"):
-        return tuple(int(text[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
-    inside = text[text.index("(") + 1 : text.index(")")]
-    r, g, b = (round(float(v)) for v in inside.split(",")[:3])
-    return r, g, b
-
-
-_LEVELS = 100
-WEIGHT_BASE, MEMORY_BASE, WHITE, HIGHLIGHT, INK = 0, _LEVELS, 2 * _LEVELS, 2 * _LEVELS + 1, 2 * _LEVELS + 2
-
-
-def gif_palette(style: GifStyle) -> list[int]:
-    """The GIF's fixed palette: 100 weight colours, 100 memory colours, white, highlight and ink."""
-    rows = [colour_lut(style.weight_scale, _LEVELS), colour_lut(style.memory_scale, _LEVELS)]
-    rows.append(np.array([(255, 255, 255), style.highlight, (20, 20, 20)], dtype=np.uint8))
-    return np.concatenate(rows).ravel().tolist()
-
-
-def _paint(values: np.ndarray, base: int, low: float, high: float, cell: tuple[int, int]) -> np.ndarray:
-    """A heatmap as palette indices: each value a ``cell`` (height, width) block of colour ``base + level``."""
-    scaled = np.clip((np.nan_to_num(values) - low) / (high - low), 0.0, 1.0)
-    index = (base + np.round(scaled * (_LEVELS - 1))).astype(np.uint8)
-    return np.repeat(np.repeat(index, cell[0], axis=0), cell[1], axis=1)
-
-
-@dataclass(frozen=True)
-class GifStyle:
-    """Colour scales (plotly form) and sizes for :func:`episode_gif`; the page passes the theme's scales."""
-
-    weight_scale: list[list[Any]]
-    memory_scale: list[list[Any]]
-    highlight: tuple[int, int, int] = (230, 97, 0)
-    panel_height: int = 300
-    frame_ms: int = 400
-
-
-def episode_gif(trace: Trace, episode: Episode, style: GifStyle, title: str = "") -> bytes:
-    """The episode as an animated GIF, one frame per step, drawn with numpy and Pillow (no browser).
-
-    Each frame shows the memory M_t (NTM) beside the write and read weightings
-    over time with the cursor at t (Graves et al. 2014, Fig. 6), and below them
-    the input, target and output bits with the same cursor. An LSTM episode
-    shows only the bits. Frames are painted straight into a fixed palette, so
-    no per-frame colour quantisation is needed.
-    """
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.load_default(size=16)
-    palette = gif_palette(style)
-    layout = _gif_layout(trace, episode, style)
-    frames = []
-    for t in range(trace.steps):
-        image = Image.fromarray(_gif_frame(trace, episode, t, layout), mode="P")
-        image.putpalette(palette)
-        draw = ImageDraw.Draw(image)
-        for x, y, text in canvas_labels(trace, episode, t, layout, title):
-            draw.text((x, y), text, fill=INK, font=font)
-        frames.append(image)
-    buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=style.frame_ms, loop=0)
-    return buffer.getvalue()
-
-
-_PAD, _HEADER, _LABEL = 16, 34, 22
-
-
-def _gif_layout(trace: Trace, episode: Episode, style: GifStyle) -> dict[str, Any]:
-    """Pixel geometry of a GIF frame: cell sizes, panel origins (y, x), the zoomed memory rows."""
-    steps = trace.steps
-    time_cell = max(2, min(14, 480 // steps))
-    layout: dict[str, Any] = {"time_cell": time_cell, "bits_cell": 10, "highlight": HIGHLIGHT}
-    top, right = _HEADER, _PAD + 70 + steps * time_cell + _PAD
-    if isinstance(trace, NTMTrace):
-        rows = touched_rows(trace)
-        row_cell = max(2, min(14, style.panel_height // len(rows)))
-        width_cell = max(4, 140 // trace.memory_after.shape[2])
-        layout.update(rows=rows, row_cell=row_cell, memory_cell=(row_cell, width_cell))
-        layout["memory_origin"] = (top + _LABEL, _PAD)
-        x = _PAD + trace.memory_after.shape[2] * width_cell + 2 * _PAD
-        layout["head_origins"] = []
-        for _ in [*trace.write, *trace.read]:
-            layout["head_origins"].append((top + _LABEL, x))
-            x += max(steps * time_cell, 250) + 2 * _PAD
-        top += _LABEL + len(rows) * row_cell + _PAD
-        right = max(right, x)
-    layout["bit_origins"] = []
-    for grid in (episode.x, episode.y, trace.outputs):
-        layout["bit_origins"].append((top + _LABEL, _PAD + 70))
-        top += _LABEL + grid.shape[1] * layout["bits_cell"] + _PAD // 2
-    layout["height"], layout["width"] = top + _PAD, max(right, 560)
-    return layout
-
-
-def _blit(canvas: np.ndarray, pixels: np.ndarray, origin: tuple[int, int]) -> None:
-    y, x = origin
-    canvas[y : y + pixels.shape[0], x : x + pixels.shape[1]] = pixels
-
-
-def _cursor(canvas: np.ndarray, origin: tuple[int, int], height: int, t: int, cell: int) -> None:
-    """An outlined column at step t (2 px lines in the highlight colour) over a time-axis panel."""
-    y, x = origin
-    x0, x1 = x + t * cell - 2, x + (t + 1) * cell
-    canvas[y - 2 : y + height + 2, x0 : x0 + 2] = HIGHLIGHT
-    canvas[y - 2 : y + height + 2, x1 : x1 + 2] = HIGHLIGHT
-    canvas[y - 2 : y, x0 : x1 + 2] = HIGHLIGHT
-    canvas[y + height : y + height + 2, x0 : x1 + 2] = HIGHLIGHT
-
-
-def _gif_frame(trace: Trace, episode: Episode, t: int, layout: dict[str, Any]) -> np.ndarray:
-    """One frame as palette indices (see :func:`gif_palette`)."""
-    canvas = np.full((layout["height"], layout["width"]), WHITE, dtype=np.uint8)
-    tc = layout["time_cell"]
-    if isinstance(trace, NTMTrace):
-        rows, rc = layout["rows"], layout["row_cell"]
-        limit = float(max(1.0, np.abs(trace.memory_after).max()))
-        memory = trace.memory_after[t][rows]
-        _blit(canvas, _paint(memory, MEMORY_BASE, -limit, limit, layout["memory_cell"]), layout["memory_origin"])
-        for head, origin in zip([*trace.write, *trace.read], layout["head_origins"], strict=True):
-            _blit(canvas, _paint(head.w[:, rows].T, WEIGHT_BASE, 0.0, 1.0, (rc, tc)), origin)
-            _cursor(canvas, origin, len(rows) * rc, t, tc)
-        y0, x0 = layout["memory_origin"]
-        x1 = x0 + memory.shape[1] * layout["memory_cell"][1]
-        for row in written_rows(np.stack([h.w[t] for h in trace.write])):
-            for position in np.flatnonzero(rows == row):
-                y = y0 + int(position) * rc
-                canvas[max(y - 2, 0) : y, x0:x1] = HIGHLIGHT
-                canvas[y + rc : y + rc + 2, x0:x1] = HIGHLIGHT
-    grids = (episode.x, episode.y * episode.mask[:, None], trace.outputs)
-    bc = layout["bits_cell"]
-    for grid, origin in zip(grids, layout["bit_origins"], strict=True):
-        _blit(canvas, _paint(grid.T, WEIGHT_BASE, 0.0, 1.0, (bc, tc)), origin)
-        _cursor(canvas, origin, grid.shape[1] * bc, t, tc)
-    return canvas
-
-
-def canvas_labels(
-    trace: Trace, episode: Episode, t: int, layout: dict[str, Any], title: str
-) -> list[tuple[int, int, str]]:
-    """Text of a GIF frame as (x, y, text): title with the step and phase, and every panel's name."""
-    labels = [(_PAD, 8, f"{title}   step {t} of {trace.steps - 1}: {episode.phases[t]}")]
-    if isinstance(trace, NTMTrace):
-        y, x = layout["memory_origin"]
-        labels.append((x, y - _LABEL + 2, "memory M_t"))
-        for head, (hy, hx) in zip([*trace.write, *trace.read], layout["head_origins"], strict=True):
-            labels.append((hx, hy - _LABEL + 2, f"{head.name} w: location x time"))
-    for name, (y, _x) in zip(("input", "target", "output"), layout["bit_origins"], strict=True):
-        labels.append((_PAD, y - 2, name))
-    return labels
-
-
-def channel_names(task: Task) -> tuple[list[str], list[str]]:
-    """Names of the input and output channels, for the bit grids' y axes (section 4 encodings)."""
-    bits = [f"bit {i}" for i in range(task.bits)]
-    if isinstance(task, CopyTask):
-        return [*bits, "delimiter"], bits
-    if isinstance(task, RepeatCopyTask):
-        return [*bits, "delimiter", "repeats n/20"], [*bits, "end"]
-    return [*bits, "item delim.", "query delim."], bits

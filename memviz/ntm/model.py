@@ -50,7 +50,8 @@ from torch.nn import functional as nnf
 
 from memviz import addressing
 from memviz.ntm.fast import NTMState, NumpyNTM, Rollout, sigmoid
-from memviz.registry import PretrainedError
+from memviz.registry import ModelCard, PretrainedError, load_weights, regenerate
+from memviz.tasks import make_task
 
 PARAMS = ("key", "beta", "g", "shift", "gamma")
 """The head parameters an :class:`Override` can fix (section 3.3)."""
@@ -289,7 +290,8 @@ def check_input(x: np.ndarray | torch.Tensor, input_width: int, memory_n: int | 
     Warns (does not fail) when more input steps carry data than memory has
     locations: the write head's shift wraps around and overwrites earlier rows.
     """
-    t = torch.as_tensor(np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float32))
+    array = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float32)
+    t = torch.from_numpy(array if array.flags.writeable else array.copy())  # read-only arrays: torch warns
     if t.dim() != 2:
         raise ValueError(f"input must be [steps, {input_width}] (one episode), got shape {tuple(t.shape)}")
     if t.shape[0] == 0:
@@ -360,7 +362,7 @@ class NTM(nn.Module):
         init_logits = torch.full((c.read_heads + c.write_heads, c.memory_n), -10.0)
         init_logits[:, 0] = 0.0
         self.init_weight_logits = nn.Parameter(init_logits)
-        self.card: dict[str, Any] = {}
+        self.card: ModelCard | None = None  # set by load_from_card
         self.task: Any = None
 
     # -- one step ------------------------------------------------------------------------
@@ -403,13 +405,19 @@ class NTM(nn.Module):
         return out
 
     def step(
-        self, x_t: torch.Tensor, state: _State, overrides: dict[tuple[str, int], dict[str, Any]] | None = None
-    ) -> tuple[torch.Tensor, _State, dict[str, Any]]:
-        """One time step (the order in the module docstring); returns logits, new state, record.
+        self,
+        x_t: torch.Tensor,
+        state: _State,
+        overrides: dict[tuple[str, int], dict[str, Any]] | None = None,
+        record: dict[str, Any] | None = None,
+    ) -> tuple[torch.Tensor, _State]:
+        """One time step (the order in the module docstring); returns logits and the new state.
 
         Every head addresses the memory before this step's write, all heads in one
         batched call (the head is a batch dimension of the addressing functions);
-        reads use it, then the write heads write in order.
+        reads use it, then the write heads write in order. Pass a dict as ``record``
+        to receive the step's intermediates (the tests compare them with the NumPy
+        step); training passes none and builds nothing.
         """
         c = self.config
         batch = x_t.shape[0]
@@ -428,19 +436,23 @@ class NTM(nn.Module):
         for j in range(c.write_heads):
             memory = addressing.write(memory, addr.w[:, c.read_heads + j], erase[:, j], add[:, j])
         logits = self.output(torch.cat([h, reads.reshape(batch, -1)], dim=-1))
-        record = {
-            "h": h,
-            "memory_before": state.memory,
-            "memory_after": memory,
-            "params": params,
-            "addr": addr,
-            "w_prev": state.weights,
-            "reads": reads,
-            "erase": erase,
-            "add": add,
-            "overridden": [self._head_index(kind, index) for kind, index in (overrides or {})],
-        }
-        return logits, _State(memory, reads, addr.w, h, cell), record
+        if record is None:
+            return logits, _State(memory, reads, addr.w, h, cell)
+        record.update(
+            {
+                "h": h,
+                "memory_before": state.memory,
+                "memory_after": memory,
+                "params": params,
+                "addr": addr,
+                "w_prev": state.weights,
+                "reads": reads,
+                "erase": erase,
+                "add": add,
+                "overridden": [self._head_index(kind, index) for kind, index in (overrides or {})],
+            }
+        )
+        return logits, _State(memory, reads, addr.w, h, cell)
 
     # -- whole episodes --------------------------------------------------------------------
 
@@ -449,7 +461,7 @@ class NTM(nn.Module):
         state = self.initial_state(x.shape[0])
         logits = []
         for t in range(x.shape[1]):
-            out, state, _ = self.step(x[:, t], state)
+            out, state = self.step(x[:, t], state)
             logits.append(out)
         return torch.stack(logits, dim=1)
 
@@ -458,15 +470,23 @@ class NTM(nn.Module):
         with torch.inference_mode(), flush_denormals():
             return torch.sigmoid(self(torch.as_tensor(x, dtype=torch.float32))).numpy()
 
-    def run(self, x: np.ndarray | torch.Tensor, overrides: Override | Sequence[Override] | None = None) -> NTMTrace:
+    def run(
+        self,
+        x: np.ndarray | torch.Tensor,
+        overrides: Override | Sequence[Override] | None = None,
+        *,
+        warn_wrap: bool = True,
+    ) -> NTMTrace:
         """Run one episode ``x [T, input_width]`` and record every intermediate (:class:`NTMTrace`).
 
         ``overrides`` (an :class:`Override` or a list) fix head parameters at
         chosen steps; later memory, reads and outputs follow from them. The
         episode runs on the NumPy copy of this step (:mod:`memviz.ntm.fast`,
         about twice as fast at batch one; tests keep it equal to :meth:`step`).
+        ``warn_wrap=False`` skips the warning that more data steps than memory rows
+        make the write head wrap (a caller that tells the user itself).
         """
-        xt = check_input(x, self.config.input_width, self.config.memory_n).numpy()
+        xt = check_input(x, self.config.input_width, self.config.memory_n if warn_wrap else None).numpy()
         override_list = _as_override_list(overrides)
         self._check_overrides(override_list, xt.shape[0])
         with flush_denormals():
@@ -574,7 +594,7 @@ class LSTMBaseline(nn.Module):
         self.config = config
         self.lstm = nn.LSTM(config.input_width, config.hidden_size, num_layers=config.layers, batch_first=True)
         self.output = nn.Linear(config.hidden_size, config.output_width)
-        self.card: dict[str, Any] = {}
+        self.card: ModelCard | None = None  # set by load_from_card
         self.task: Any = None
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
@@ -622,34 +642,6 @@ def architecture_of(model: NTM | LSTMBaseline) -> dict[str, Any]:
     return asdict(model.config)
 
 
-def load_state(model: nn.Module, weights_path: Path, name: str) -> None:
-    """Load safetensors weights into ``model``, naming the file and the fix on any problem."""
-    from safetensors.torch import load_file
-
-    regenerate = f"regenerate it with `python -m memviz.train {name}`"
-    path = Path(weights_path)
-    if not path.is_file():
-        raise PretrainedError(f"weight file {path} is missing; {regenerate}")
-    try:
-        tensors = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own SafetensorError on a bad header
-        raise PretrainedError(f"weight file {path} is unreadable or truncated ({exc}); {regenerate}") from exc
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        raise PretrainedError(
-            f"weight file {path} does not match its card: missing {missing}, unexpected {unexpected}; {regenerate}"
-        )
-    for key, tensor in tensors.items():
-        if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise PretrainedError(
-                f"weight file {path}: {key} has shape {tuple(tensor.shape)} but the card's architecture "
-                f"needs {tuple(expected[key].shape)}; {regenerate}"
-            )
-    model.load_state_dict({k: v.to(torch.float32) for k, v in tensors.items()})
-
-
 def save_state(model: nn.Module, weights_path: Path, dtype: torch.dtype = torch.float32) -> None:
     """Write the weights (only) as safetensors, in ``dtype``."""
     from safetensors.torch import save_file
@@ -659,35 +651,21 @@ def save_state(model: nn.Module, weights_path: Path, dtype: torch.dtype = torch.
     save_file(tensors, str(weights_path))
 
 
-def load_from_card(card: dict[str, Any], weights_path: Path) -> NTM | LSTMBaseline:
-    """Registry loader (memviz.registry): build the card's model and load its weights.
+def load_from_card(card: ModelCard, weights_path: Path) -> NTM | LSTMBaseline:
+    """Registry loader (memviz.registry.FAMILIES): build the card's model and load its weights.
 
-    The model keeps its card (``model.card``) and its task (``model.task``, e.g.
-    a :class:`memviz.tasks.copy.CopyTask` whose ``sample``/``encode`` make inputs).
+    The model keeps its card (``model.card``, a :class:`memviz.registry.ModelCard`) and
+    its task (``model.task``, e.g. a :class:`memviz.tasks.copy.CopyTask` whose
+    ``sample``/``encode`` make inputs).
     """
-    name = card.get("name") or Path(weights_path).stem
     try:
-        model = build_model(card["family"], card["architecture"])
+        model = build_model(card.family, card.config)
     except (KeyError, TypeError, ValueError) as exc:
         raise PretrainedError(
-            f"card for {name!r} has no usable architecture ({exc}); regenerate it with `python -m memviz.train {name}`"
+            f"card for {card.name!r}: field 'config' is not a usable architecture ({exc}); {regenerate(card.name)}"
         ) from exc
-    load_state(model, Path(weights_path), name)
+    load_weights(model, Path(weights_path), card.name)
     model.eval()
     model.card = card
-    model.task = make_task(card["task"]) if "task" in card else None
+    model.task = make_task(card.task)
     return model
-
-
-def make_task(spec: dict[str, Any]) -> Any:
-    """The task object a card's ``task`` entry describes (copy, repeat_copy, associative_recall)."""
-    from memviz.tasks.associative_recall import AssociativeRecallTask
-    from memviz.tasks.copy import CopyTask
-    from memviz.tasks.repeat_copy import RepeatCopyTask
-
-    tasks = {cls.name: cls for cls in (CopyTask, RepeatCopyTask, AssociativeRecallTask)}
-    spec = dict(spec)
-    name = spec.pop("name", None)
-    if name not in tasks:
-        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(sorted(tasks))}")
-    return tasks[name](**spec)

@@ -26,8 +26,6 @@ import argparse
 import csv
 import json
 import math
-import os
-import platform
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -38,8 +36,17 @@ import numpy as np
 import torch
 from torch.nn import functional as nnf
 
-from memviz.ntm.model import architecture_of, build_model, flush_denormals, load_state, make_task, save_state
-from memviz.registry import PRETRAINED_DIR, card_path, weights_path, write_card
+from memviz.ntm.model import architecture_of, build_model, flush_denormals, save_state
+from memviz.registry import (
+    PRETRAINED_DIR,
+    ModelCard,
+    card_path,
+    load_weights,
+    machine_info,
+    weights_path,
+    write_card,
+)
+from memviz.tasks import make_task
 
 
 @dataclass(frozen=True)
@@ -226,7 +233,7 @@ def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
     task = make_task(recipe.task)
     model = build_model(recipe.family, recipe.architecture)
     if recipe.init_from:
-        load_state(model, Path(recipe.init_from), Path(recipe.init_from).stem)
+        load_weights(model, Path(recipe.init_from), Path(recipe.init_from).stem)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     val = validation_set(task, recipe)
@@ -345,26 +352,6 @@ def _progress_bar(total: int, enabled: bool) -> Any:
 # --------------------------------------------------------------------------- files
 
 
-def machine_info() -> dict[str, Any]:
-    """Where a run happened (written into the card)."""
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "platform": platform.platform(),
-    }
-
-
 def write_curve(path: Path, curve: list[dict[str, float]]) -> None:
     """The learning curve as CSV (one row per validation check)."""
     if not curve:
@@ -376,48 +363,43 @@ def write_curve(path: Path, curve: list[dict[str, float]]) -> None:
             writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
 
 
-def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) -> dict[str, Any]:
-    """The JSON card of a freshly trained model (metrics are added by evaluation)."""
+def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) -> ModelCard:
+    """The card of a freshly trained model (metrics are added by evaluation)."""
     model = result.model
-    card = {
-        "name": name,
-        "family": recipe.family,
-        "description": recipe.description,
-        "task": recipe.task,
-        "architecture": architecture_of(model),
+    command = f"python -m memviz.train {name} --seed {recipe.seed} --minutes 0 --max-sequences {result.sequences_seen}"
+    training = {
+        "sequences_seen": result.sequences_seen,
+        "batches": result.batches,
+        "wall_time_s": result.wall_time_s,
+        "time_to_target_s": result.time_to_target_s,
+        "sequences_to_target": result.sequences_to_target,
+        "target_bits_per_sequence": recipe.target_bits,
+        "best_val_bits_per_sequence": result.best_val_bits,
+        "best_val_loss": result.best_val_loss,
+        "stopped_because": result.stopped_because,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(),
         "parameters": sum(p.numel() for p in model.parameters()),
         "weights": {"file": weights.name, "dtype": recipe.storage_dtype, "bytes": weights.stat().st_size},
-        "seed": recipe.seed,
-        "recipe": {k: v for k, v in asdict(recipe).items() if k not in ("family", "task", "architecture", "seed")},
-        "training": {
-            "sequences_seen": result.sequences_seen,
-            "batches": result.batches,
-            "wall_time_s": result.wall_time_s,
-            "time_to_target_s": result.time_to_target_s,
-            "sequences_to_target": result.sequences_to_target,
-            "target_bits_per_sequence": recipe.target_bits,
-            "best_val_bits_per_sequence": result.best_val_bits,
-            "best_val_loss": result.best_val_loss,
-            "stopped_because": result.stopped_because,
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": machine_info(),
-            "reproduce": f"python -m memviz.train {name} --seed {recipe.seed} --minutes 0 "
-            f"--max-sequences {result.sequences_seen}",
-        },
-        "metrics": {},
     }
     if recipe.init_from:
-        card["training"]["previous_stage"] = previous_stage(Path(recipe.init_from))
-        card["training"]["reproduce"] = (
-            "first reproduce previous_stage, then: "
-            + card["training"]["reproduce"]
-            + (
-                f" --init-from {recipe.init_from} --lr {recipe.lr} --polish {recipe.polish} --batch {recipe.batch}"
-                f" --lr-after-target {recipe.lr_after_target} --check-every {recipe.check_every}"
-                f" --val-per-size {recipe.val_per_size}"
-            )
+        training["previous_stage"] = previous_stage(Path(recipe.init_from))
+        command = (
+            f"first reproduce previous_stage, then: {command}"
+            f" --init-from {recipe.init_from} --lr {recipe.lr} --polish {recipe.polish} --batch {recipe.batch}"
+            f" --lr-after-target {recipe.lr_after_target} --check-every {recipe.check_every}"
+            f" --val-per-size {recipe.val_per_size}"
         )
-    return card
+    settings = {k: v for k, v in asdict(recipe).items() if k not in ("family", "task", "architecture", "seed")}
+    return ModelCard(
+        name=name,
+        family=recipe.family,
+        description=recipe.description,
+        task=recipe.task,
+        config=architecture_of(model),
+        recipe={**settings, "seed": recipe.seed, "command": command},
+        training=training,
+    )
 
 
 def previous_stage(weights: Path) -> dict[str, Any]:
@@ -426,7 +408,9 @@ def previous_stage(weights: Path) -> dict[str, Any]:
     if not card_file.is_file():
         return {"weights": str(weights), "card": "missing"}
     card = json.loads(card_file.read_text())
-    return {"weights": str(weights), "seed": card.get("seed"), "recipe": card.get("recipe"), **card.get("training", {})}
+    recipe = card.get("recipe") or {}
+    seed = recipe.get("seed", card.get("seed"))
+    return {"weights": str(weights), "seed": seed, "recipe": recipe, **card.get("training", {})}
 
 
 def save_run(name: str, recipe: Recipe, result: TrainResult, out_dir: Path) -> Path:
@@ -436,7 +420,7 @@ def save_run(name: str, recipe: Recipe, result: TrainResult, out_dir: Path) -> P
     dtype = {"float32": torch.float32, "float16": torch.float16}[recipe.storage_dtype]
     save_state(result.model, weights, dtype)
     write_curve(out_dir / f"{name}.curve.csv", result.curve)
-    write_card(name, build_card(name, recipe, result, weights), out_dir)
+    write_card(build_card(name, recipe, result, weights), out_dir)
     return card_path(name, out_dir)
 
 

@@ -17,10 +17,12 @@ Score: bit errors per sequence over the answer steps.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from memviz.tasks import SizeKnob
 from memviz.tasks.copy import Batch, bit_errors, check_size, random_bits
 
 
@@ -34,6 +36,10 @@ class AssociativeRecallTask:
     max_items: int = 6
 
     name = "associative_recall"
+
+    @property
+    def drawing_hint(self) -> str:
+        return f"Rows are cut into items of {self.item_length} vectors."
 
     @property
     def input_width(self) -> int:
@@ -103,3 +109,63 @@ class AssociativeRecallTask:
     def score(self, outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Bit errors per sequence (see :func:`memviz.tasks.copy.bit_errors`)."""
         return bit_errors(outputs, y, mask)
+
+    # -- what the explorer and evaluation ask (memviz.tasks.BitTask) -------------------------
+    def size_knobs(self) -> list[SizeKnob]:
+        """Items up to twice the training count."""
+        return [
+            SizeKnob("items", "Items in the list", 2, 2 * self.max_items, min(4, self.max_items), self.max_items, True)
+        ]
+
+    def sample_size(self, size: dict[str, int]) -> int:
+        return size["items"]
+
+    def phase_labels(self, size: dict[str, int]) -> tuple[list[str], list[str]]:
+        """Every step's name (for the step slider) and coarse phase (input, delimiter, output)."""
+        il, items = self.item_length, size["items"]
+        named = []
+        for k in range(items):
+            named.append((f"item {k + 1} delimiter", "delimiter"))
+            named += [(f"item {k + 1}, vector {j + 1}/{il}", "input") for j in range(il)]
+        named.append(("query delimiter", "delimiter"))
+        named += [(f"query vector {j + 1}/{il}", "input") for j in range(il)]
+        named.append(("query delimiter", "delimiter"))
+        named += [(f"recall {j + 1}/{il}", "output") for j in range(il)]
+        return [p for p, _ in named], [k for _, k in named]
+
+    def channel_names(self) -> tuple[list[str], list[str]]:
+        bits = [f"bit {i}" for i in range(self.bits)]
+        return [*bits, "item delim.", "query delim."], bits
+
+    def drawn_rows(self, x: np.ndarray, size: dict[str, int]) -> np.ndarray:
+        """The items' vectors ``[items * item_length, bits]`` (what the drawing grid shows)."""
+        il = self.item_length
+        rows = [x[k * (il + 1) + 1 : k * (il + 1) + 1 + il, : self.bits] for k in range(size["items"])]
+        return np.concatenate(rows).copy()
+
+    def encode_drawn(
+        self, grid: np.ndarray, size: dict[str, int], query: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """An episode of a hand-drawn grid cut into items, queried with item ``query``, and its size."""
+        il = self.item_length
+        if len(grid) % il or len(grid) < 2 * il:
+            raise ValueError(
+                f"associative recall needs whole items of {il} vectors and at least 2 items: "
+                f"draw {max(2 * il, math.ceil(len(grid) / il) * il)} rows, not {len(grid)}"
+            )
+        items = grid.reshape(-1, il, self.bits)
+        if not 0 <= query < len(items) - 1:
+            raise ValueError(f"the query must be an item with a successor: 0..{len(items) - 2}, got {query}")
+        x, y, mask = self.encode(items, query)
+        return x, y, mask, {"items": len(items)}
+
+    def query_count(self, rows: int) -> int:
+        """How many items ``rows`` drawn rows make (at least 2): the query is one of the first ``count - 1``."""
+        return max(rows // self.item_length, 2)
+
+    def eval_sizes(self) -> list[int]:
+        """The training range, then longer lists up to 12 items."""
+        return [*self.train_sizes(), *range(self.max_items + 1, 13)]
+
+
+TASK = AssociativeRecallTask

@@ -88,6 +88,16 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN_RE.findall(text.lower())
 
 
+def split_sentences(text: str) -> list[str]:
+    """Sentences of typed text: one per line or ended by '.', '!' or '?'; bAbI line numbers stripped.
+
+    The one splitter for typed stories (the MemN2N model's ``answer`` and the explorer use it).
+    """
+    parts = re.split(r"(?<=[.!?])\s+|\n", text or "")
+    cleaned = [re.sub(r"^\s*\d+\s+", "", p).strip() for p in parts]
+    return [c for c in cleaned if tokenize(c)]
+
+
 def _split_id(raw: str, path: str | Path, line_no: int) -> tuple[int, str]:
     head, _, rest = raw.partition(" ")
     if not head.isdigit():

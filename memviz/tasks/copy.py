@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memviz.tasks import SizeKnob
+
 
 @dataclass
 class Batch:
@@ -40,14 +42,17 @@ class Batch:
     size: int | tuple[int, int]
 
 
-def bit_errors(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Bit errors per sequence: ``[B]`` counts of ``(outputs > 0.5) != y`` on masked steps.
+def wrong_bits(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Boolean ``[..., T, bits]``: the output thresholded at 0.5 differs from the target on a scored step."""
+    return ((np.asarray(outputs) > 0.5) != (np.asarray(y) > 0.5)) & (np.asarray(mask)[..., None] > 0)
 
-    ``outputs`` are probabilities (or anything thresholded at 0.5); unbatched
-    ``[T, width]`` inputs give a 0-d array.
+
+def bit_errors(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Bit errors per sequence: ``[B]`` counts of :func:`wrong_bits` (unbatched ``[T, width]``: a 0-d array).
+
+    ``outputs`` are probabilities (or anything thresholded at 0.5).
     """
-    wrong = (np.asarray(outputs) > 0.5) != (np.asarray(y) > 0.5)
-    return (wrong.sum(axis=-1) * np.asarray(mask)).sum(axis=-1)
+    return wrong_bits(outputs, y, mask).sum(axis=(-2, -1))
 
 
 def random_bits(rng: np.random.Generator, shape: tuple[int, ...], zero_share: float = 0.0) -> np.ndarray:
@@ -80,6 +85,7 @@ class CopyTask:
     max_length: int = 20
 
     name = "copy"
+    drawing_hint = None
 
     @property
     def input_width(self) -> int:
@@ -134,3 +140,44 @@ class CopyTask:
     def score(self, outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Bit errors per sequence (see :func:`bit_errors`)."""
         return bit_errors(outputs, y, mask)
+
+    # -- what the explorer and evaluation ask (memviz.tasks.BitTask) -------------------------
+    def size_knobs(self) -> list[SizeKnob]:
+        """The length slider, reaching 120 (section 4.1 tests generalisation up to 120)."""
+        return [SizeKnob("length", "Sequence length L", 1, 120, min(10, self.max_length), self.max_length, True)]
+
+    def sample_size(self, size: dict[str, int]) -> int:
+        return size["length"]
+
+    def phase_labels(self, size: dict[str, int]) -> tuple[list[str], list[str]]:
+        """Every step's name (for the step slider) and coarse phase (input, delimiter, output)."""
+        n = size["length"]
+        named = [(f"input {i + 1}/{n}", "input") for i in range(n)] + [("delimiter", "delimiter")]
+        named += [(f"output {i + 1}/{n}: copy of input {i + 1}", "output") for i in range(n)]
+        return [p for p, _ in named], [k for _, k in named]
+
+    def channel_names(self) -> tuple[list[str], list[str]]:
+        bits = [f"bit {i}" for i in range(self.bits)]
+        return [*bits, "delimiter"], bits
+
+    def drawn_rows(self, x: np.ndarray, size: dict[str, int]) -> np.ndarray:
+        """The vectors ``[L, bits]`` an episode's input carries (what the drawing grid shows)."""
+        return x[: size["length"], : self.bits].copy()
+
+    def encode_drawn(
+        self, grid: np.ndarray, size: dict[str, int], query: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """An episode of a hand-drawn ``grid [L, bits]``, and its size."""
+        x, y, mask = self.encode(grid)
+        return x, y, mask, {"length": len(grid)}
+
+    def query_count(self, rows: int) -> int | None:
+        """No query: a copy episode is set by its vectors alone."""
+        return None
+
+    def eval_sizes(self) -> list[int]:
+        """The training range, then longer copies up to 120 (the generalisation table)."""
+        return [*self.train_sizes(), 30, 40, 50, 60, 80, 100, 120]
+
+
+TASK = CopyTask

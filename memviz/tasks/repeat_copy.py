@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memviz.tasks import SizeKnob
 from memviz.tasks.copy import Batch, bit_errors, check_size, random_bits
 
 
@@ -37,6 +38,7 @@ class RepeatCopyTask:
     repeat_scale: int = 20
 
     name = "repeat_copy"
+    drawing_hint = None
 
     @property
     def input_width(self) -> int:
@@ -118,3 +120,56 @@ class RepeatCopyTask:
     def score(self, outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Bit errors per sequence (see :func:`memviz.tasks.copy.bit_errors`)."""
         return bit_errors(outputs, y, mask)
+
+    # -- what the explorer and evaluation ask (memviz.tasks.BitTask) -------------------------
+    def size_knobs(self) -> list[SizeKnob]:
+        """Length up to twice the training length; repeats up to ``repeat_scale``."""
+        return [
+            SizeKnob(
+                "length", "Sequence length L", 1, 2 * self.max_length, min(5, self.max_length), self.max_length, True
+            ),
+            SizeKnob("repeats", "Repeats n", 1, self.repeat_scale, min(3, self.max_repeats), self.max_repeats),
+        ]
+
+    def sample_size(self, size: dict[str, int]) -> tuple[int, int]:
+        return size["length"], size["repeats"]
+
+    def phase_labels(self, size: dict[str, int]) -> tuple[list[str], list[str]]:
+        """Every step's name (for the step slider) and coarse phase (input, delimiter, output)."""
+        n, reps = size["length"], size["repeats"]
+        named = [(f"input {i + 1}/{n}", "input") for i in range(n)]
+        named.append((f"delimiter, repeat ×{reps}", "delimiter"))
+        named += [
+            (f"output: repeat {r + 1}/{reps}, vector {i + 1}/{n}", "output") for r in range(reps) for i in range(n)
+        ]
+        named.append(("end marker", "output"))
+        return [p for p, _ in named], [k for _, k in named]
+
+    def channel_names(self) -> tuple[list[str], list[str]]:
+        bits = [f"bit {i}" for i in range(self.bits)]
+        return [*bits, "delimiter", f"repeats n/{self.repeat_scale}"], [*bits, "end"]
+
+    def drawn_rows(self, x: np.ndarray, size: dict[str, int]) -> np.ndarray:
+        """The vectors ``[L, bits]`` an episode's input carries (what the drawing grid shows)."""
+        return x[: size["length"], : self.bits].copy()
+
+    def encode_drawn(
+        self, grid: np.ndarray, size: dict[str, int], query: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """An episode of a hand-drawn ``grid [L, bits]`` repeated ``size["repeats"]`` times, and its size."""
+        x, y, mask = self.encode(grid, size["repeats"])
+        return x, y, mask, {"length": len(grid), "repeats": size["repeats"]}
+
+    def query_count(self, rows: int) -> int | None:
+        """No query: the repeat count is a slider."""
+        return None
+
+    def eval_sizes(self) -> list[tuple[int, int]]:
+        """A 5 x 5 grid over the training range (all 100 pairs x 500 episodes take minutes), then beyond it."""
+        grid = [(length, repeats) for length in (1, 3, 5, 7, 10) for repeats in (1, 3, 5, 7, 10)]
+        beyond = [(length, repeats) for length in (10, 15, 20) for repeats in (10, 15, 20)]
+        inside = [s for s in grid if s in self.train_sizes()]
+        return [*inside, *[s for s in beyond if s not in self.train_sizes()]]
+
+
+TASK = RepeatCopyTask

@@ -1,82 +1,36 @@
 """memviz.ui: the Streamlit layer, and the only part of memviz that imports streamlit.
 
-This module holds the pieces every page shares (URL state and notices, figure
-display, the step player, model loading); ``memviz.ui.playground``,
-``memviz.ui.ntm`` and ``memviz.ui.memn2n`` hold each page's widgets and layout.
-The scripts in ``pages/`` are stubs that call them: Streamlit recompiles a page
-script on every rerun, while a module is imported once per process. Below this
-layer, ``memviz`` core and ``memviz.figures`` never import streamlit
-(DESIGN.md section 1).
+This module holds the pieces every page shares (figure display, downloads, the
+step player, model loading); :mod:`memviz.ui.urlstate` the URL state every page
+declares as one table (and the one navigation workaround); ``memviz.ui.playground``,
+``memviz.ui.ntm`` and ``memviz.ui.memn2n`` each page's widgets as module-level
+functions. Every script in ``pages/`` follows one pattern and reads top to bottom
+as its layout: ``urlstate.open_page(...)`` first, then its sections, then
+``urlstate.show_notices(...)``. Modules are imported once per process, while a
+page script is recompiled on every rerun, so the scripts stay short. Below this
+layer, ``memviz`` core and ``memviz.figures`` never import streamlit (DESIGN.md
+section 1; ``tests/test_layering.py`` checks it).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
 from memviz.figures.theme import encode_arrays
 
-
-def use_app_navigation() -> None:
-    """Run this page through app.py's ``st.navigation`` even when opened by a deep link.
-
-    Streamlit treats an app with a ``pages/`` folder beside its main script as
-    a legacy multipage app until the first ``st.navigation`` call in the
-    process; until then a link such as ``/playground`` runs the page file on
-    its own (no wide layout, the wrong sidebar). Every page calls this first:
-    it switches the process to ``st.navigation`` mode and reruns, which runs
-    app.py and lands on the same page (pages are keyed by their URL path).
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 def snapshot_url_params() -> dict[str, str]:
-    """The query parameters as the page was opened, before bound widgets clean them up.
+    """The query parameters as this run started, before bound widgets clean them up.
 
-    Call this first thing on a page; pass the result to :func:`warn_ignored_url_params`
-    after the widgets have rendered.
+    Call it after :func:`memviz.ui.urlstate.open_page` (which has dropped what a link
+    could not use) and before the widgets.
     """
     return {k: st.query_params.get(k, "") for k in st.query_params}
-
-
-def _matches(raw: str, value: object) -> bool:
-    """Whether a widget ended up holding the value the URL asked for."""
-    if isinstance(value, bool):
-        return raw.lower() == str(value).lower()
-    if isinstance(value, (int, float)):
-        try:
-            return math.isclose(float(raw), float(value), rel_tol=1e-9, abs_tol=1e-12)
-        except ValueError:
-            return False
-    return raw == str(value)
-
-
-def warn_ignored_url_params(raw: dict[str, str], bound_keys: Iterable[str], extra_keys: Iterable[str] = ()) -> None:
-    """Say which parameters of the opened link were out of range, malformed or unknown.
-
-    Bound widgets silently drop values they cannot take; a teacher pasting a
-    link deserves to know that the view is not quite the one that was shared.
-    """
-    bound = set(bound_keys)
-    known = bound | set(extra_keys)
-    problems = []
-    for key, text in raw.items():
-        if key not in known:
-            problems.append(f"`{key}` is not a setting of this page")
-        elif key in bound and key in st.session_state and not _matches(text, st.session_state[key]):
-            problems.append(f"`{key}={text}` is out of range or malformed, so `{key}` is {st.session_state[key]!r}")
-    if problems:
-        st.warning("Some settings in the link were ignored: " + "; ".join(problems) + ".", icon=":material/link_off:")
 
 
 class _ReadyFigure(BaseFigure):
@@ -141,6 +95,16 @@ NAV_LABELS = {
 """The step player's move buttons (one segmented control), in order."""
 
 
+def _nav_clicked(key: str, nav_key: str, count: int) -> None:
+    """A move was picked in the step player: make it, then clear the control so it acts as four buttons."""
+    target = st.session_state.get(nav_key)
+    st.session_state[nav_key] = None
+    if target:
+        current = _clamp_step(key, count)
+        step = {"first": 0, "prev": current - 1, "next": current + 1, "last": count - 1}[target]
+        st.session_state[key] = min(max(step, 0), count - 1)
+
+
 def step_player(
     key: str,
     count: int,
@@ -177,18 +141,6 @@ def step_player(
     )
     playing = bool(speed)
 
-    def move(to: int | str) -> None:
-        current = _clamp_step(key, count)
-        target = {"first": 0, "prev": current - 1, "next": current + 1, "last": count - 1}.get(to, to)
-        st.session_state[key] = min(max(int(target), 0), count - 1)
-
-    def nav_clicked() -> None:
-        """A move was picked: make it, then clear the control so it acts as four buttons."""
-        target = st.session_state.get(nav_key)
-        st.session_state[nav_key] = None
-        if target:
-            move(target)
-
     @st.fragment(run_every=1.0 / float(speed) if playing else None)
     def frame() -> None:
         if key not in st.session_state:
@@ -205,7 +157,8 @@ def step_player(
             list(NAV_LABELS),
             key=nav_key,
             format_func=NAV_LABELS.get,
-            on_change=nav_clicked,
+            on_change=_nav_clicked,
+            args=(key, nav_key, count),
             label_visibility="collapsed",
             help=f"First, previous, next and last {unit}",
         )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import streamlit as st
 
-import memviz
+from memviz.figures import export
 from memviz.figures.memn2n import (
     accuracy_figure,
     animation_figure,
@@ -31,17 +31,48 @@ from memviz.figures.memn2n import (
 )
 from memviz.memn2n import explore as xm
 from memviz.memn2n.model import MemN2NInputError, MemN2NTrace, UnknownWordsError
-from memviz.registry import PretrainedError, read_card
+from memviz.registry import models_for_page, read_card
 from memviz.tasks.babi import BabiFormatError, load_babi_file
-from memviz.ui import DownloadFile, cached_result, download_buttons, pretrained_model, show_figure, step_player
+from memviz.ui import (
+    DownloadFile,
+    cached_result,
+    download_buttons,
+    pretrained_model,
+    show_figure,
+    step_player,
+    urlstate,
+)
 
-URL = {"bind": "query-params"}
+URL = urlstate.BIND
 SOURCES = ["Generated", "Typed", "bAbI file"]
 TAU_OPTIONS = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0]
 PREFERRED = ["memn2n-babi", "memn2n-babi-2hop", "memn2n-babi-1hop"]
-BOUND_KEYS = ["src", "task", "seed", "hops", "model", "tau1", "tau2", "tau3", "hop", "folder", "file", "story", "q"]
-BOUND_KEYS += ["anim", "accuracy", "export"]
-LINK_KEYS = ["typed", "mask"]
+MAX_HOPS = 10
+"""The most hops a link's temperatures (``tau1`` .. ``tau10``) can address."""
+URL_PARAMS = urlstate.table(
+    urlstate.Param("src", "choice", SOURCES[0], choices=tuple(SOURCES)),
+    urlstate.Param(
+        "task", "choice", None, choices=tuple(xm.task_label(t) for t in xm.task_options()), spelled=xm.task_label
+    ),
+    urlstate.Param("seed", "int", 0, 0, 99_999),
+    urlstate.Param("hops", "int", None, 1, MAX_HOPS),
+    urlstate.Param("model", "text", None, max_length=200),
+    *(
+        urlstate.Param(f"tau{k}", "choice", "1.0", choices=urlstate.choices(TAU_OPTIONS))
+        for k in range(1, MAX_HOPS + 1)
+    ),
+    urlstate.Param("hop", "int", None, 0, MAX_HOPS),
+    urlstate.Param("folder", "text", "", max_length=1000),
+    urlstate.Param("file", "text", None, max_length=300),
+    urlstate.Param("story", "int", 1, 1, 1_000_000),
+    urlstate.Param("q", "int", 1, 1, 10_000),
+    urlstate.Param("anim", "bool", False),
+    urlstate.Param("accuracy", "bool", False),
+    urlstate.Param("export", "bool", False),
+    urlstate.Param("typed", "text", "", max_length=xm.LINK_LIMIT, widget=False),
+    urlstate.Param("mask", "text", "", max_length=200, widget=False),
+)
+"""Every setting a MemN2N Explorer link can carry (memviz.ui.urlstate)."""
 DEFAULT_EXAMPLE = (1, 0)  # task, seed shown when nothing else works yet
 INPUT_ERRORS = (MemN2NInputError, BabiFormatError, xm.ExplorerInputError, OSError)
 
@@ -52,12 +83,8 @@ def memn2n_models() -> dict[str, int]:
 
     def scan() -> dict[str, int]:
         found = {}
-        for model_name in memviz.list_pretrained():
-            if model_name.startswith("memn2n"):
-                try:
-                    found[model_name] = xm.model_hops(read_card(model_name))
-                except PretrainedError:
-                    continue
+        for model_name in models_for_page("pages/memn2n.py"):
+            found[model_name] = xm.model_hops(read_card(model_name))
         order = {n: i for i, n in enumerate(PREFERRED)}
         return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
 
@@ -212,8 +239,12 @@ def read_source(source: str, raw_url: dict[str, str]) -> tuple[xm.Example | None
 
 # ------------------------------------------------------------------ what-ifs: temperatures and masks
 def temperature_sliders(hops: int) -> tuple[float, ...]:
-    """One attention temperature per hop (the MemN2N counterpart of the NTM's key strength β), side by side."""
-    columns = st.columns(3)
+    """One attention temperature per hop (the MemN2N counterpart of the NTM's key strength β), side by side.
+
+    Up to three per row, so any hop count fits (a 4-hop model gets a second row).
+    """
+    per_row = min(hops, 3)
+    columns = [c for _ in range(0, hops, per_row) for c in st.columns(per_row)]
     return tuple(
         float(
             columns[k - 1].select_slider(
@@ -274,24 +305,27 @@ def mask_pills(example: xm.Example) -> None:
 
 def reset_what_ifs() -> None:
     """Temperatures back to 1, no sentence masked."""
-    for k in range(1, 4):
-        st.session_state[f"tau{k}"] = 1.0
+    for key in [k for k in st.session_state if str(k).startswith("tau")]:
+        st.session_state[key] = 1.0
     for key in [k for k in st.session_state if str(k).startswith("mask_")]:
         st.session_state[key] = []
 
 
 # ------------------------------------------------------------------ the answer, with the last good view kept
 def answer_or_last_good(
-    example: xm.Example | None, problem: str | None, run: Callable[[xm.Example], MemN2NTrace]
+    example: xm.Example | None, problem: str | None, run: Callable[[xm.Example], MemN2NTrace], memory_size: int
 ) -> tuple[xm.Example, MemN2NTrace]:
-    """The current example's trace; on bad input an error message and the last story that worked."""
+    """The current example's trace; on bad input an error message and the last story that worked.
+
+    The story is cut to the model's memory (``memory_size`` sentences, from its card's config).
+    """
     trace = None
     if example is not None:
-        example = xm.fit_memory(example)
+        example = xm.fit_memory(example, memory_size)
         try:
             trace = run(example)
         except UnknownWordsError as exc:
-            problem = problem or xm.unknown_words_message(exc.words, exc.suggestions)
+            problem = problem or str(exc)
         except MemN2NInputError as exc:
             problem = problem or str(exc)
     if problem:
@@ -366,10 +400,16 @@ def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
     stem = f"memn2n-{name}-{example.signature}"
     title = f"MemN2N ({name}): {trace.question}"
     files: list[DownloadFile] = [
-        ("GIF (one frame per hop)", lambda: xm.trace_gif(trace, example), "gif", "image/gif", ":material/gif_box:"),
+        (
+            "GIF (one frame per hop)",
+            lambda: export.memn2n_gif(trace, example),
+            "gif",
+            "image/gif",
+            ":material/gif_box:",
+        ),
         (
             "HTML (interactive, offline)",
-            lambda: xm.figure_html(animation_figure(trace, example.supporting), title),
+            lambda: export.figure_html(animation_figure(trace, example.supporting), title),
             "html",
             "text/html",
             ":material/html:",
@@ -417,7 +457,7 @@ def what_if_and_hops(
         return answer(name, ex, taus, current_masks(ex, raw_url))
 
     with headline_slot:
-        example, trace = answer_or_last_good(example, problem, run)
+        example, trace = answer_or_last_good(example, problem, run, pretrained_model(name).config.memory_size)
         about = example.source + (
             f" · task {xm.task_label(example.task)}" if example.task and source != "Generated" else ""
         )
@@ -430,15 +470,6 @@ def what_if_and_hops(
     step_player("hop", trace.hops + 1, hop_view(trace, example), unit="hop", labels=hop_labels(trace.hops))
     exports(trace, example, name)
     accuracy(name)
-
-
-def url_as_values(raw: dict[str, str]) -> dict[str, str]:
-    """The link with the task's label (``2 two-supporting-facts``) read as the task number the widget holds."""
-    shown = dict(raw)
-    task = st.session_state.get("task")
-    if "task" in shown and task is not None and shown["task"] == xm.task_label(task):
-        shown["task"] = str(task)
-    return shown
 
 
 def open_on_all_hops(raw_url: dict[str, str], hops: int) -> None:

@@ -1,7 +1,9 @@
-"""Streamlit layer of the Addressing Playground page (pages/playground.py calls :func:`render`).
+"""Streamlit pieces of the Addressing Playground (``pages/playground.py`` is its layout).
 
-The page script stays a two-line stub: Streamlit recompiles a page script on
-every rerun, while this module is imported once per process.
+Module-level functions with explicit arguments, imported once per process (a page
+script is recompiled on every rerun); the logic is in :mod:`memviz.playground`,
+the figures in :mod:`memviz.figures.addressing`, the link's settings in
+:data:`URL_PARAMS`.
 """
 
 from __future__ import annotations
@@ -14,33 +16,36 @@ import streamlit as st
 
 from memviz import playground as pg
 from memviz.figures.addressing import addressing_pipeline_figure, walk_figure
-from memviz.ui import show_figure, snapshot_url_params, warn_ignored_url_params
+from memviz.ui import cached_result, show_figure, urlstate
 
 BETA_OPTIONS = [0, 0.1, 0.2, 0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100]
 GAMMA_OPTIONS = [1, 1.25, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50]
 SHIFT_KEYS = {-2: "s_m2", -1: "s_m1", 0: "s_0", 1: "s_p1", 2: "s_p2"}
 SHIFT_DEFAULTS = {-2: 0.0, -1: 0.0, 0: 1.0, 1: 0.0, 2: 0.0}
-BOUND_KEYS = [
-    "n",
-    "m",
-    "preset",
-    "seed",
-    "key_mode",
-    "key_row",
-    "noise",
-    "key_text",
-    "prev",
-    "prev_row",
-    "beta",
-    "g",
-    "radius",
-    "gamma",
-    *SHIFT_KEYS.values(),
-]
-URL = {"bind": "query-params"}
+URL = urlstate.BIND
 # Widgets show (and links carry) these labels; the core uses the mode names.
 KEY_LABELS = {"Copy": "copy", "Noisy copy": "noisy", "Typed": "edited"}
 PREVIOUS_LABELS = {"One-hot": "one-hot", "Uniform": "uniform", "Carry forward": "carry"}
+URL_PARAMS = urlstate.table(
+    urlstate.Param("beta", "choice", "10", choices=urlstate.choices(BETA_OPTIONS)),
+    urlstate.Param("g", "float", 1.0, 0.0, 1.0),
+    urlstate.Param("radius", "choice", "1", choices=("1", "2")),
+    *(urlstate.Param(key, "float", SHIFT_DEFAULTS[o], 0.0, 1.0) for o, key in SHIFT_KEYS.items()),
+    urlstate.Param("gamma", "choice", "1", choices=urlstate.choices(GAMMA_OPTIONS)),
+    urlstate.Param("prev", "choice", "Carry forward", choices=tuple(PREVIOUS_LABELS)),
+    urlstate.Param("prev_row", "int", 0, 0, 63),
+    urlstate.Param("key_mode", "choice", "Copy", choices=tuple(KEY_LABELS)),
+    urlstate.Param("key_text", "text", "", max_length=2000),
+    urlstate.Param("key_row", "int", 3, 0, 63),
+    urlstate.Param("noise", "float", 0.3, 0.0, 1.0),
+    urlstate.Param("n", "int", 12, 2, 64),
+    urlstate.Param("m", "int", 8, 2, 32),
+    urlstate.Param("preset", "choice", "Random", choices=tuple(p.capitalize() for p in pg.MEMORY_PRESETS)),
+    urlstate.Param("seed", "int", 0, 0, 99_999),
+    urlstate.Param("mem", "text", "", widget=False),
+    urlstate.Param("steps", "int", 0, 0, pg.MAX_STEPS, widget=False),
+)
+"""Every setting a Playground link can carry (memviz.ui.urlstate)."""
 EQUATIONS = [
     r"K_i = \frac{k \cdot M_i}{\lVert k\rVert\,\lVert M_i\rVert}",
     r"w^c_i = \frac{e^{\beta K_i}}{\sum_j e^{\beta K_j}}",
@@ -113,6 +118,12 @@ class Settings:
         return pg.HeadKnobs(beta=self.beta, gate=self.gate, shift=self.shift, gamma=self.gamma)
 
 
+def number_input(label: str, key: str) -> int:
+    """A whole-number input bound to the URL, with the range and default of its :data:`URL_PARAMS` entry."""
+    p = URL_PARAMS[key]
+    return st.number_input(label, int(p.low), int(p.high), int(p.default), key=key, **URL)
+
+
 def sidebar_settings() -> Settings:
     """Head knobs first (what a class turns most), then w_prev, key and memory set-up."""
     with st.sidebar:
@@ -129,7 +140,7 @@ def sidebar_settings() -> Settings:
         st.header("Previous weighting")
         prev_mode = PREVIOUS_LABELS[st.radio("w_prev", list(PREVIOUS_LABELS), key="prev", index=2, **URL)]
         st.caption(pg.PREVIOUS_MODES[prev_mode])
-        prev_row = 0 if prev_mode == "uniform" else int(st.number_input("Start row", 0, 63, 0, key="prev_row", **URL))
+        prev_row = 0 if prev_mode == "uniform" else int(number_input("Start row", "prev_row"))
 
         st.header("Key")
         key_mode = KEY_LABELS[st.radio("Key k", list(KEY_LABELS), key="key_mode", horizontal=True, **URL)]
@@ -139,16 +150,16 @@ def sidebar_settings() -> Settings:
                 "Typed key (comma-separated, M numbers)", key="key_text", placeholder="e.g. 1, 0, -0.5, ...", **URL
             )
         else:
-            key_row = int(st.number_input("Copy row", 0, 63, 3, key="key_row", **URL))
+            key_row = int(number_input("Copy row", "key_row"))
         if key_mode == "noisy":
             noise = st.slider("Noise σ", 0.0, 1.0, 0.3, 0.05, key="noise", **URL)
 
         st.header("Memory")
-        n_locations = int(st.number_input("Locations N", 2, 64, 12, key="n", **URL))
-        width = int(st.number_input("Width M", 2, 32, 8, key="m", **URL))
+        n_locations = int(number_input("Locations N", "n"))
+        width = int(number_input("Width M", "m"))
         preset = st.selectbox("Preset", [p.capitalize() for p in pg.MEMORY_PRESETS], key="preset", **URL).lower()
         st.caption(pg.MEMORY_PRESETS[preset])
-        seed = int(st.number_input("Seed", 0, 99_999, 0, key="seed", **URL))
+        seed = int(number_input("Seed", "seed"))
     return Settings(
         beta=float(beta),
         gate=float(gate),
@@ -249,9 +260,8 @@ def scenario_picker() -> None:
 
 
 def steps_from_link() -> int:
-    """The step count carried in the link (``steps``), 0 when absent or malformed."""
-    text = st.query_params.get("steps", "0")
-    return int(text) if text.isdigit() and int(text) <= pg.MAX_STEPS else 0
+    """The step count carried in the link (``steps``, checked by its :data:`URL_PARAMS` entry), else 0."""
+    return int(urlstate.link_value("steps", URL_PARAMS))
 
 
 def _move_steps(delta: int) -> None:
@@ -325,29 +335,11 @@ def explanation(s: Settings, result: pg.PlaygroundResult) -> None:
         show_figure(walk_figure(result.walk), key="walk")
 
 
-def render() -> None:
-    """The whole page: sidebar settings, scenario and step controls, the pipeline, then the details."""
-    raw_url = snapshot_url_params()
-    st.title("Addressing Playground")
-    st.caption(
-        "One NTM head turns a key into a weighting over memory locations in four stages "
-        "(Graves et al. 2014, §3.3). Each row is a location; follow it left to right."
+def playground_result(
+    memory: np.ndarray, key: np.ndarray, knobs: pg.HeadKnobs, w_start: np.ndarray, steps: int
+) -> pg.PlaygroundResult:
+    """:func:`memviz.playground.run_playground`, cached: a rerun that changes none of these replays no walk."""
+    arrays = tuple((a.shape, a.dtype.str, a.tobytes()) for a in (memory, key, w_start))
+    return cached_result(
+        ("playground", arrays, knobs, int(steps)), lambda: pg.run_playground(memory, key, knobs, w_start, steps)
     )
-    s = sidebar_settings()
-    memory = current_memory(s)
-    controls_area, figure_area, details_area = st.container(), st.container(), st.container()
-    with details_area:
-        memory = memory_editor(s, memory)
-    with controls_area:
-        scenario_picker()
-        key, key_row = read_key(s, memory)
-        steps = step_controls() if s.prev_mode == "carry" else 0
-    w_start = pg.previous_weighting("one-hot" if s.prev_mode == "carry" else s.prev_mode, s.n_locations, s.prev_row)
-    result = pg.run_playground(memory, key, s.knobs, w_start, steps)
-    with figure_area:
-        pipeline_view(s, memory, key, key_row, result, steps)
-    with details_area:
-        explanation(s, result)
-    if "steps" in raw_url and str(steps_from_link()) != raw_url["steps"]:
-        st.warning(f"The link's `steps={raw_url['steps']}` is not a step count from 0 to {pg.MAX_STEPS}.")
-    warn_ignored_url_params(raw_url, BOUND_KEYS, extra_keys=["mem", "steps"])

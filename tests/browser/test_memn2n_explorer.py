@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 
 import memviz
+from memviz.registry import SHIPPED_MODELS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not any(n.startswith("memn2n") for n in memviz.list_pretrained()), reason="no MemN2N model in pretrained/ yet"
-    ),
-]
+pytestmark = pytest.mark.browser
+MODELS = [n for n, family in SHIPPED_MODELS.items() if family == "memn2n"]
 
 
 def tall_screenshot(tab, name: str) -> None:
@@ -33,7 +30,7 @@ def test_step_three_hops_then_mask_a_sentence(tab):
     tab.page.locator(".st-key-hop_nav button", has_text="first_page").click()
     tab.wait_idle()
     assert hop_caption(tab).startswith("Hop 0")
-    hops = max(memviz.load_pretrained(n).config.hops for n in memviz.list_pretrained() if n.startswith("memn2n"))
+    hops = max(memviz.load_pretrained(n).config.hops for n in MODELS)
     for hop in range(1, min(hops, 3) + 1):
         tab.page.locator(".st-key-hop_nav button", has_text="chevron_right").click()
         tab.wait_idle()
