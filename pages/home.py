@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from memviz.ui import urlstate
+from memviz.ui import classroom, urlstate
 
-urlstate.open_page("home", {})
+urlstate.open_page("home", classroom.PARAMS)
+classroom.setup({})
 
 st.title("memviz")
 st.markdown("#### See how memory-augmented neural networks read and write their memory, one step at a time.")
@@ -81,4 +82,4 @@ st.markdown(
     "Then a read head returns $r = \\sum_i w_i M_i$, and a write head erases and adds: "
     "$M_i \\leftarrow M_i \\odot (1 - w_i e) + w_i a$."
 )
-urlstate.show_notices({})
+urlstate.show_notices(classroom.PARAMS)

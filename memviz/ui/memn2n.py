@@ -36,6 +36,7 @@ from memviz.tasks.babi import BabiFormatError, load_babi_file
 from memviz.ui import (
     DownloadFile,
     cached_result,
+    classroom,
     download_buttons,
     pretrained_model,
     show_figure,
@@ -377,6 +378,8 @@ def hop_view(trace: MemN2NTrace, example: xm.Example) -> Callable[[int], None]:
             show_figure(readout_figure(trace, step, example.answer), key="readout")
         lines = [f"**Hop {k}**: {xm.hop_summary(trace, k, example)}" for k in range(1, step + 1)]
         lines = lines or ["**Before hop 1** the controller state is the question alone: u₁ = B q."]
+        if not classroom.secondary():  # presenter mode: the attention and the readout only
+            return
         controller = "**Controller state**: each hop adds what it read, uₖ₊₁ = uₖ + oₖ (red > 0 > blue)"
         st.markdown("  \n".join(lines) + "\n\n" + controller)
         show_figure(controller_figure(trace, step), key="controller")
@@ -462,7 +465,7 @@ def what_if_and_hops(
             f" · task {xm.task_label(example.task)}" if example.task and source != "Generated" else ""
         )
         headline(trace, example, name, about)
-    with panel, st.container(horizontal=True, vertical_alignment="bottom"):
+    with panel:  # pills, then the button: in one horizontal row the pills ran past a narrow column's edge
         mask_pills(example)
         st.button("Reset τ and masks", key="reset", icon=":material/restart_alt:", on_click=reset_what_ifs)
 

@@ -34,7 +34,15 @@ from memviz.figures import ntm as figs
 from memviz.ntm import explore as ex
 from memviz.ntm.model import NTMTrace
 from memviz.registry import PretrainedError, models_for_page
-from memviz.ui import DownloadFile, download_buttons, pretrained_model, show_figure, step_player, urlstate
+from memviz.ui import (
+    DownloadFile,
+    classroom,
+    download_buttons,
+    pretrained_model,
+    show_figure,
+    step_player,
+    urlstate,
+)
 
 URL = urlstate.BIND
 OFF = ex.OFF
@@ -341,13 +349,13 @@ def intervene_and_view(setup: Setup, episode: ex.Episode) -> None:
     with summary_slot:
         summary(setup, episode, shown, overrides)
     channels = setup.task.channel_names()
+    if changed is not None:  # the override's effect right under its knobs (DESIGN.md 4b)
+        override_comparison(base, changed, overrides, episode, channels[1])
     step = functools.partial(render_step, episode, channels, shown, overrides, choice)
     step_player("t", episode.steps, step, unit="step", labels=episode.phases)
     linked_step = urlstate.from_link("t")
     if linked_step is not None and linked_step.isdigit() and int(linked_step) >= episode.steps:
         urlstate.report_unused("t", linked_step, f"is past the last step ({episode.steps - 1})")
-    if changed is not None:
-        override_comparison(base, changed, overrides, episode, channels[1])
     if setup.is_ntm:
         baseline_comparison(setup, episode, shown, channels[1])
     export_section(setup, episode, shown, overrides)
@@ -373,6 +381,8 @@ def render_step(
     written = ex.written_rows(np.stack([h.w[t] for h in shown.write]))
     change = shown.memory_after[t] - shown.memory_before[t] if diff else None
     show_figure(figs.memory_weights_figure(shown.memory_after[t], rows, heads, t, written, change), key="memory")
+    if not classroom.secondary():  # presenter mode: the bits and the memory only
+        return
     st.markdown(
         ":small[:gray[Orange outlines: the locations the write head wrote at this step (w ≥ 0.1), and the "
         "current step on each weighting. Locations run down, time runs right, as in Fig. 6 of "

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from memviz import playground as pg
-from memviz.figures.addressing import addressing_pipeline_figure, walk_figure
+from memviz.figures.addressing import addressing_pipeline_figure, stage_stats, walk_figure
 from memviz.ui import cached_result, show_figure, urlstate
 
 BETA_OPTIONS = [0, 0.1, 0.2, 0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100]
@@ -299,17 +299,23 @@ def step_controls() -> int:
     return steps
 
 
+STAGE_LABELS = [
+    "1 · similarity K",
+    "2 · content focus w_c",
+    "3 · interpolation w_g",
+    "4 · shift w_s",
+    "5 · sharpening w",
+]
+
+
 def pipeline_view(
     s: Settings, memory: np.ndarray, key: np.ndarray, key_row: int, result: pg.PlaygroundResult, steps: int
 ) -> None:
-    """The stage equations over the row-aligned pipeline figure."""
+    """The row-aligned pipeline figure, then its stages' equations and numbers (stacked: they fit any column)."""
     if s.prev_mode == "carry":
         start = "the one-hot start" if steps == 0 else f"the weighting step {steps} produced"
         st.markdown(f"#### Step {steps + 1}: w_prev is {start}")
         st.caption(f"{steps} steps taken · press Step to feed this result back in as the next w_prev")
-    eq_cols = st.columns([0.2] + [0.16] * 5)
-    for col, equation in zip(eq_cols[1:], EQUATIONS, strict=True):
-        col.latex(equation)
     shift_text = ", ".join(f"{v:.2f}" for v in result.shift)
     labels = {
         "w_c": f"β = {s.beta:g}",
@@ -322,6 +328,12 @@ def pipeline_view(
         addressing_pipeline_figure(memory, key, result.trace, result.w_prev, result.shift, labels, key_row_shown),
         key="pipeline",
     )
+    with st.expander("The five stages: equations, knobs, entropy and peak", icon=":material/function:"):
+        stages = ["similarity", "w_c", "w_g", "w_s", "w"]
+        for label, equation, stage in zip(STAGE_LABELS, EQUATIONS, stages, strict=True):
+            numbers = "" if stage == "similarity" else f" · {labels[stage]} · {stage_stats(result.trace[stage])}"
+            st.markdown(f"**{label}**{numbers}")
+            st.latex(equation)
 
 
 def explanation(s: Settings, result: pg.PlaygroundResult) -> None:

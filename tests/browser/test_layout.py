@@ -76,6 +76,20 @@ STATES = {
 }
 
 
+PRESENTER_STATES = {
+    "home-present": State("Home", "?present=1", 0),
+    "playground-present": State(
+        "Playground", "playground?present=1&steps=3", 2, ".st-key-pipeline", ".st-key-step_next"
+    ),
+    "ntm-present": State("NTM Explorer", "ntm?t=14&present=1", 2, ".st-key-memory", ".st-key-t_nav"),
+    "ntm-intervene-present": State(
+        "NTM Explorer", "ntm?t=14&ov_g=0&ov_step=14&present=1", 3, ".st-key-compare", ".st-key-ov_g"
+    ),
+    "memn2n-present": State("MemN2N Explorer", f"{STORY}&hop=1&present=1", 2, ".st-key-attention", ".st-key-hop_nav"),
+}
+"""Presenter mode (``?present=1``), measured at 1280x720 against the 18 px minimum."""
+
+
 class LayoutTab(PageSession):
     """A :class:`PageSession` at a given viewport and device scale factor."""
 
@@ -123,7 +137,9 @@ def screenshots(tab: LayoutTab, name: str, viewport: Viewport) -> None:
     tab.page.set_viewport_size({"width": viewport.width, "height": viewport.height})
 
 
-def save(name: str, state_name: str, viewport_name: str, report: Report, first: dict[str, bool]) -> None:
+def save(
+    name: str, state_name: str, viewport_name: str, report: Report, first: dict[str, bool], minimum: float
+) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     doc = {
         "state": state_name,
@@ -133,7 +149,7 @@ def save(name: str, state_name: str, viewport_name: str, report: Report, first: 
         "clipped": [str(p) for p in report.clipped],
         "overflows": [str(p) for p in report.overflows],
         "smallest": report.smallest,
-        "small": [asdict(p) for p in report.small(MIN_TEXT_PX)],
+        "small": [asdict(p) for p in report.small(minimum)],
         "figure_first": first,
     }
     (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False))
@@ -149,7 +165,18 @@ def problems_of(report: Report, first: dict[str, bool], minimum: float, need_fir
 @pytest.mark.parametrize("viewport_name", list(VIEWPORTS))
 @pytest.mark.parametrize("state_name", list(STATES))
 def test_layout(browser, server_url, state_name: str, viewport_name: str):
-    state, viewport = STATES[state_name], VIEWPORTS[viewport_name]
+    check_case(browser, server_url, state_name, STATES[state_name], viewport_name, MIN_TEXT_PX)
+
+
+@pytest.mark.parametrize("viewport_name", [FIGURE_FIRST_VIEWPORT, "1280x720-zoom150"])
+@pytest.mark.parametrize("state_name", list(PRESENTER_STATES))
+def test_presenter_layout(browser, server_url, state_name: str, viewport_name: str):
+    check_case(browser, server_url, state_name, PRESENTER_STATES[state_name], viewport_name, MIN_PRESENTER_TEXT_PX)
+
+
+def check_case(browser, server_url, state_name: str, state: State, viewport_name: str, minimum: float) -> None:
+    """Open one state at one viewport, measure it, keep its screenshots and numbers, and fail with every problem."""
+    viewport = VIEWPORTS[viewport_name]
     name = f"{state_name}@{viewport_name}"
     tab = LayoutTab(browser, server_url, viewport)
     try:
@@ -157,9 +184,9 @@ def test_layout(browser, server_url, state_name: str, viewport_name: str):
         assert tab.exceptions() == [], f"{state.page}, {state_name}, {viewport_name}: Streamlit exception"
         report = measure(tab)
         first = figure_first(tab, state, viewport)
-        save(name, state_name, viewport_name, report, first)
+        save(name, state_name, viewport_name, report, first, minimum)
         screenshots(tab, name, viewport)
-        found = problems_of(report, first, MIN_TEXT_PX, need_first=viewport_name == FIGURE_FIRST_VIEWPORT)
+        found = problems_of(report, first, minimum, need_first=viewport_name == FIGURE_FIRST_VIEWPORT)
         shown = "\n  ".join(found[:20]) + (f"\n  ... and {len(found) - 20} more" if len(found) > 20 else "")
         assert not found, f"{state.page}, state {state_name}, viewport {viewport_name}:\n  {shown}"
         assert tab.errors == []
