@@ -57,6 +57,7 @@ with right:
     )
 
 st.subheader("NTM addressing in four stages (§3.3)")
+# (the trailing \, in w^g keeps KaTeX's subscript overhang inside its box: it ran 2 px past it)
 # One equation per line, each short enough for a 230 px column (a 1280x720 projector at 150% zoom):
 # side by side, or two to a line, they ran out of their column.
 STAGES = [
@@ -67,7 +68,7 @@ STAGES = [
             r"w^c_i = \frac{\exp(\beta K(k, M_i))}{\sum_j \exp(\beta K(k, M_j))}",
         ],
     ),
-    ("**Interpolation** with gate g", [r"w^g = g\, w^c + (1 - g)\, w_{t-1}"]),
+    ("**Interpolation** with gate g", [r"w^g = g\, w^c + (1 - g)\, w_{t-1}\,"]),
     (
         "**Circular shift** with distribution s over offsets −1, 0, +1",
         [r"w^s_i = \sum_{j} w^g_j\, s\big((i - j) \bmod N\big)"],

@@ -23,8 +23,9 @@ memory = page.current_memory(settings)
 controls_area, figure_area, details_area = st.container(), st.container(), st.container()
 with details_area:
     memory = page.memory_editor(settings, memory)
-with controls_area:
+with details_area:  # under the figure: at 1280x720 the figure and its knobs come first
     page.scenario_picker()
+with controls_area:
     key, key_row = page.read_key(settings, memory)
     steps = page.step_controls() if settings.prev_mode == "carry" else 0
 start_mode = "one-hot" if settings.prev_mode == "carry" else settings.prev_mode

@@ -109,8 +109,8 @@ _CELLS = [(1, 1), (1, 5), (2, 1), (2, 2), (2, 3), (2, 4), (2, 5), (2, 6)]
 
 
 def pipeline_height(n_locations: int) -> int:
-    """Figure height for N rows: about 24 px a row plus the titles, kernel and axes (fits 720 px up to N = 16)."""
-    return max(420, 24 * n_locations + 200)
+    """Figure height for N rows: 20 px a row plus the titles, kernel and axes (400 px for N = 12)."""
+    return max(380, 20 * n_locations + 160)
 
 
 @lru_cache(maxsize=64)
@@ -132,7 +132,7 @@ def _pipeline_skeleton(n_locations: int, width: int, shift_width: int) -> tuple[
         shared_yaxes="rows",
         column_widths=[memory_share] + [(1 - memory_share) / 5] * 5,
         row_heights=[0.12, 0.88],
-        vertical_spacing=110 / height,
+        vertical_spacing=90 / height,
         horizontal_spacing=0.03,
         specs=[[{}, None, None, None, {}, None], [{}, {}, {}, {}, {}, {}]],
         subplot_titles=["title"] * len(_CELLS),

@@ -272,24 +272,23 @@ def step_controls() -> int:
     """Back / Step / Reset buttons in carry mode; the step count travels in the link."""
     if "steps" not in st.session_state:
         st.session_state["steps"] = steps_from_link()
-    cols = st.columns([1, 1, 1, 5], vertical_alignment="bottom")
-    cols[0].button("Back", key="step_back", icon=":material/undo:", on_click=_move_steps, args=(-1,), width="stretch")
-    cols[1].button(
+    # One horizontal row of content-wide buttons: in narrow columns (1024 px, 150% zoom) the labels stay whole.
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    row.button("Back", key="step_back", icon=":material/undo:", on_click=_move_steps, args=(-1,))
+    row.button(
         "Step",
         key="step_next",
         icon=":material/redo:",
         on_click=_move_steps,
         args=(1,),
         type="primary",
-        width="stretch",
     )
-    cols[2].button(
+    row.button(
         "Reset",
         key="step_reset",
         icon=":material/restart_alt:",
         on_click=_move_steps,
         args=(-pg.MAX_STEPS,),
-        width="stretch",
     )
     steps = st.session_state["steps"]
     if steps:
@@ -314,8 +313,10 @@ def pipeline_view(
     """The row-aligned pipeline figure, then its stages' equations and numbers (stacked: they fit any column)."""
     if s.prev_mode == "carry":
         start = "the one-hot start" if steps == 0 else f"the weighting step {steps} produced"
-        st.markdown(f"#### Step {steps + 1}: w_prev is {start}")
-        st.caption(f"{steps} steps taken · press Step to feed this result back in as the next w_prev")
+        st.caption(
+            f"**Step {steps + 1}: w_prev is {start}** · {steps} steps taken · "
+            "press Step to feed this result back in as the next w_prev"
+        )
     shift_text = ", ".join(f"{v:.2f}" for v in result.shift)
     labels = {
         "w_c": f"β = {s.beta:g}",
