@@ -141,7 +141,7 @@ def _pipeline_skeleton(n_locations: int, width: int, shift_width: int) -> tuple[
     fig.update_layout(margin={"t": 30, "b": 100, "l": 60, "r": 10})
     column_range = [-0.5, width - 0.5]
     fig.update_yaxes(range=[n_locations - 0.5, -0.5], dtick=1 if n_locations <= 24 else None, row=2, col=1)
-    fig.update_yaxes(title_text="location i", row=2, col=1)
+    fig.update_yaxes(title_text="location i", tickfont={"size": SMALL_TEXT_PX}, row=2, col=1)  # 20 px rows
     fig.update_yaxes(showticklabels=False, showgrid=False, row=1, col=1)
     fig.update_xaxes(showticklabels=False, showgrid=False, range=column_range, row=1, col=1)
     fig.update_xaxes(

@@ -239,11 +239,11 @@ def readout_figure(trace: MemN2NTrace, hop: int, answer: str | None = None) -> d
                     "hovertemplate": "%{y}: %{x:.3f}<extra></extra>",
                 }
             )
-            title = f"<b>After hop {k + 1}</b>"  # its best answer is the first bar: a narrow column keeps the title
+            title = f"<b>After hop {k + 1}</b>"  # its best answer is the first bar
         else:
             layout[f"xaxis{suffix}"]["visible"] = False
             layout[f"yaxis{suffix}"]["visible"] = False
-            title = f"<b>After hop {k + 1}</b>: not yet"
+            title = f"<b>Hop {k + 1}</b>: not yet"  # short: the readout column may be 190 px wide
         annotations.append(
             {
                 "text": title,

@@ -351,8 +351,7 @@ def memory_weights_figure(
                 "zmin": 0.0,
                 "zmax": zmax,
                 "showscale": k == len(heads) + 1,
-                "colorbar": {
-                    "title": {"text": "w"},
+                "colorbar": {  # no title: the panels are titled "... w", and a title met the "1" at 18 px
                     "thickness": 10,
                     "len": 0.8,
                     "tickvals": [0, zmax / 2, zmax],

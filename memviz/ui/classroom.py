@@ -125,7 +125,6 @@ PAGE_CSS = """
 [data-testid="stMainBlockContainer"] {padding-top: 2.5rem;}
 """
 PRESENTER_CSS = """
-[data-testid="stMainBlockContainer"] {padding-top: 1.5rem;}
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li {font-size: 1.25rem;}
 [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] {font-size: 1.05rem;}

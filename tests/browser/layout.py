@@ -64,8 +64,15 @@ MEASURE_JS = r"""
                  column: rect(boxOf(plot)), texts: texts});
   });
   const overflows = [];
+  // a collapsed sidebar keeps its content in the DOM, squeezed to nothing and off screen: not on view
+  const inClosedSidebar = (el) => {
+    const bar = el.closest('[data-testid="stSidebar"]');
+    if (!bar) return false;
+    const r = bar.getBoundingClientRect();
+    return r.width < 50 || r.right <= 1;
+  };
   const wide = (el, kind, label) => {
-    if (!visible(el)) return;
+    if (!visible(el) || inClosedSidebar(el)) return;
     const box = rect(boxOf(el)), r = rect(el);
     if (el.scrollWidth > el.clientWidth + 1) {
       overflows.push({kind, text: label, detail: `content ${el.scrollWidth} px wide in a ${el.clientWidth} px box`});
@@ -95,7 +102,7 @@ MEASURE_JS = r"""
     }
   });
   document.querySelectorAll('button p, [data-testid="stWidgetLabel"] p').forEach((el) => {
-    if (!visible(el) || !el.textContent.trim()) return;
+    if (!visible(el) || inClosedSidebar(el) || !el.textContent.trim()) return;
     if (el.scrollWidth > el.clientWidth + 1) {
       overflows.push({kind: 'label', text: el.textContent.trim().slice(0, 80),
                       detail: `label ${el.scrollWidth} px wide in ${el.clientWidth} px`});
