@@ -177,7 +177,8 @@ def test_nonsense_link_values_fall_back_with_a_notice():
     assert shown_hops(at) >= 1 and not re.search(r"\bnan\b", text(at).lower())
 
 
-def test_babi_folder_browses_stories_and_names_bad_lines(tmp_path):
+def test_babi_folder_browses_stories_and_names_bad_lines(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEMVIZ_BABI_ROOT", str(tmp_path))
     write_task_file(tmp_path / "qa1_single-supporting-fact_test.txt", task=1, n_stories=3, seed=7)
     at = open_explorer({"src": "bAbI file", "folder": str(tmp_path)})
     assert "story 1, question 1" in text(at)

@@ -289,3 +289,29 @@ def test_export_panel_is_built_only_when_open_and_travels_in_the_link():
     no_exception(opened)
     assert len(opened.get("download_button")) == 4  # GIF, HTML, NPZ, JSON
     assert "animation" in [c.key for c in opened.get("plotly_chart")]
+
+
+def test_intervene_follows_the_step_on_screen_until_a_step_is_typed():
+    """Issue 15: "At step" shows the step on screen, and a typed one survives moving a knob."""
+    at = open_explorer()
+    for _ in range(9):
+        at.button_group(key="t_nav").set_value("next").run()
+    at.run()  # the intervention panel reads the step on screen on its next run
+    assert at.number_input(key="ov_step").value == 9
+    at.number_input(key="ov_step").set_value(3).run()
+    at.select_slider(key="ov_g").set_value("0").run()
+    no_exception(at)
+    assert at.number_input(key="ov_step").value == 3
+    assert "at step 3" in " ".join(m.value for m in at.markdown)
+
+
+def test_drawn_input_holds_cleared_cells():
+    """Issue 15: the drawing's cells are nullable, so a cleared cell (Delete) reaches the model as 0."""
+    from streamlit.elements.widgets.data_editor import _apply_cell_edits
+
+    at = open_explorer({"input": "Drawn"})
+    frame = at.session_state["draw_copy_8_base"].copy()
+    assert all(str(dtype) == "boolean" for dtype in frame.dtypes)
+    _apply_cell_edits(frame, {0: {"bit 0": None}}, {"bit 0": "boolean"})  # what Streamlit does with a Delete
+    grid = ntm_page.ex.check_grid(frame.astype(object).where(frame.notna(), None).to_numpy(), 8)
+    assert grid[0, 0] == 0

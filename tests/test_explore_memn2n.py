@@ -101,14 +101,19 @@ def test_babi_upload_groups_stories_and_names_a_bad_line():
 
 
 def test_babi_files_finds_files_in_a_folder_or_its_en_subfolder(tmp_path):
-    with pytest.raises(xm.ExplorerInputError, match="not a folder"):
-        xm.babi_files(tmp_path / "missing")
+    with pytest.raises(xm.ExplorerInputError, match="not found"):
+        xm.babi_files(tmp_path / "missing", tmp_path)
+    for outside in ("/etc", "../..", str(tmp_path.parent)):
+        with pytest.raises(xm.ExplorerInputError, match="not found") as caught:
+            xm.babi_files(outside, tmp_path)
+        assert "Errno" not in str(caught.value)
     with pytest.raises(xm.ExplorerInputError, match="no bAbI files"):
-        xm.babi_files(tmp_path)
+        xm.babi_files(tmp_path, tmp_path)
     (tmp_path / "en").mkdir()
     for name in ("qa10_indefinite-knowledge_train.txt", "qa2_two-supporting-facts_test.txt"):
         (tmp_path / "en" / name).write_text("")
-    assert next(p.name for p in xm.babi_files(tmp_path)).startswith("qa2_")
+    assert next(p.name for p in xm.babi_files(tmp_path, tmp_path)).startswith("qa2_")
+    assert next(p.name for p in xm.babi_files(".", tmp_path)).startswith("qa2_")  # relative to the root
 
 
 def test_hop_summary_names_the_sentence_o_k_carried(trace, example):
@@ -215,3 +220,10 @@ def test_unknown_words_message_keeps_only_close_suggestions():
     message = unknown_words_message(["kitchn", "zebra"], {"kitchn": ["kitchen", "then", "than"], "zebra": []})
     assert "'kitchn' (did you mean kitchen?)" in message and "then" not in message
     assert "'zebra'" in message and message.startswith("Unknown words:")
+
+
+def test_typed_text_is_shown_as_typed_and_errors_keep_file_names():
+    """Issue 15: a typed question is not Markdown; an upload error keeps its file name's case."""
+    assert xm.plain_markdown("~~Mary~~ *is*") == r"\~\~Mary\~\~ \*is\*"
+    assert xm.error_text("qa1_badline_test.txt:5: no ID") == "qa1_badline_test.txt:5: no ID"
+    assert xm.error_text("unknown words: 'x'") == "Unknown words: 'x'"

@@ -21,6 +21,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
+import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -197,16 +199,35 @@ def group_stories(examples: Sequence[BabiExample]) -> list[BabiStory]:
     return [BabiStory(tuple(s)) for s in stories]
 
 
-def babi_files(folder: str | Path) -> list[Path]:
-    """bAbI files (``qaN_*.txt``) in a folder, or in its ``en/`` or ``en-10k/`` subfolder, by task then split."""
-    root = Path(folder).expanduser()
-    if not root.is_dir():
-        raise ExplorerInputError(f"{folder} is not a folder on the machine running the app")
-    for candidate in (root, root / "en", root / "en-10k"):
-        files = sorted(candidate.glob("qa*_*.txt")) if candidate.is_dir() else []
-        if files:
-            return sorted(files, key=lambda p: (task_of_file(p), p.name))
-    raise ExplorerInputError(f"no bAbI files (qaN_<task>_<split>.txt) in {folder}")
+BABI_ROOT_VARIABLE = "MEMVIZ_BABI_ROOT"
+"""Environment variable naming the folder below which the explorer may browse bAbI files."""
+
+
+def babi_root() -> Path:
+    """The folder below which bAbI folders may be browsed: ``$MEMVIZ_BABI_ROOT``, else where memviz was started."""
+    return Path(os.environ.get(BABI_ROOT_VARIABLE) or Path.cwd()).resolve()
+
+
+def babi_files(folder: str | Path, root: Path | None = None) -> list[Path]:
+    """bAbI files (``qaN_*.txt``) in a folder, or in its ``en/`` or ``en-10k/`` subfolder, by task then split.
+
+    Only folders below ``root`` (:func:`babi_root`) are browsed; a relative path is
+    taken from there. Anything else, missing or unreadable is "not found", with no
+    system error text, so the field tells nobody which server paths exist.
+    """
+    root = (root or babi_root()).resolve()
+    shown = str(folder)[:80]
+    try:
+        path = (root / Path(folder)).resolve()
+        if not path.is_relative_to(root) or not path.is_dir():
+            raise ExplorerInputError(f"folder {shown!r} not found (only folders below {BABI_ROOT_VARIABLE})")
+        for candidate in (path, path / "en", path / "en-10k"):
+            files = sorted(candidate.glob("qa*_*.txt")) if candidate.is_dir() else []
+            if files:
+                return sorted(files, key=lambda p: (task_of_file(p), p.name))
+    except (OSError, ValueError) as exc:
+        raise ExplorerInputError(f"folder {shown!r} not found") from exc
+    raise ExplorerInputError(f"no bAbI files (qaN_<task>_<split>.txt) found in {shown!r}")
 
 
 # ---------------------------------------------------------------------------- links
@@ -273,6 +294,20 @@ def hop_summary(trace: MemN2NTrace, hop: int, example: Example) -> str:
     else:
         carried = f"mostly carried sentence {index + 1}, “{trace.sentences[index]}” (p = {weight:.2f})"
     return f"o{_sub(hop)} {carried}; stopping here it would answer **{word}** ({prob:.0%})."
+
+
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
+
+
+def plain_markdown(text: str) -> str:
+    """``text`` escaped so Markdown shows it as typed (a question ``~~Mary~~`` is not struck through)."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def error_text(problem: str) -> str:
+    """A problem as a sentence: first letter capitalised, unless it starts with a file name (``qa1_x.txt:5``)."""
+    first = problem.split(" ", 1)[0]
+    return problem if not first.isalpha() else problem[:1].upper() + problem[1:]
 
 
 def _sub(number: int) -> str:

@@ -79,20 +79,19 @@ INPUT_ERRORS = (MemN2NInputError, BabiFormatError, xm.ExplorerInputError, OSErro
 
 
 # ------------------------------------------------------------------ cached work (decorated once, in memviz.ui)
+def scan_models() -> dict[str, int]:
+    """Installed MemN2N models -> hop count, the preferred ones first."""
+    found = {name: xm.model_hops(read_card(name)) for name in models_for_page("pages/memn2n.py")}
+    order = {n: i for i, n in enumerate(PREFERRED)}
+    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
+
+
 def memn2n_models() -> dict[str, int]:
     """MemN2N models in the registry -> hop count, re-read each minute (models may appear while training)."""
-
-    def scan() -> dict[str, int]:
-        found = {}
-        for model_name in models_for_page("pages/memn2n.py"):
-            found[model_name] = xm.model_hops(read_card(model_name))
-        order = {n: i for i, n in enumerate(PREFERRED)}
-        return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
-
     key = ("memn2n-models", int(time.time() // 60))
     last = st.session_state.get("memn2n_models")
     if last is None or last[0] != key:
-        last = (key, cached_result(key, scan))
+        last = (key, cached_result(key, scan_models))
         st.session_state["memn2n_models"] = last
     return last[1]
 
@@ -129,6 +128,11 @@ def generated(task: int, seed: int) -> xm.Example:
 
 
 # ------------------------------------------------------------------ story sources (sidebar)
+def next_example() -> None:
+    """The next seed's story."""
+    st.session_state["seed"] = min(int(st.session_state.get("seed", 0)) + 1, 99_999)
+
+
 def generated_source() -> xm.Example:
     """Task menu with its one-line description, a seed and "Next example"."""
     tasks = xm.task_options()
@@ -136,10 +140,6 @@ def generated_source() -> xm.Example:
     st.caption(tasks[task][1])
     row = st.container(horizontal=True, vertical_alignment="bottom")
     seed = int(row.number_input("Seed", 0, 99_999, 0, key="seed", width=110, **URL))
-
-    def next_example() -> None:
-        st.session_state["seed"] = min(int(st.session_state.get("seed", 0)) + 1, 99_999)
-
     row.button("Next example", key="next_example", icon=":material/skip_next:", on_click=next_example)
     return generated(task, seed)
 
@@ -158,11 +158,18 @@ def load_typed_link(raw_url: dict[str, str]) -> None:
     st.session_state.update(story_text=story, question_text=question, answer_text=true_answer)
 
 
+def forget_true_answer() -> None:
+    """The story or question changed: a true answer typed for the old one no longer applies (issue 15)."""
+    st.session_state["answer_text"] = ""
+
+
 def typed_source(raw_url: dict[str, str]) -> xm.Example:
     """Story, question and optional true answer typed by the user; the three travel in the link when short enough."""
     load_typed_link(raw_url)
-    story = st.text_area("Story: one sentence per line, newest last", key="story_text", height=190)
-    question = st.text_input("Question", key="question_text")
+    story = st.text_area(
+        "Story: one sentence per line, newest last", key="story_text", height=190, on_change=forget_true_answer
+    )
+    question = st.text_input("Question", key="question_text", on_change=forget_true_answer)
     true_answer = st.text_input("True answer (optional: marks it in the readout)", key="answer_text")
     token = xm.encode_typed(story, question, true_answer)
     if len(token) <= xm.LINK_LIMIT:
@@ -273,7 +280,7 @@ def initial_masks(example: xm.Example, raw_url: dict[str, str]) -> list[int]:
     good, bad = xm.parse_masks(raw_url["mask"], len(example.sentences))
     if bad:
         st.warning(
-            f"The link's `mask={raw_url['mask']}` names sentences that are not in this story "
+            f"The link's `mask={urlstate.shorten(raw_url['mask'])}` names sentences that are not in this story "
             f"({', '.join(bad)}); they were ignored.",
             icon=":material/link_off:",
         )
@@ -330,7 +337,7 @@ def answer_or_last_good(
         except MemN2NInputError as exc:
             problem = problem or str(exc)
     if problem:
-        st.error(f"{problem[0].upper()}{problem[1:]}", icon=":material/error:")
+        st.error(xm.error_text(problem), icon=":material/error:")
     if trace is not None:
         st.session_state["last_good"] = example
         return example, trace
@@ -356,7 +363,8 @@ def headline(trace: MemN2NTrace, example: xm.Example, name: str, about: str) -> 
         verdict = ":green[:material/check_circle: right]"
     else:
         verdict = f":red[:material/cancel: wrong], true answer **{example.answer}**"
-    st.markdown(f"### :material/help: {trace.question} &nbsp;→&nbsp; model: **{trace.answer}** ({p:.0%}) · {verdict}")
+    question = xm.plain_markdown(trace.question)
+    st.markdown(f"### :material/help: {question} &nbsp;→&nbsp; model: **{trace.answer}** ({p:.0%}) · {verdict}")
     support = "★ = supporting fact · " if example.supporting else ""
     st.caption(
         f"{about} · {len(trace.sentences)} sentences in memory, oldest first · {support}model {name} "
@@ -367,24 +375,20 @@ def headline(trace: MemN2NTrace, example: xm.Example, name: str, about: str) -> 
 
 
 # ------------------------------------------------------------------ hop view, exports, accuracy
-def hop_view(trace: MemN2NTrace, example: xm.Example) -> Callable[[int], None]:
-    """The render function for ``ui.step_player``: story x hops heatmap, readouts, what o_k carried, u and o."""
-
-    def render(step: int) -> None:
-        left, right = st.columns([3, 2], gap="medium")
-        with left:
-            show_figure(story_attention_figure(trace, step, example.supporting), key="attention")
-        with right:
-            show_figure(readout_figure(trace, step, example.answer), key="readout")
-        lines = [f"**Hop {k}**: {xm.hop_summary(trace, k, example)}" for k in range(1, step + 1)]
-        lines = lines or ["**Before hop 1** the controller state is the question alone: u₁ = B q."]
-        if not classroom.secondary():  # presenter mode: the attention and the readout only
-            return
-        controller = "**Controller state**: each hop adds what it read, uₖ₊₁ = uₖ + oₖ (red > 0 > blue)"
-        st.markdown("  \n".join(lines) + "\n\n" + controller)
-        show_figure(controller_figure(trace, step), key="controller")
-
-    return render
+def hop_view(trace: MemN2NTrace, example: xm.Example, step: int) -> None:
+    """One hop for ``ui.step_player``: story x hops heatmap, readouts, what o_k carried, u and o."""
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        show_figure(story_attention_figure(trace, step, example.supporting), key="attention")
+    with right:
+        show_figure(readout_figure(trace, step, example.answer), key="readout")
+    if not classroom.secondary():  # presenter mode: the attention and the readout only
+        return
+    lines = [f"**Hop {k}**: {xm.hop_summary(trace, k, example)}" for k in range(1, step + 1)]
+    lines = lines or ["**Before hop 1** the controller state is the question alone: u₁ = B q."]
+    controller = "**Controller state**: each hop adds what it read, uₖ₊₁ = uₖ + oₖ (red > 0 > blue)"
+    st.markdown("  \n".join(lines) + "\n\n" + controller)
+    show_figure(controller_figure(trace, step), key="controller")
 
 
 def hop_labels(hops: int) -> list[str]:
@@ -400,7 +404,7 @@ def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:
     with box:
         if st.toggle("Animate the hops in the browser (Plotly frames)", key="anim", **URL):
             show_figure(animation_figure(trace, example.supporting), key="animation")
-    stem = f"memn2n-{name}-{example.signature}"
+    stem = f"{name}-{example.signature}"  # the name already says memn2n
     title = f"MemN2N ({name}): {trace.question}"
     files: list[DownloadFile] = [
         (
@@ -438,6 +442,11 @@ def accuracy(name: str) -> None:
             st.caption(caption)
 
 
+def answer_with_masks(name: str, taus: tuple[float, ...], raw_url: dict[str, str], ex: xm.Example) -> MemN2NTrace:
+    """The chosen model's trace for ``ex`` with these temperatures and this story's masks."""
+    return answer(name, ex, taus, current_masks(ex, raw_url))
+
+
 @st.fragment
 def what_if_and_hops(
     name: str, hops: int, example: xm.Example | None, problem: str | None, source: str, raw_url: dict[str, str]
@@ -455,10 +464,7 @@ def what_if_and_hops(
     with panel:
         taus = temperature_sliders(hops)
 
-    def run(ex: xm.Example) -> MemN2NTrace:
-        """The chosen model's trace for ``ex`` with these temperatures and this story's masks."""
-        return answer(name, ex, taus, current_masks(ex, raw_url))
-
+    run = functools.partial(answer_with_masks, name, taus, raw_url)
     with headline_slot:
         example, trace = answer_or_last_good(example, problem, run, pretrained_model(name).config.memory_size)
         about = example.source + (
@@ -470,7 +476,8 @@ def what_if_and_hops(
         st.button("Reset τ and masks", key="reset", icon=":material/restart_alt:", on_click=reset_what_ifs)
 
     open_on_all_hops(raw_url, trace.hops)
-    step_player("hop", trace.hops + 1, hop_view(trace, example), unit="hop", labels=hop_labels(trace.hops))
+    view = functools.partial(hop_view, trace, example)
+    step_player("hop", trace.hops + 1, view, unit="hop", labels=hop_labels(trace.hops))
     exports(trace, example, name)
     accuracy(name)
 

@@ -121,9 +121,10 @@ def explorer_models() -> list[str]:
 
 
 def model_label(name: str) -> str:
-    kind = "LSTM baseline" if name.startswith("lstm") else "NTM"
-    task = name.split("-", 1)[-1].replace("-", " ")
-    return f"{task} · {kind}"
+    """``copy · NTM`` or ``copy · LSTM baseline``: the task from the card, the kind from its family."""
+    model = pretrained_model(name)
+    kind = "LSTM baseline" if model.family == "lstm" else "NTM"
+    return f"{model.task.name.replace('_', ' ')} · {kind}"
 
 
 def reset_for_model() -> None:
@@ -134,13 +135,23 @@ def reset_for_model() -> None:
 
 
 def pin_override_step() -> None:
-    """An override slider moved: apply it at the step on screen."""
-    st.session_state["ov_step"] = int(st.session_state.get("t", 0))
+    """An override slider moved: apply it at the step on screen, unless a step was typed (issue 15)."""
+    st.session_state["ov_touched"] = True
+    if not st.session_state.get("ov_step_typed"):
+        st.session_state["ov_step"] = int(st.session_state.get("t", 0))
+
+
+def step_typed() -> None:
+    """The user typed an "At step": knobs moved later keep it."""
+    st.session_state["ov_step_typed"] = True
 
 
 def reset_overrides() -> None:
+    """Every knob back to off; the panel stays open and a typed step is forgotten."""
     for key in OVERRIDE_KEYS:
         st.session_state[key] = OFF
+    st.session_state["ov_touched"] = True
+    st.session_state["ov_step_typed"] = False
 
 
 def override_panel(config, steps: int) -> ex.OverrideChoice:
@@ -151,8 +162,9 @@ def override_panel(config, steps: int) -> ex.OverrideChoice:
     """
     heads = [f"write{j}" for j in range(config.write_heads)] + [f"read{i}" for i in range(config.read_heads)]
     active = any(st.session_state.get(k, st.query_params.get(k, OFF)) != OFF for k in OVERRIDE_KEYS)
+    opened = active or st.session_state.get("ov_touched", False)  # Reset keeps the panel open
     with st.expander(
-        "Intervene: fix a head's β, g, s and γ, and re-run the episode", expanded=active, icon=":material/tune:"
+        "Intervene: fix a head's β, g, s and γ, and re-run the episode", expanded=opened, icon=":material/tune:"
     ):
         st.caption(
             "*off* keeps what the controller emitted. Moving a knob applies it at the step on screen; "
@@ -168,7 +180,9 @@ def override_panel(config, steps: int) -> ex.OverrideChoice:
         if scope == "at one step":
             if "ov_step" in st.session_state:
                 st.session_state["ov_step"] = min(max(int(st.session_state["ov_step"]), 0), steps - 1)
-            at = int(where.number_input("At step", 0, steps - 1, key="ov_step", width=140, **URL))
+            if not st.session_state.get("ov_step_typed") and not active:
+                st.session_state["ov_step"] = min(int(st.session_state.get("t", 0)), steps - 1)  # the step on screen
+            at = int(where.number_input("At step", 0, steps - 1, key="ov_step", width=140, on_change=step_typed, **URL))
         where.button("Reset overrides", key="ov_reset", icon=":material/restart_alt:", on_click=reset_overrides)
         knobs = st.container(horizontal=True, gap="large")
         common = {"on_change": pin_override_step, **URL}
@@ -253,7 +267,8 @@ def drawn_grid(task: Any) -> np.ndarray | None:
         if start is None:
             start = ex.random_episode(task, 0, ex.clamp_size(task, {})).sequence
         columns = [f"bit {j}" for j in range(task.bits)]
-        st.session_state[base_key] = pd.DataFrame(start > 0.5, columns=columns)
+        # nullable booleans: a cleared cell (Delete) is missing, which a plain bool column cannot hold (issue 15)
+        st.session_state[base_key] = pd.DataFrame(start > 0.5, columns=columns).astype("boolean")
     with st.expander("Draw the input: one row per vector, tick the bits that are 1", expanded=True):
         if task.drawing_hint:
             st.caption(task.drawing_hint)
@@ -264,7 +279,7 @@ def drawn_grid(task: Any) -> np.ndarray | None:
             st.query_params.pop("bits", None)
             st.rerun()
     try:
-        grid = ex.check_grid(edited.to_numpy(dtype=object), task.bits)
+        grid = ex.check_grid(edited.astype(object).where(edited.notna(), None).to_numpy(), task.bits)
     except ex.ExploreInputError as exc:
         st.error(f"{exc.args[0].capitalize()}. Showing the last good drawing.", icon=":material/warning:")
         return st.session_state.get(f"{editor_key}_good")
@@ -532,6 +547,7 @@ def export_section(setup: Setup, episode: ex.Episode, shown: Any, overrides: tup
             )
             show_figure(spec, key="animation")
     stem = f"{setup.name}-seed{setup.seed}" if setup.source == "Random" else f"{setup.name}-drawn"
+    stem += "-override" if overrides else ""
     with box:
         download_buttons(export_files(setup, episode, shown, overrides), stem, key_prefix="dl")
     box.caption("The GIF is drawn on the server (one frame per step); the HTML plays offline in any browser.")

@@ -325,6 +325,13 @@ def pipeline_view(
         "w": f"γ = {s.gamma:g}",
     }
     key_row_shown = None if s.key_mode == "edited" else key_row
+    total = sum(s.shift)
+    if abs(total - 1.0) > 1e-6:
+        st.caption(
+            f"The shift sliders sum to {total:.2f}, so each is divided by that sum: s = [{shift_text}]."
+            if total > 0
+            else "Every shift slider is 0, so the shift keeps the focus where it is: s(0) = 1."
+        )
     show_figure(
         addressing_pipeline_figure(memory, key, result.trace, result.w_prev, result.shift, labels, key_row_shown),
         key="pipeline",

@@ -161,7 +161,7 @@ def open_page(page: str, params: dict[str, Param]) -> None:
     link = {key: st.query_params.get_all(key) for key in st.query_params}
     problems = link_problems(params, link)
     st.session_state["_url_link"] = {k: v[-1] for k, v in link.items() if len(v) == 1 and k not in problems}
-    st.session_state["_url_notices"] = list(problems.values())
+    st.session_state["_url_notices"] = dict(problems)
     for key in problems:
         if key in params:
             del st.query_params[key]
@@ -192,9 +192,7 @@ def report_unused(key: str, text: str, why: str) -> None:
     run that read the link: a value the user set through the UI never triggers it.
     """
     if from_link(key) == text and "_url_notices" in st.session_state:
-        notice = f"`{key}={shorten(text)}` {why}"
-        if notice not in st.session_state["_url_notices"]:
-            st.session_state["_url_notices"].append(notice)
+        st.session_state["_url_notices"].setdefault(key, f"`{key}={shorten(text)}` {why}")  # one notice per key
 
 
 def taken(value: Any, text: str, spelled: Callable[[Any], str] = str) -> bool:
@@ -223,7 +221,7 @@ def show_notices(params: dict[str, Param]) -> None:
             value = st.session_state[key]
             if not taken(value, text, p.spelled):
                 report_unused(key, text, f"is not available here, so `{key}` is {shorten(p.spelled(value))}")
-    notices: Sequence[str] = st.session_state.pop("_url_notices", [])
+    notices: Sequence[str] = list(st.session_state.pop("_url_notices", {}).values())
     st.session_state.pop("_url_link", None)
     if notices:
         st.warning("Some settings in the link were ignored: " + "; ".join(notices) + ".", icon=":material/link_off:")

@@ -165,3 +165,19 @@ def tab(browser, server_url):
     session = PageSession(browser, server_url)
     yield session
     session.close()
+
+
+SERVER_LOG = ROOT / "artifacts" / "streamlit.log"
+LOG_PROBLEMS = re.compile(r"Traceback|Uncaught app execution|Failed to apply edit")
+
+
+@pytest.fixture(autouse=True)
+def server_log_stays_clean(server_url):
+    """Every browser test leaves the server log free of tracebacks (issue 15): the test reads it."""
+    start = SERVER_LOG.stat().st_size if SERVER_LOG.is_file() else 0
+    yield
+    with SERVER_LOG.open(errors="replace") as log:
+        log.seek(start)
+        added = log.read()
+    problems = [line for line in added.splitlines() if LOG_PROBLEMS.search(line)]
+    assert not problems, f"the server logged during this test: {problems[:5]}\n{added[-3000:]}"

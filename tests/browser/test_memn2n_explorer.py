@@ -34,6 +34,11 @@ def test_step_three_hops_then_mask_a_sentence(tab):
     for hop in range(1, min(hops, 3) + 1):
         tab.page.locator(".st-key-hop_nav button", has_text="chevron_right").click()
         tab.wait_idle()
+        # the fragment's rerun may start just after wait_idle looked (a busy machine): wait for the caption
+        tab.page.wait_for_function(
+            f"[...document.querySelectorAll('strong')].some(e => e.innerText.startsWith('Hop {hop} of'))",
+            timeout=30_000,
+        )
         assert hop_caption(tab).startswith(f"Hop {hop}")
         assert f"hop={hop}" in tab.page.url
     tab.screenshot("memn2n-stepped")
