@@ -23,6 +23,7 @@ def sidebar_open(tab) -> bool:
 def test_every_page_has_the_copy_link_panel(tab, path):
     tab.open(path)
     button = tab.page.locator("button", has_text="Copy link · classroom link")
+    button.first.wait_for(timeout=30_000)  # the sidebar may be drawn after the main block
     assert button.count() == 1
     button.click()
     tab.page.locator('[data-testid="stPopoverBody"] [data-testid="stCode"]').first.wait_for(timeout=10_000)
