@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from memviz.ui import urlstate
+from memviz.ui import classroom, urlstate
 
-urlstate.open_page("home", {})
+urlstate.open_page("home", classroom.PARAMS)
+classroom.setup({})
 
 st.title("memviz")
 st.markdown("#### See how memory-augmented neural networks read and write their memory, one step at a time.")
@@ -62,22 +63,30 @@ with right:
     )
 
 st.subheader("NTM addressing in four stages (§3.3)")
-eq = st.columns(2, gap="large")
-with eq[0]:
-    st.markdown("**Content focus** with key strength β")
-    st.latex(
-        r"K(k, M_i) = \frac{k \cdot M_i}{\lVert k\rVert\,\lVert M_i\rVert}, \qquad "
-        r"w^c_i = \frac{\exp(\beta K(k, M_i))}{\sum_j \exp(\beta K(k, M_j))}"
-    )
-    st.markdown("**Interpolation** with gate g")
-    st.latex(r"w^g = g\, w^c + (1 - g)\, w_{t-1}")
-with eq[1]:
-    st.markdown("**Circular shift** with distribution s over offsets −1, 0, +1")
-    st.latex(r"w^s_i = \sum_{j=0}^{N-1} w^g_j\, s\big((i - j) \bmod N\big)")
-    st.markdown("**Sharpening** with γ ≥ 1")
-    st.latex(r"w_i = \frac{(w^s_i)^\gamma}{\sum_j (w^s_j)^\gamma}")
+# (the trailing \, in w^g keeps KaTeX's subscript overhang inside its box: it ran 2 px past it)
+# One equation per line, each short enough for a 230 px column (a 1280x720 projector at 150% zoom):
+# side by side, or two to a line, they ran out of their column.
+STAGES = [
+    (
+        "**Content focus** with key strength β: cosine similarity of the key and each row, then a softmax",
+        [
+            r"K(k, M_i) = \frac{k \cdot M_i}{\lVert k\rVert\,\lVert M_i\rVert}",
+            r"w^c_i = \frac{\exp(\beta K(k, M_i))}{\sum_j \exp(\beta K(k, M_j))}",
+        ],
+    ),
+    ("**Interpolation** with gate g", [r"w^g = g\, w^c + (1 - g)\, w_{t-1}\,"]),
+    (
+        "**Circular shift** with distribution s over offsets −1, 0, +1",
+        [r"w^s_i = \sum_{j} w^g_j\, s\big((i - j) \bmod N\big)"],
+    ),
+    ("**Sharpening** with γ ≥ 1", [r"w_i = \frac{(w^s_i)^\gamma}{\sum_j (w^s_j)^\gamma}"]),
+]
+for label, equations in STAGES:
+    st.markdown(label)
+    for equation in equations:
+        st.latex(equation)
 st.markdown(
     "Then a read head returns $r = \\sum_i w_i M_i$, and a write head erases and adds: "
     "$M_i \\leftarrow M_i \\odot (1 - w_i e) + w_i a$."
 )
-urlstate.show_notices({})
+urlstate.show_notices(classroom.PARAMS)

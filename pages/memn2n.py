@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from memviz.ui import classroom, snapshot_url_params, urlstate
 from memviz.ui import memn2n as page
-from memviz.ui import snapshot_url_params, urlstate
 
-urlstate.open_page("memn2n", page.URL_PARAMS)
+urlstate.open_page("memn2n", page.URL_PARAMS | classroom.PARAMS)
+classroom.setup(classroom.MEMN2N)
 raw_url = snapshot_url_params()
 
 st.title("MemN2N Explorer")
@@ -52,4 +53,4 @@ with st.sidebar:
 
 page.what_if_and_hops(name, hops, example, problem, source, raw_url)
 st.caption("Every setting on this page is in its address: copy it to share exactly this view.")
-urlstate.show_notices(page.URL_PARAMS)
+urlstate.show_notices(page.URL_PARAMS | classroom.PARAMS)

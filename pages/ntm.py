@@ -6,10 +6,11 @@ in :mod:`memviz.ntm.explore`, the figures in :mod:`memviz.figures.ntm`.
 
 import streamlit as st
 
+from memviz.ui import classroom, urlstate
 from memviz.ui import ntm as page
-from memviz.ui import urlstate
 
-urlstate.open_page("ntm", page.URL_PARAMS)
+urlstate.open_page("ntm", page.URL_PARAMS | classroom.PARAMS)
+classroom.setup(classroom.NTM)
 models = page.explorer_models()
 if not models:
     page.no_models()
@@ -28,4 +29,4 @@ if episode is None:
     st.info("Draw at least one vector to start.")
     st.stop()
 page.intervene_and_view(setup, episode)
-urlstate.show_notices(page.URL_PARAMS)
+urlstate.show_notices(page.URL_PARAMS | classroom.PARAMS)

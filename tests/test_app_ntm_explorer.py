@@ -22,6 +22,7 @@ from apptest_helpers import figure as chart
 from streamlit.testing.v1 import AppTest
 
 from memviz import registry as pretrained
+from memviz.figures.theme import sub
 from memviz.ntm import explore as explore_ntm
 from memviz.ntm.model import NTM, NTMConfig, architecture_of, save_state
 from memviz.registry import ModelCard, write_card
@@ -128,8 +129,8 @@ def test_override_changes_the_head_at_t_and_outputs_after_only():
     w_c = array(trace_named(pipeline, "w_c")["x"])  # beta = 0: content focus is uniform too
     assert not np.allclose(w_c, wc_before) and np.allclose(w_c, 1 / 128, rtol=1e-3)
     titles = " ".join(a["text"] for a in pipeline["layout"]["annotations"])
-    assert "β = 0.00 <b>✎ override</b>" in titles and "g = 1.00 <b>✎ override</b>" in titles
-    assert titles.count("override") == 2  # shift and gamma are still the controller's
+    assert "β = 0.00 <b>✎</b>" in titles and "g = 1.00 <b>✎</b>" in titles
+    assert titles.count("✎") == 2  # shift and gamma are still the controller's
     untouched, changed = compare_z(at, "untouched"), compare_z(at, "with override")
     np.testing.assert_array_equal(untouched[:, :4], changed[:, :4])  # bits x time: steps before 4 identical
     assert np.abs(untouched[:, 4:] - changed[:, 4:]).max() > 0.5
@@ -245,7 +246,8 @@ def test_memory_change_toggle_shows_the_write():
     change = array(trace_named(figure(at, "memory"), "memory")["z"])
     assert np.abs(change).max() > 0.1
     assert (np.abs(change).max(axis=1) > 1e-3).sum() <= 5  # one sharp write: only a few rows change
-    assert "M<sub>t</sub> − M<sub>t−1</sub>" in figure(at, "memory")["layout"]["annotations"][0]["text"]
+    title = figure(at, "memory")["layout"]["annotations"][0]["text"]
+    assert f"<b>M</b>{sub('t')} <b>−</b> <b>M</b>{sub('t−1')}" in title
 
 
 def test_lstm_baseline_has_no_memory_and_no_intervention():

@@ -27,7 +27,8 @@ def test_renders_memory_and_all_five_stages(fresh):
         w = bars(fresh, stage)
         assert np.isfinite(w).all() and abs(w.sum() - 1) < 1e-4
     titles = " ".join(a["text"] for a in fig["layout"]["annotations"])
-    assert "β = 10" in titles and "H " in titles and "max" in titles
+    hovers = " ".join(t.get("hovertemplate", "") for t in fig["data"])
+    assert "β = 10" in titles and "H " in hovers and "max" in hovers  # stats in the hover: panels may be 60 px wide
 
 
 def test_beta_changes_content_focus_only_upstream_of_it():

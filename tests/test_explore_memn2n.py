@@ -12,7 +12,7 @@ from PIL import Image
 
 from memviz.figures import export
 from memviz.figures import memn2n as figs
-from memviz.figures.theme import to_plotly
+from memviz.figures.theme import sub, to_plotly
 from memviz.memn2n import explore as xm
 from memviz.memn2n.model import MemN2N, MemN2NConfig, Vocabulary, unknown_words_message
 from memviz.registry import ModelCard
@@ -188,8 +188,9 @@ def test_figures_are_valid_plotly_and_show_hops_up_to_the_current_one(trace, exa
     to_plotly(controller)
     rows = np.array(controller["data"][0]["z"], dtype=float)
     assert (~np.isnan(rows)).all(axis=1).sum() == 1 + 2 * hop
-    update = "ReLU(u<sub>1</sub> + o<sub>1</sub>)" if trace.nonlinearity == "relu" else "u<sub>1</sub> + o<sub>1</sub>"
-    assert controller["layout"]["yaxis"]["ticktext"][2] == f"u<sub>2</sub> = {update}"
+    plain = f"u{sub(1)} + o{sub(1)}"
+    update = f"ReLU({plain})" if trace.nonlinearity == "relu" else plain
+    assert controller["layout"]["yaxis"]["ticktext"][2] == f"u{sub(2)} = {update}"
 
 
 def test_readout_marks_the_true_answer_even_outside_the_top_five(trace):

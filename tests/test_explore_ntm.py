@@ -240,8 +240,8 @@ def test_figures_are_valid_plotly_specs(trace, episode):
     ]
     for spec in specs:
         to_plotly(spec)  # raises on any invalid property
-    pipeline_titles = " ".join(a["text"] for a in specs[2]["layout"]["annotations"])
-    assert f"max {h.w[t].max():.2f} @ {int(h.w[t].argmax())}" in pipeline_titles  # stats over all locations
+    w_hover = next(trace["hovertemplate"] for trace in specs[2]["data"] if trace.get("name") == "w")
+    assert f"max {h.w[t].max():.2f} @ {int(h.w[t].argmax())}" in w_hover  # stats over all locations, in the hover
     assert len(specs[5]["frames"]) == episode.steps
     assert "<html" in figs.animation_html(specs[5])[:200].lower()
 

@@ -21,25 +21,43 @@ from memviz.figures.theme import (
     MEMORY_COLORSCALE,
     NEGATIVE_COLOR,
     POSITIVE_COLOR,
+    SMALL_TEXT_PX,
     WEIGHT_COLORSCALE,
     base_layout,
     figure_spec,
+    sub,
 )
 
 STAGE_TITLES = {
-    "similarity": "1 · similarity K",
-    "w_c": "2 · content w<sub>c</sub>",
-    "w_g": "3 · interpolated w<sub>g</sub>",
-    "w_s": "4 · shifted w<sub>s</sub>",
-    "w": "5 · sharpened w",
+    "similarity": "1 · K",
+    "w_c": f"2 · w{sub('c')}",
+    "w_g": f"3 · w{sub('g')}",
+    "w_s": f"4 · w{sub('s')}",
+    "w": "5 · w",
 }
+STAGE_NAMES = {"similarity": "cosine", "w_c": "content", "w_g": "gate", "w_s": "shift", "w": "sharpen"}
+"""One short word per stage, under its panel: a panel may be 70 px wide on a projector."""
 NUMBERS_UP_TO = 24
-"""Print each bar's value on it when memory has at most this many locations."""
+"""With ``numbers=True``, print each bar's value on it when memory has at most this many locations."""
+OVERRIDE_MARK = " <b>✎</b>"
+"""How a stage title marks a knob fixed by an intervention (the long form is shortened to this)."""
 
 
 def stage_stats(weighting: np.ndarray) -> str:
-    """Entropy and peak of a weighting, as shown under each stage title."""
+    """Entropy and peak of a weighting, as shown in each stage's hover and the pages' tables."""
     return f"H {entropy_bits(weighting):.2f} bits · max {float(np.max(weighting)):.2f} @ {int(np.argmax(weighting))}"
+
+
+def short_knob(label: str) -> str:
+    """A stage's knob label short enough for a narrow panel: ``β = 10``, ``s above``, the override as ✎.
+
+    The shift's values are drawn as the kernel above its panel, so its label only points there.
+    """
+    fixed = "✎" in label
+    text = label.replace(" <b>✎ override</b>", "").replace("✎ override", "").strip()
+    if text.startswith("s = ["):
+        text = "s above"
+    return text + (OVERRIDE_MARK if fixed else "")
 
 
 def _bar_text(values: np.ndarray, show: bool) -> list[str] | None:
@@ -48,7 +66,10 @@ def _bar_text(values: np.ndarray, show: bool) -> list[str] | None:
     return [f"{v:.2f}" if abs(v) >= 0.005 else "" for v in values]
 
 
-def _stage_bar(values: np.ndarray, rows: np.ndarray, name: str, show_numbers: bool, colors: object = BAR_COLOR) -> dict:
+def _stage_bar(
+    values: np.ndarray, rows: np.ndarray, name: str, show_numbers: bool, colors: object = BAR_COLOR, stats: str = ""
+) -> dict:
+    whole = f"<br>whole {name}: {stats}" if stats else ""
     return {
         "type": "bar",
         "orientation": "h",
@@ -59,7 +80,7 @@ def _stage_bar(values: np.ndarray, rows: np.ndarray, name: str, show_numbers: bo
         "text": _bar_text(values, show_numbers),
         "textposition": "outside",
         "cliponaxis": False,
-        "hovertemplate": f"location %{{y}}<br>{name} = %{{x:.4f}}<extra></extra>",
+        "hovertemplate": f"location %{{y}}<br>{name} = %{{x:.4f}}{whole}<extra></extra>",
     }
 
 
@@ -87,49 +108,61 @@ KEY, SHIFT, MEMORY, SIMILARITY, W_C, W_G, W_S, W = range(8)
 _CELLS = [(1, 1), (1, 5), (2, 1), (2, 2), (2, 3), (2, 4), (2, 5), (2, 6)]
 
 
+def pipeline_height(n_locations: int) -> int:
+    """Figure height for N rows: 20 px a row plus the titles, kernel and axes (400 px for N = 12)."""
+    return max(380, 20 * n_locations + 160)
+
+
 @lru_cache(maxsize=64)
 def _pipeline_skeleton(n_locations: int, width: int, shift_width: int) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Layout of the pipeline grid for one memory shape (JSON) and each cell's axis refs.
 
     ``make_subplots`` is slow (it validates every object), and the grid only
     depends on N, M and the shift width, so it is built once per shape and
-    copied per rerun.
+    copied per rerun. The grid is laid out for the narrowest column it meets
+    (about 480 px: a 1280x720 projector at 150% zoom, sidebar open), where a
+    stage panel is some 60 px wide: titles are two short lines, the stage's
+    name sits under its panel, and the numbers live in the hover.
     """
-    memory_share = min(0.3, max(0.14, 0.018 * width))
+    memory_share = min(0.3, max(0.16, 0.018 * width))
+    height = pipeline_height(n_locations)
     fig = make_subplots(
         rows=2,
         cols=6,
         shared_yaxes="rows",
         column_widths=[memory_share] + [(1 - memory_share) / 5] * 5,
-        row_heights=[0.13, 0.87],
-        vertical_spacing=0.14,
-        horizontal_spacing=0.025,
+        row_heights=[0.12, 0.88],
+        vertical_spacing=90 / height,
+        horizontal_spacing=0.03,
         specs=[[{}, None, None, None, {}, None], [{}, {}, {}, {}, {}, {}]],
         subplot_titles=["title"] * len(_CELLS),
     )
-    fig.update_layout(**base_layout(height=max(480, 26 * n_locations + 290)), bargap=0.15)
-    fig.update_layout(margin={"t": 40, "b": 95})
+    fig.update_layout(**base_layout(height=height), bargap=0.15)
+    fig.update_layout(margin={"t": 30, "b": 100, "l": 60, "r": 10})
     column_range = [-0.5, width - 0.5]
-    fig.update_yaxes(range=[n_locations - 0.5, -0.5], dtick=1 if n_locations <= 32 else None, row=2, col=1)
-    fig.update_yaxes(title_text="location i", row=2, col=1)
+    fig.update_yaxes(range=[n_locations - 0.5, -0.5], dtick=1 if n_locations <= 24 else None, row=2, col=1)
+    fig.update_yaxes(title_text="location i", tickfont={"size": SMALL_TEXT_PX}, row=2, col=1)  # 20 px rows
     fig.update_yaxes(showticklabels=False, showgrid=False, row=1, col=1)
     fig.update_xaxes(showticklabels=False, showgrid=False, range=column_range, row=1, col=1)
     fig.update_xaxes(
-        title_text="column", showgrid=False, range=column_range, dtick=1 if width <= 16 else None, row=2, col=1
+        title_text="column j", showgrid=False, range=column_range, dtick=max(1, -(-width // 5)), row=2, col=1
     )
     fig.update_yaxes(showgrid=False, row=2, col=1)
-    fig.update_xaxes(range=[-1.45, 1.45], title_text="K", tickvals=[-1, 0, 1], zeroline=True, row=2, col=2)
-    for col in range(3, 7):
-        fig.update_xaxes(range=[0, 1.35], title_text="weight", tickvals=[0, 0.5, 1], row=2, col=col)
+    fig.update_xaxes(
+        range=[-1.1, 1.1], title_text=STAGE_NAMES["similarity"], tickvals=[-1, 1], zeroline=True, row=2, col=2
+    )
+    for col, stage in zip(range(3, 7), ("w_c", "w_g", "w_s", "w"), strict=True):
+        fig.update_xaxes(range=[0, 1.05], title_text=STAGE_NAMES[stage], tickvals=[0, 1], row=2, col=col)
+    fig.update_xaxes(title_standoff=4, row=2)
     radius = shift_width // 2
     fig.update_xaxes(
         type="category",
         categoryarray=[f"{o:+d}" if o else "0" for o in range(-radius, radius + 1)],
-        showticklabels=False,
+        tickfont={"size": SMALL_TEXT_PX},
         row=1,
         col=5,
     )
-    fig.update_yaxes(range=[0, 1.5], showticklabels=False, showgrid=False, row=1, col=5)
+    fig.update_yaxes(range=[0, 1.05], showticklabels=False, showgrid=False, row=1, col=5)
     fig.update_annotations(font_size=15, yanchor="bottom")
     refs = []
     for row, col in _CELLS:
@@ -142,7 +175,7 @@ def _pipeline_skeleton(n_locations: int, width: int, shift_width: int) -> tuple[
 
 
 def _shift_kernel(shift: np.ndarray) -> dict:
-    """The shift distribution s as small bars over offsets -R..+R."""
+    """The shift distribution s as small bars over offsets -R..+R (offsets on the axis, values in the hover)."""
     radius = len(shift) // 2
     return {
         "type": "bar",
@@ -150,14 +183,17 @@ def _shift_kernel(shift: np.ndarray) -> dict:
         "y": shift.astype(np.float32),
         "name": "s",
         "marker": {"color": BAR_COLOR},
-        "text": [
-            f"{o:+d}: {v:.2f}" if o else f"0: {v:.2f}" for o, v in zip(range(-radius, radius + 1), shift, strict=True)
-        ],
-        "textposition": "outside",
-        "cliponaxis": False,
-        "textfont": {"size": 12},
         "hovertemplate": "offset %{x}<br>s = %{y:.3f}<extra></extra>",
     }
+
+
+SIMILARITY_NOTE = f"<span style='font-size:{SMALL_TEXT_PX}px'>k vs M{sub('i')}</span>"
+
+
+def stage_title(stage: str, knob: str) -> str:
+    """A stage panel's title: its number and symbol in bold, its knob under it (the similarity has none)."""
+    second = short_knob(knob) or (SIMILARITY_NOTE if stage == "similarity" else "&nbsp;")
+    return f"<b>{STAGE_TITLES[stage]}</b><br>{second}"
 
 
 def addressing_pipeline_figure(
@@ -168,6 +204,8 @@ def addressing_pipeline_figure(
     shift: np.ndarray,
     knob_labels: dict[str, str] | None = None,
     key_row: int | None = None,
+    numbers: bool = False,
+    stats: dict[str, str] | None = None,
 ) -> dict:
     """Memory heatmap (key above it) and the five addressing stages as row-aligned bars.
 
@@ -176,22 +214,23 @@ def addressing_pipeline_figure(
     distribution over offsets -R..+R, drawn above the shift panel.
     ``knob_labels`` adds the knob each stage used to its title (e.g.
     ``{"w_c": "β = 10"}``). ``key_row`` outlines the row the key was copied from.
+    Each bar's value and its stage's entropy and peak are in the hover;
+    ``numbers`` also prints the values on the bars (for wide screens only).
+    ``stats`` replaces the hover's entropy and peak per stage (e.g. over all
+    locations when only some rows are drawn).
     """
     n_locations, width = memory.shape
     rows = np.arange(n_locations)
-    show_numbers = n_locations <= NUMBERS_UP_TO
+    show_numbers = numbers and n_locations <= NUMBERS_UP_TO
     knob_labels = knob_labels or {}
     layout_json, refs = _pipeline_skeleton(n_locations, width, len(shift))
     layout = json.loads(layout_json)
 
-    offsets = ", ".join(f"{o:+d}" if o else "0" for o in range(-(len(shift) // 2), len(shift) // 2 + 1))
-    titles = ["key k", f"shift s over offsets {offsets}", f"memory M ({n_locations}×{width})"]
-    for stage, title in STAGE_TITLES.items():
-        knob = knob_labels.get(stage, "cosine of k and each row" if stage == "similarity" else "")
-        stats = "" if stage == "similarity" else stage_stats(stages[stage])
-        titles.append(f"<b>{title}</b><br><span style='font-size:13px'>{knob}<br>{stats}</span>")
+    titles = ["<b>key k</b>", "<b>shift s</b>", "<b>memory M</b>"]
+    titles += [stage_title(stage, knob_labels.get(stage, "")) for stage in STAGE_TITLES]
     for annotation, title in zip(layout["annotations"], titles, strict=True):
         annotation["text"] = title
+    layout["annotations"][SHIFT]["xanchor"] = "center"
 
     limit = float(max(1.0, np.abs(memory).max(), np.abs(key).max()))
     heat = {"type": "heatmap", "colorscale": MEMORY_COLORSCALE, "zmid": 0.0, "zmin": -limit, "zmax": limit}
@@ -211,27 +250,34 @@ def addressing_pipeline_figure(
             "orientation": "h",
             "x": (memory_domain[0] + memory_domain[1]) / 2,
             "xanchor": "center",
-            "y": -0.1,
+            "y": -45 / layout["height"],
             "yanchor": "top",
             "len": memory_domain[1] - memory_domain[0],
             "thickness": 10,
-            "tickfont": {"size": 12},
+            "tickvals": [-limit, 0, limit],
+            "ticktext": [f"{-limit:.2g}", "0", f"{limit:.2g}"],
+            "tickfont": {"size": SMALL_TEXT_PX},
         },
         "hovertemplate": "location %{y}, column %{x}<br>M = %{z:.2f}<extra></extra>",
     }
     similarity = stages["similarity"]
     sim_colors = np.where(similarity >= 0, POSITIVE_COLOR, NEGATIVE_COLOR).tolist()
+
+    def bar(stage: str, name: str) -> dict:
+        summary = (stats or {}).get(stage) or stage_stats(stages[stage])
+        return _stage_bar(stages[stage], rows, name, show_numbers, stats=summary)
+
     panels = [
         (KEY, key_trace),
         (SHIFT, _shift_kernel(shift)),
         (MEMORY, memory_trace),
         (SIMILARITY, _stage_bar(similarity, rows, "K", show_numbers, sim_colors)),
-        (W_C, _stage_bar(stages["w_c"], rows, "w_c", show_numbers)),
+        (W_C, bar("w_c", "w_c")),
         (W_G, _ghost(w_prev, rows, "w_prev")),  # ghosts first, so bar labels stay on top
-        (W_G, _stage_bar(stages["w_g"], rows, "w_g", show_numbers)),
-        (W_S, _stage_bar(stages["w_s"], rows, "w_s", show_numbers)),
+        (W_G, bar("w_g", "w_g")),
+        (W_S, bar("w_s", "w_s")),
         (W, _ghost(stages["w_s"], rows, "w_s")),
-        (W, _stage_bar(stages["w"], rows, "w", show_numbers)),
+        (W, bar("w", "w")),
     ]
     data = [{**trace, "xaxis": refs[cell][0], "yaxis": refs[cell][1]} for cell, trace in panels]
 

@@ -22,16 +22,20 @@ from memviz.figures.theme import (
     GHOST_COLOR,
     HIGHLIGHT_COLOR,
     MEMORY_COLORSCALE,
+    SMALL_TEXT_PX,
     WEIGHT_COLORSCALE,
     base_layout,
     figure_spec,
+    sub,
 )
 from memviz.memn2n.model import MemN2NTrace
 
-ROW_PX = 34
-"""Height of one sentence row: large enough to read from the back of a classroom."""
+ROW_PX = 42
+"""Height of one sentence row: two lines of 15 px text, read from the back of a classroom."""
 LABEL_CHARS = 58
 """Sentences longer than this are shortened on the axis (the hover shows them whole)."""
+WRAP_CHARS = 24
+"""A sentence label breaks onto a second line past this many characters (the chart may get 300 px)."""
 
 
 def _short(text: str, limit: int = LABEL_CHARS) -> str:
@@ -42,12 +46,20 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def wrap(text: str, width: int = WRAP_CHARS) -> str:
+    """Break ``text`` at the last space before ``width`` characters, once (two lines at most, the rest kept)."""
+    if len(text) <= width or " " not in text[1:width]:
+        return text
+    cut = text.rfind(" ", 1, width + 1)
+    return text[:cut] + "<br>" + text[cut + 1 :]
+
+
 def sentence_labels(sentences: Sequence[str], supporting: Sequence[int] = (), masked: Sequence[int] = ()) -> list[str]:
-    """Axis labels ``3. John went to the kitchen.``; supporting facts bold orange with ★, masked ones grey."""
+    """Axis labels ``3. John went to the kitchen.`` over two lines; supporting facts bold orange with ★, masked grey."""
     labels = []
     support, hidden = set(supporting), set(masked)
     for i, sentence in enumerate(sentences):
-        text = f"{i + 1}. {_escape(_short(sentence))}"
+        text = wrap(f"{i + 1}. {_escape(_short(sentence))}")
         if i in hidden:
             labels.append(f"<span style='color:{GHOST_COLOR}'>⊘ {text} (masked)</span>")
         elif i in support:
@@ -58,16 +70,19 @@ def sentence_labels(sentences: Sequence[str], supporting: Sequence[int] = (), ma
 
 
 def hop_labels(temperature: np.ndarray) -> list[str]:
-    """Column titles: ``hop 2`` and, when changed, the temperature ``τ = 0.5`` under it."""
+    """Column titles: the hop number (the axis is titled "hop") and, when changed, ``τ = 0.5`` under it."""
     labels = []
     for k, tau in enumerate(np.asarray(temperature, dtype=float)):
-        extra = f"<br><span style='font-size:13px'>τ = {tau:g}</span>" if abs(tau - 1.0) > 1e-9 else ""
-        labels.append(f"<b>hop {k + 1}</b>{extra}")
+        extra = f"<br><span style='font-size:{SMALL_TEXT_PX}px'>τ = {tau:g}</span>" if abs(tau - 1.0) > 1e-9 else ""
+        labels.append(f"<b>{k + 1}</b>{extra}")
     return labels
 
 
 def _attention_cells(trace: MemN2NTrace, hop: int) -> tuple[np.ndarray, list[list[str]]]:
-    """Rows = sentences, columns = hops; cells of hops after ``hop`` are NaN (plotly draws a gap, no number)."""
+    """Rows = sentences, columns = hops; cells of hops after ``hop`` are NaN (plotly draws a gap, no number).
+
+    A cell's text is its attention in percent (``61``): two digits fit a 40 px column at 15 px.
+    """
     n, hops = len(trace.sentences), trace.hops
     shown = min(hop, hops)
     z = np.full((n, hops), np.nan, dtype=np.float32)
@@ -79,7 +94,7 @@ def _attention_cells(trace: MemN2NTrace, hop: int) -> tuple[np.ndarray, list[lis
             if i in masked:
                 text[i][k] = "—"
             elif z[i, k] >= 0.005:
-                text[i][k] = f"{z[i, k]:.2f}"
+                text[i][k] = f"{100 * z[i, k]:.0f}"
     return z, text
 
 
@@ -98,7 +113,7 @@ def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[in
         "y": list(range(1, n + 1)),
         "text": text,
         "texttemplate": "%{text}",
-        "textfont": {"size": 16},
+        "textfont": {"size": 15},
         "zmin": 0.0,
         "zmax": 1.0,
         "colorscale": WEIGHT_COLORSCALE,
@@ -106,12 +121,13 @@ def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[in
         "ygap": 3,
         "hoverongaps": False,
         "hovertemplate": "sentence %{y}, hop %{x}: p = %{z:.3f}<extra></extra>",
-        "colorbar": {"title": {"text": "p<sub>k</sub>", "side": "top"}, "thickness": 14, "len": 0.9, "x": 1.02},
+        "showscale": False,  # every cell prints its value; a colour bar would take a narrow column's width
     }
-    layout = base_layout(height=max(280, ROW_PX * n + 120))
+    layout = base_layout(height=max(300, ROW_PX * n + 110))
     layout.update(
-        margin={"l": 20, "r": 20, "t": 70, "b": 20},
+        margin={"l": 10, "r": 10, "t": 90, "b": 10},
         xaxis={
+            "title": {"text": "hop (p in %)", "font": {"size": 15}},
             "tickvals": list(range(1, hops + 1)),
             "ticktext": hop_labels(trace.temperature),
             "range": [0.5, hops + 0.5],
@@ -119,7 +135,7 @@ def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[in
             "showgrid": False,
             "zeroline": False,
             "fixedrange": True,
-            "tickfont": {"size": 16},
+            "tickfont": {"size": 15},
         },
         yaxis={
             "tickvals": list(range(1, n + 1)),
@@ -129,7 +145,7 @@ def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[in
             "zeroline": False,
             "fixedrange": True,
             "automargin": True,
-            "tickfont": {"size": 16},
+            "tickfont": {"size": 15},
         },
         plot_bgcolor="#f4f4f4",
     )
@@ -149,7 +165,7 @@ def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[in
     else:
         layout["annotations"] = [
             {
-                "text": "Before hop 1: the question is encoded as u<sub>1</sub>;<br>press ▶ to see where hop 1 looks",
+                "text": "Before hop 1:<br>press ▶ to see<br>where hop 1 looks",
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,
@@ -218,16 +234,16 @@ def readout_figure(trace: MemN2NTrace, hop: int, answer: str | None = None) -> d
                     "text": [f"{p:.2f}" for p in probs],
                     "textposition": "outside",
                     "textfont": {"size": 15},
+                    "constraintext": "none",
                     "cliponaxis": False,
                     "hovertemplate": "%{y}: %{x:.3f}<extra></extra>",
                 }
             )
-            best, best_p = trace.hop_top5[k][0]
-            title = f"<b>After hop {k + 1}</b>: {_escape(best)} ({best_p:.0%})"
+            title = f"<b>After hop {k + 1}</b>"  # its best answer is the first bar
         else:
             layout[f"xaxis{suffix}"]["visible"] = False
             layout[f"yaxis{suffix}"]["visible"] = False
-            title = f"<b>After hop {k + 1}</b>: not reached yet"
+            title = f"<b>Hop {k + 1}</b>: not yet"  # short: the readout column may be 190 px wide
         annotations.append(
             {
                 "text": title,
@@ -250,11 +266,11 @@ def controller_rows(hops: int, nonlinearity: str = "none") -> list[str]:
 
     A model with a hop nonlinearity (:func:`memviz.memn2n.hop_update`) says so: u₂ = ReLU(u₁ + o₁).
     """
-    rows = ["u<sub>1</sub> = B q (question)"]
-    wrap = {"relu": "ReLU({})", "relu-half": "ReLU½({})"}.get(nonlinearity, "{}")
+    rows = [f"u{sub('1')} = B q (question)"]
+    form = {"relu": "ReLU({})", "relu-half": "ReLU½({})"}.get(nonlinearity, "{}")
     for k in range(1, hops + 1):
-        rows.append(f"o<sub>{k}</sub> (read at hop {k})")
-        rows.append(f"u<sub>{k + 1}</sub> = " + wrap.format(f"u<sub>{k}</sub> + o<sub>{k}</sub>"))
+        rows.append(f"o{sub(k)} (read at hop {k})")
+        rows.append(f"u{sub(k + 1)} = " + form.format(f"u{sub(k)} + o{sub(k)}"))
     return rows
 
 

@@ -15,14 +15,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from memviz.figures.addressing import STAGE_TITLES, addressing_pipeline_figure, stage_stats
+from memviz.figures.addressing import STAGE_TITLES, addressing_pipeline_figure, stage_stats, stage_title
 from memviz.figures.theme import (
     GHOST_COLOR,
     HIGHLIGHT_COLOR,
     MEMORY_COLORSCALE,
+    MIN_TEXT_PX,
+    SMALL_TEXT_PX,
     WEIGHT_COLORSCALE,
     base_layout,
     figure_spec,
+    sub,
     to_plotly,
 )
 from memviz.tasks.copy import wrong_bits
@@ -77,7 +80,7 @@ def weights_z(w: np.ndarray) -> tuple[dict | np.ndarray, float, str]:
 
 
 def _time_axis(steps: int, title: str | None = "time step t", narrow: bool = False) -> dict:
-    most = 8 if narrow else 22  # ticks that stay legible on a 1280-pixel projector
+    most = 5 if narrow else 12  # ticks that stay apart in a 140 px panel (narrow) or a 480 px column
     dtick = next((d for d in (1, 2, 5, 10, 20, 25, 50, 100) if steps / d <= most), 200)
     axis = {"range": [-0.5, steps - 0.5], "dtick": dtick, "showgrid": False, "zeroline": False}
     if title:
@@ -155,7 +158,7 @@ def _bit_heat(z: np.ndarray, yaxis: str, name: str, labels: Sequence[str], shows
         "hovertemplate": f"step %{{x}}, %{{y}}<br>{name} = %{{z:.2f}}<extra></extra>",
     }
     if showscale:
-        heat["colorbar"] = {"title": {"text": "bit / p"}, "thickness": 12, "len": 0.9, "tickvals": [0, 0.5, 1]}
+        heat["colorbar"] = {"thickness": 12, "len": 0.9, "tickvals": [0, 0.5, 1], "tickfont": {"size": SMALL_TEXT_PX}}
     return heat
 
 
@@ -206,7 +209,7 @@ def bit_grids_figure(
             "domain": domain,
             "autorange": "reversed",
             "showgrid": False,
-            "tickfont": {"size": 12},
+            "tickfont": {"size": MIN_TEXT_PX},
             "tickmode": "array",
             "tickvals": _bit_ticks(input_labels if label == "input" else output_labels),
             "title": {"text": f"<b>{label}</b>", "standoff": 6},
@@ -272,8 +275,9 @@ def memory_weights_figure(
     steps = heads[0][1].shape[0] if heads else 1
     limit = float(max(1.0, np.abs(memory).max())) if diff is None else float(max(0.05, np.abs(diff).max()))
     memory_share = 0.2 if heads else 1.0
-    gap = 0.05
-    head_width = (1 - memory_share - gap * len(heads)) / max(len(heads), 1)
+    gap = 0.06
+    first_gap = 0.11  # room for the memory colour bar's ticks
+    head_width = (1 - memory_share - first_gap - gap * max(len(heads) - 1, 0)) / max(len(heads), 1)
     y_ticks = _location_ticks(rows)
     row_names = [str(int(r)) for r in rows]  # categories: the rows may wrap round (..., 126, 127, 0, 1)
     mem_label = "M<sub>t</sub>" if diff is None else "ΔM"
@@ -290,23 +294,31 @@ def memory_weights_figure(
             "zmid": 0.0,
             "zmin": -limit,
             "zmax": limit,
-            "colorbar": {"x": memory_share, "xanchor": "left", "thickness": 10, "len": 0.8, "tickfont": {"size": 11}},
+            "colorbar": {
+                "x": memory_share - 0.02,
+                "xanchor": "left",
+                "thickness": 10,
+                "len": 0.8,
+                "tickvals": [-limit, 0, limit],
+                "ticktext": [f"{-limit:.2g}", "0", f"{limit:.2g}"],
+                "tickfont": {"size": SMALL_TEXT_PX},
+            },
             "hovertemplate": f"location %{{y}}, column %{{x}}<br>{mem_label} = %{{z:.3f}}<extra></extra>",
         }
     ]
     layout = base_layout(height=int(min(720, max(400, 18 * len(rows) + 170))))
     layout["margin"] = {"l": 70, "r": 20, "t": 75, "b": 55}
     layout["xaxis"] = {
-        "domain": [0, memory_share - 0.035],
+        "domain": [0, memory_share - 0.04],
         "title": {"text": "column j"},
         "showgrid": False,
-        "dtick": 5 if width > 10 else 1,
+        "dtick": 10 if width > 10 else 5 if width > 5 else 1,
         "range": [-0.5, width - 0.5],
     }
     layout["yaxis"] = {**y_ticks, "title": {"text": "location i"}, "anchor": "x"}
-    title = "<b>memory M<sub>t</sub></b>" if diff is None else "<b>M<sub>t</sub> − M<sub>t−1</sub></b>"
+    title = f"<b>memory M</b>{sub('t')}" if diff is None else f"<b>M</b>{sub('t')} <b>−</b> <b>M</b>{sub('t−1')}"
     if len(rows) < memory.shape[0]:
-        title += f"<br><span style='font-size:12px'>locations {rows[0]}–{rows[-1]}</span>"
+        title += f"<br><span style='font-size:{SMALL_TEXT_PX}px'>rows {rows[0]}–{rows[-1]}</span>"
     annotations = [_title(title, 0, 1.0)]
     shapes = [
         {
@@ -322,7 +334,7 @@ def memory_weights_figure(
         for r in written
         for position in np.flatnonzero(rows == r)
     ]
-    x0 = memory_share + gap
+    x0 = memory_share + first_gap
     for k, (name, w) in enumerate(heads, start=2):
         axis = f"x{k}"
         z, zmax, z_text = weights_z(w[:, rows].T)
@@ -339,8 +351,7 @@ def memory_weights_figure(
                 "zmin": 0.0,
                 "zmax": zmax,
                 "showscale": k == len(heads) + 1,
-                "colorbar": {
-                    "title": {"text": "w"},
+                "colorbar": {  # no title: the panels are titled "... w", and a title met the "1" at 18 px
                     "thickness": 10,
                     "len": 0.8,
                     "tickvals": [0, zmax / 2, zmax],
@@ -350,8 +361,7 @@ def memory_weights_figure(
             }
         )
         layout[f"xaxis{k}"] = {**_time_axis(steps, narrow=True), "domain": [x0, x0 + head_width], "anchor": "y"}
-        kind = "write" if name.startswith("write") else "read"
-        annotations.append(_title(f"<b>{kind} weighting</b> ({name}) over time", x0, 1.0))
+        annotations.append(_title(f"<b>{name}</b> w", x0, 1.0))
         shapes.append(_cursor(step, axis, -0.5, len(rows) - 0.5, "y"))
         x0 += head_width + gap
     layout["annotations"], layout["shapes"] = annotations, shapes
@@ -375,7 +385,8 @@ def pipeline_figure(
     weighting, not of the rows shown.
     """
     cut = {name: values[rows] for name, values in stages.items()}
-    spec = addressing_pipeline_figure(memory_before[rows], key, cut, w_prev[rows], shift, knob_labels)
+    whole = {name: stage_stats(values) for name, values in stages.items() if name != "similarity"}
+    spec = addressing_pipeline_figure(memory_before[rows], key, cut, w_prev[rows], shift, knob_labels, stats=whole)
     layout = spec["layout"]
     memory_y = next(trace["yaxis"] for trace in spec["data"] if trace.get("name") == "M")
     axis = layout["y" + "axis" + memory_y[1:]]
@@ -388,14 +399,10 @@ def pipeline_figure(
             trace["customdata"] = rows.astype(np.int32)
     annotations = layout["annotations"]
     n = memory_before.shape[0]
-    where = f"locations {rows[0]}–{rows[-1]}" if len(rows) < n else f"all {n} locations"
-    annotations[2]["text"] = f"memory M<sub>t−1</sub> ({where})"
+    where = f"{rows[0]}–{rows[-1]}" if len(rows) < n else f"all {n}"
+    annotations[2]["text"] = f"<b>M{sub('t−1')}</b> rows {where}"
     for index, stage in enumerate(STAGE_TITLES, start=3):
-        knob = knob_labels.get(stage, "cosine of k and each row" if stage == "similarity" else "")
-        stats = "&nbsp;" if stage == "similarity" else stage_stats(stages[stage]).replace(" · ", "<br>")
-        # four lines at most: more would run into the shift panel drawn above stage 4
-        text = f"<b>{STAGE_TITLES[stage]}</b><br><span style='font-size:13px'>{knob}<br>{stats}</span>"
-        annotations[index]["text"] = text
+        annotations[index]["text"] = stage_title(stage, knob_labels.get(stage, ""))
     return spec
 
 
@@ -408,7 +415,12 @@ def readout_figure(vectors: Sequence[tuple[str, np.ndarray, str]], title: str = 
     data, layout = [], base_layout(height=100 + 48 * count)
     layout["margin"] = {"l": 130, "r": 20, "t": 40, "b": 45}
     if title:
-        layout["annotations"] = [_title(title, 0, 1.02)]
+        head, _, rest = title.partition(" (")
+        if rest:  # a narrow column: the explanation in brackets goes on a second, smaller line
+            head += f"<br><span style='font-size:{SMALL_TEXT_PX}px'>({rest}</span>"
+            layout["margin"]["t"] = 60
+            layout["height"] += 20
+        layout["annotations"] = [_title(head, 0, 1.02)]
     step = 1.0 / count
     for k, (label, values, scale) in enumerate(vectors):
         axis = "y" if k == 0 else f"y{k + 1}"
@@ -507,7 +519,7 @@ def comparison_figure(
         layout["yaxis" + name[1:]] = {
             "domain": domain,
             "autorange": "reversed",
-            "tickfont": {"size": 12},
+            "tickfont": {"size": MIN_TEXT_PX},
             "tickmode": "array",
             "tickvals": _bit_ticks(labels),
         }
@@ -537,7 +549,7 @@ def hidden_state_figure(hidden: np.ndarray, step: int) -> dict:
     layout["margin"] = {"l": 70, "r": 20, "t": 40, "b": 50}
     layout["xaxis"] = _time_axis(steps)
     layout["yaxis"] = {"title": {"text": "hidden unit"}, "autorange": "reversed", "showgrid": False}
-    layout["annotations"] = [_title("<b>LSTM hidden state</b> h<sub>t</sub> (no external memory)", 0, 1.0)]
+    layout["annotations"] = [_title(f"<b>LSTM hidden state</b> h{sub('t')} (no external memory)", 0, 1.0)]
     layout["shapes"] = [_cursor(step, "x")]
     return figure_spec([heat], layout)
 

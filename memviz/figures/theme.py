@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,24 @@ GHOST_COLOR = "#7f7f7f"
 HIGHLIGHT_COLOR = "#e66100"  # orange: distinct from the blue/red of the diverging scale for all common CVD types
 
 FONT = {"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 15}
+MIN_TEXT_PX = 12
+"""No chart text is drawn smaller than this (DESIGN.md 4b: readable from the back row of a classroom)."""
+SMALL_TEXT_PX = 13
+"""Secondary chart text (colour bar ticks, subscripts, phase names)."""
+PRESENTER_SCALE = 1.25
+"""Presenter mode multiplies every chart font, the height and the margins by this."""
+PRESENTER_MIN_PX = 18
+"""...and no presenter-mode chart text is smaller than this (DESIGN.md 4b)."""
+
+
+def sub(text: str | int, px: int = SMALL_TEXT_PX) -> str:
+    """A subscript plotly draws at ``px`` pixels, not at its default 70% (10.5 px under a 15 px line).
+
+    plotly.js appends its own ``font-size:70%`` after any style given to ``<sub>``
+    itself, so the size goes on a span inside it.
+    """
+    return f"<sub><span style='font-size:{px}px'>{text}</span></sub>"
+
 
 _AXIS = {
     "gridcolor": "#EBF0F8",
@@ -147,3 +166,47 @@ def scale_colour(colorscale: Sequence[Sequence[Any]], value: float) -> tuple[int
 def to_plotly(spec: dict) -> go.Figure:
     """A full, validated ``go.Figure`` from a spec (for HTML/image export and checks)."""
     return go.Figure(spec)
+
+
+_FONT_PX = re.compile(r"font-size:\s*(\d+(?:\.\d+)?)px")
+
+
+def presenter_px(px: float) -> int:
+    """A chart font size in presenter mode: scaled by :data:`PRESENTER_SCALE`, at least :data:`PRESENTER_MIN_PX`."""
+    return max(PRESENTER_MIN_PX, round(px * PRESENTER_SCALE))
+
+
+def _present(value: Any, parent: str) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key == "size" and parent.endswith("font") and isinstance(item, (int, float)):
+                out[key] = presenter_px(item)
+            else:
+                out[key] = _present(item, key)
+        return out
+    if isinstance(value, list):
+        return [_present(item, parent) for item in value]
+    if isinstance(value, str) and "font-size" in value:
+        return _FONT_PX.sub(lambda m: f"font-size:{presenter_px(float(m.group(1)))}px", value)
+    return value
+
+
+def for_presenter(spec: dict) -> dict:
+    """A copy of a figure spec for presenter mode (a projector, read from the back row).
+
+    Every font size (layout, axis, trace and annotation fonts, and ``font-size``
+    spans inside texts) is scaled by :data:`PRESENTER_SCALE` and raised to at
+    least :data:`PRESENTER_MIN_PX`; the height and margins grow by the same
+    factor, so the layout keeps its proportions. Pure: ``spec`` is not changed;
+    arrays are shared, not copied.
+    """
+    out = _present(spec, "")
+    layout = out.get("layout", {})
+    if "size" not in layout.setdefault("font", {}):  # plotly's default (12 px) would stay small
+        layout["font"]["size"] = presenter_px(FONT["size"])
+    if layout.get("height"):
+        layout["height"] = round(layout["height"] * PRESENTER_SCALE)
+    if isinstance(layout.get("margin"), dict):
+        layout["margin"] = {k: round(v * PRESENTER_SCALE) for k, v in layout["margin"].items()}
+    return out

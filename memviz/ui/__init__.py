@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
-from memviz.figures.theme import encode_arrays
+from memviz.figures.theme import encode_arrays, for_presenter
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -51,7 +51,12 @@ class _ReadyFigure(BaseFigure):
 
 
 def show_figure(spec: dict, key: str) -> None:
-    """Display a figure spec (from ``memviz.figures``) full width with memviz's toolbar settings."""
+    """Display a figure spec (from ``memviz.figures``) full width with memviz's toolbar settings.
+
+    In presenter mode (:mod:`memviz.ui.classroom`) every chart font is raised to at least 18 px.
+    """
+    if st.session_state.get("_presenting"):
+        spec = for_presenter(spec)
     st.plotly_chart(_ReadyFigure(spec), key=key, width="stretch", theme=None, config=PLOTLY_CONFIG)
 
 

@@ -39,6 +39,7 @@ from memviz.tasks.babi import BabiFormatError, load_babi_file
 from memviz.ui import (
     DownloadFile,
     cached_result,
+    classroom,
     download_buttons,
     pretrained_model,
     show_figure,
@@ -404,7 +405,8 @@ def hop_panels(trace: MemN2NTrace, example: xm.Example) -> list[dict]:
     Keyed by the trace object (cached answers are shared and never mutated; the entry holds
     the trace, so its id is not reused while it lives) and what the example adds to it.
     """
-    key = (id(trace), example.signature, example.answer, tuple(example.supporting))
+    presenting = not classroom.secondary()  # presenter mode: the attention and the readout only
+    key = (id(trace), example.signature, example.answer, tuple(example.supporting), presenting)
     if key in _PANELS:
         _PANELS.move_to_end(key)
         return _PANELS[key][1]
@@ -412,9 +414,10 @@ def hop_panels(trace: MemN2NTrace, example: xm.Example) -> list[dict]:
     panels = [
         figure_panel("attention", [story_attention_figure(trace, k, example.supporting) for k in hops], width=0.6),
         figure_panel("readout", [readout_figure(trace, k, example.answer) for k in hops], width=0.4),
-        html_panel("summary", hop_texts(trace, example)),
-        figure_panel("controller", [controller_figure(trace, k) for k in hops]),
     ]
+    if not presenting:
+        panels.append(html_panel("summary", hop_texts(trace, example)))
+        panels.append(figure_panel("controller", [controller_figure(trace, k) for k in hops]))
     _PANELS[key] = (trace, panels)
     while len(_PANELS) > 16:
         _PANELS.popitem(last=False)
@@ -518,7 +521,7 @@ def what_if_and_hops(
             f" · task {xm.task_label(example.task)}" if example.task and source != "Generated" else ""
         )
         headline(trace, example, name, about)
-    with panel, st.container(horizontal=True, vertical_alignment="bottom"):
+    with panel:  # pills, then the button: in one horizontal row the pills ran past a narrow column's edge
         mask_pills(example)
         st.button("Reset τ and masks", key="reset", icon=":material/restart_alt:", on_click=reset_what_ifs)
 

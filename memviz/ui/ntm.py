@@ -37,7 +37,7 @@ from memviz.figures import ntm_steps as steps_fig
 from memviz.ntm import explore as ex
 from memviz.ntm.model import NTMTrace
 from memviz.registry import PretrainedError, models_for_page
-from memviz.ui import DownloadFile, download_buttons, pretrained_model, show_figure, urlstate
+from memviz.ui import DownloadFile, classroom, download_buttons, pretrained_model, show_figure, urlstate
 from memviz.ui.stepper import stepper
 
 URL = urlstate.BIND
@@ -371,12 +371,12 @@ def intervene_and_view(setup: Setup, episode: ex.Episode) -> None:
     with summary_slot:
         summary(setup, episode, shown, overrides)
     channels = setup.task.channel_names()
+    if changed is not None:  # the override's effect right under its knobs (DESIGN.md 4b)
+        override_comparison(base, changed, overrides, episode, channels[1])
     step_view(setup.name, episode, channels, shown, overrides, choice)
     linked_step = urlstate.from_link("t")
     if linked_step is not None and linked_step.isdigit() and int(linked_step) >= episode.steps:
         urlstate.report_unused("t", linked_step, f"is past the last step ({episode.steps - 1})")
-    if changed is not None:
-        override_comparison(base, changed, overrides, episode, channels[1])
     if setup.is_ntm:
         baseline_comparison(setup, episode, shown, channels[1])
     export_section(setup, episode, shown, overrides)
@@ -418,14 +418,14 @@ def step_view(
             diff = st.toggle("Show the change M_t − M_(t−1) instead of M_t", key="diff", **URL)
         pipe = (pipe or default).removesuffix(" head")
     panels = episode_panels(
-        (name, diff, pipe),
+        (name, diff, pipe, classroom.secondary()),
         shown,
         lambda: steps_fig.step_panels(
             episode, shown, overrides, diff=diff, pipe_head=pipe, input_labels=channels[0], output_labels=channels[1]
         ),
     )
     stepper(PLAYER_KEY, episode.steps, panels, unit="step", labels=episode.phases, url_key="t", clamp_notice=False)
-    if isinstance(shown, NTMTrace):
+    if isinstance(shown, NTMTrace) and classroom.secondary():  # presenter mode: no caption
         st.markdown(
             ":small[:gray[Orange outlines: the locations the write head wrote at this step (w ≥ 0.1), and the "
             "current step on each weighting. Locations run down, time runs right, as in Fig. 6 of "

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from memviz import playground as pg
-from memviz.figures.addressing import addressing_pipeline_figure, walk_figure
+from memviz.figures.addressing import addressing_pipeline_figure, stage_stats, walk_figure
 from memviz.ui import cached_result, show_figure, urlstate
 from memviz.ui.stepper import figure_panel, live_addressing, stepper
 
@@ -273,24 +273,23 @@ def step_controls() -> int:
     """Back / Step / Reset buttons in carry mode; the step count travels in the link."""
     if "steps" not in st.session_state:
         st.session_state["steps"] = steps_from_link()
-    cols = st.columns([1, 1, 1, 5], vertical_alignment="bottom")
-    cols[0].button("Back", key="step_back", icon=":material/undo:", on_click=_move_steps, args=(-1,), width="stretch")
-    cols[1].button(
+    # One horizontal row of content-wide buttons: in narrow columns (1024 px, 150% zoom) the labels stay whole.
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    row.button("Back", key="step_back", icon=":material/undo:", on_click=_move_steps, args=(-1,))
+    row.button(
         "Step",
         key="step_next",
         icon=":material/redo:",
         on_click=_move_steps,
         args=(1,),
         type="primary",
-        width="stretch",
     )
-    cols[2].button(
+    row.button(
         "Reset",
         key="step_reset",
         icon=":material/restart_alt:",
         on_click=_move_steps,
         args=(-pg.MAX_STEPS,),
-        width="stretch",
     )
     steps = st.session_state["steps"]
     if steps:
@@ -300,17 +299,25 @@ def step_controls() -> int:
     return steps
 
 
+STAGE_LABELS = [
+    "1 · similarity K",
+    "2 · content focus w_c",
+    "3 · interpolation w_g",
+    "4 · shift w_s",
+    "5 · sharpening w",
+]
+
+
 def pipeline_view(
     s: Settings, memory: np.ndarray, key: np.ndarray, key_row: int, result: pg.PlaygroundResult, steps: int
 ) -> None:
-    """The stage equations over the row-aligned pipeline figure."""
+    """The row-aligned pipeline figure, then its stages' equations and numbers (stacked: they fit any column)."""
     if s.prev_mode == "carry":
         start = "the one-hot start" if steps == 0 else f"the weighting step {steps} produced"
-        st.markdown(f"#### Step {steps + 1}: w_prev is {start}")
-        st.caption(f"{steps} steps taken · press Step to feed this result back in as the next w_prev")
-    eq_cols = st.columns([0.2] + [0.16] * 5)
-    for col, equation in zip(eq_cols[1:], EQUATIONS, strict=True):
-        col.latex(equation)
+        st.caption(
+            f"**Step {steps + 1}: w_prev is {start}** · {steps} steps taken · "
+            "press Step to feed this result back in as the next w_prev"
+        )
     shift_text = ", ".join(f"{v:.2f}" for v in result.shift)
     labels = {
         "w_c": f"β = {s.beta:g}",
@@ -329,6 +336,12 @@ def pipeline_view(
     spec = addressing_pipeline_figure(memory, key, result.trace, result.w_prev, result.shift, labels, key_row_shown)
     live = live_addressing(memory, key, result.walk[0], steps, live_knobs(s, len(result.shift) // 2))
     stepper("pipeline_view", 1, [figure_panel("pipeline", [spec])], url_key=None, controls=False, live=live)
+    with st.expander("The five stages: equations, knobs, entropy and peak", icon=":material/function:"):
+        stages = ["similarity", "w_c", "w_g", "w_s", "w"]
+        for label, equation, stage in zip(STAGE_LABELS, EQUATIONS, stages, strict=True):
+            numbers = "" if stage == "similarity" else f" · {labels[stage]} · {stage_stats(result.trace[stage])}"
+            st.markdown(f"**{label}**{numbers}")
+            st.latex(equation)
 
 
 def live_knobs(s: Settings, radius: int) -> dict:

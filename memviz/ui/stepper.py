@@ -27,6 +27,7 @@ import streamlit as st
 import streamlit.components.v1 as components_v1
 
 from memviz.figures.stepped import deflate_json, pack_steps
+from memviz.figures.theme import for_presenter
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
@@ -52,6 +53,8 @@ def figure_panel(panel_id: str, frames: Sequence[dict], width: float | None = No
     Panels stack; those given a ``width`` (a share of the row, e.g. 0.6 and 0.4) sit side by side
     while the row is wide enough and wrap below each other when it is not.
     """
+    if st.session_state.get("_presenting"):  # presenter mode (memviz.ui.classroom): chart text >= 18 px
+        frames = [for_presenter(frame) for frame in frames]
     panel = {"id": panel_id, "figure": pack_steps(frames)}
     return {**panel, "width": width} if width else panel
 

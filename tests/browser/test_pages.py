@@ -24,7 +24,7 @@ def test_playground_step_button_walks_the_head(tab):
     for _ in range(3):
         tab.page.locator(".st-key-step_next button").click()
         tab.wait_idle()
-    assert "Step 4" in tab.page.locator("h4").first.inner_text()
+    assert tab.page.get_by_text("Step 4: w_prev is the weighting step 3 produced").count() == 1
     assert "steps=3" in tab.page.url
     assert tab.exceptions() == []
     tab.screenshot("playground-after-3-steps")
@@ -33,7 +33,9 @@ def test_playground_step_button_walks_the_head(tab):
 
 def _cell(tab, row: int, col: int, columns: int) -> tuple[float, float]:
     """Screen centre of a data-editor cell: a ~45 px index column, then equal columns; 35 px rows under a header."""
-    box = tab.page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    editor = tab.page.locator('[data-testid="stDataFrame"]').first
+    editor.scroll_into_view_if_needed()  # mouse clicks land only inside the viewport
+    box = editor.bounding_box()
     column_width = (box["width"] - 45) / columns
     return box["x"] + 45 + column_width * (col + 0.5), box["y"] + 35 + 17 + 35 * row
 
