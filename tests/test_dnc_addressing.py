@@ -131,7 +131,7 @@ def weighting(draw: st.DrawFn, n: int = N) -> torch.Tensor:
 
 def check_weighting(w: torch.Tensor) -> None:
     assert torch.isfinite(w).all()
-    assert (w >= -1e-7).all()
+    assert (w >= -1e-6).all()  # float32 rounding (eps 1.2e-7) of products near 1; hypothesis found -1.02e-7
     assert (w.sum(-1) <= 1 + 1e-5).all()
 
 
