@@ -45,6 +45,7 @@ with st.sidebar:
         index=len(hop_counts) - 1,
         key="hops",
         horizontal=True,
+        on_change=page.open_on_all_hops,
         **page.URL,
     )
     names = [n for n, h in models.items() if h == hops]

@@ -208,6 +208,17 @@ def test_hop_count_switches_to_the_matching_model():
     assert f"({counts[0]} hop" in text(at)
 
 
+def test_a_new_hop_count_opens_on_all_hops():
+    """Issue 15: after stepping to hop 1, switching the hop count shows every hop of the new model."""
+    at = open_explorer()
+    counts = [int(c) for c in at.radio(key="hops").options]
+    set_step(at, PLAYER, 1)
+    at.radio(key="hops").set_value(counts[1]).run()
+    no_exception(at)
+    assert stepper_data(at, PLAYER)["step"] == counts[1]
+    assert at.query_params.get("hop", str(counts[1])) in (str(counts[1]), [str(counts[1])])
+
+
 def test_figure_data_per_rerun_is_small(fresh):
     sent = sum(len(chart.proto.spec) for chart in fresh.get("plotly_chart"))
     sent += sum(len(element.proto.json) for element in fresh.get("bidi_component"))  # every hop, sent once

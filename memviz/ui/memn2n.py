@@ -441,6 +441,12 @@ def hop_view(trace: MemN2NTrace, example: xm.Example) -> None:
         urlstate.report_unused("hop", linked, f"is past the last hop ({trace.hops})")
 
 
+def open_on_all_hops() -> None:
+    """A new hop count opens on "all hops" (issue 15): forget the hop the player showed and the link's hop."""
+    st.session_state.pop(PLAYER_KEY, None)
+    st.query_params.pop("hop", None)
+
+
 def hop_labels(hops: int) -> list[str]:
     return ["the question alone, no hop yet", *[f"hops 1–{k} so far" for k in range(1, hops)], "all hops"]
 
