@@ -21,11 +21,8 @@ learning curve), then runs :mod:`memviz.dnc.evaluate` to fill the card's metrics
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
-import os
-import platform
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
@@ -34,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.nn import functional as nnf
 
 from memviz.dnc.model import (
     DNC,
@@ -46,6 +42,8 @@ from memviz.dnc.model import (
     save_state,
 )
 from memviz.registry import PRETRAINED_DIR
+from memviz.registry import machine_info as registry_machine_info
+from memviz.training import as_tensors, bits_per_sequence, masked_bce, progress_bar, write_curve
 
 
 @dataclass(frozen=True)
@@ -100,22 +98,6 @@ RECIPES: dict[str, Recipe] = {
 
 
 # --------------------------------------------------------------------------- loss and scoring
-
-
-def masked_bce(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy per scored bit, averaged over the scored bits of the batch."""
-    per_step = nnf.binary_cross_entropy_with_logits(logits, y, reduction="none").sum(dim=-1)
-    return (per_step * mask).sum() / (mask.sum() * y.shape[-1]).clamp_min(1.0)
-
-
-def bits_per_sequence(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
-    """Mean bit errors per sequence of a batch (outputs thresholded at 0.5, i.e. logits at 0)."""
-    wrong = ((logits > 0) != (y > 0.5)).sum(dim=-1).float()
-    return float((wrong * mask).sum(dim=-1).mean())
-
-
-def as_tensors(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return torch.from_numpy(batch.x), torch.from_numpy(batch.y), torch.from_numpy(batch.mask)
 
 
 def validate(model: DNC, batches: list[Any]) -> tuple[float, float, float]:
@@ -191,7 +173,7 @@ def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
     curriculum_done_at = None if enabled < len(sizes) else 0
     to_target: int | None = None
     stop = ""
-    bar = _progress_bar(recipe.max_episodes, progress)
+    bar = progress_bar(recipe.max_episodes, progress, unit="ep")
     while not stop:
         size = sizes[int(rng.integers(0, enabled))]
         x, y, mask = as_tensors(task.sample(rng, recipe.batch, size))
@@ -280,46 +262,7 @@ def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
     )
 
 
-def _progress_bar(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="ep", mininterval=30.0, dynamic_ncols=False, ncols=110)
-
-
 # --------------------------------------------------------------------------- files
-
-
-def machine_info() -> dict[str, Any]:
-    """Where a run happened (written into the card)."""
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "platform": platform.platform(),
-    }
-
-
-def write_curve(path: Path, curve: list[dict[str, Any]]) -> None:
-    """The learning curve as CSV (one row per validation check)."""
-    if not curve:
-        return
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(curve[0]))
-        writer.writeheader()
-        for row in curve:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
 
 
 def reproduce_command(name: str, recipe: Recipe, episodes: int) -> str:
@@ -360,7 +303,7 @@ def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) ->
             "weights": {"file": weights.name, "dtype": "float32", "bytes": weights.stat().st_size},
             "weight_bytes": weights.stat().st_size,
             "weights_dtype": "float32",
-            "machine": machine_info(),
+            "machine": registry_machine_info(),
             "curriculum_complete_after_episodes": result.curriculum_done_at,
             "episodes_to_target": result.episodes_to_target,
             "target_bits_per_sequence": recipe.target_bits,

@@ -23,7 +23,6 @@ the validation error first reached the target.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import time
@@ -34,7 +33,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.nn import functional as nnf
 
 from memviz.ntm.model import architecture_of, build_model, flush_denormals, save_state
 from memviz.registry import (
@@ -47,6 +45,7 @@ from memviz.registry import (
     write_card,
 )
 from memviz.tasks import make_task
+from memviz.training import as_tensors, bits_per_sequence, masked_bce, progress_bar, write_curve
 
 
 @dataclass(frozen=True)
@@ -159,22 +158,6 @@ RECIPES: dict[str, Recipe] = {
 # --------------------------------------------------------------------------- loss and scoring
 
 
-def masked_bce(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy per scored bit, averaged over the scored bits of the batch."""
-    per_step = nnf.binary_cross_entropy_with_logits(logits, y, reduction="none").sum(dim=-1)
-    return (per_step * mask).sum() / (mask.sum() * y.shape[-1]).clamp_min(1.0)
-
-
-def bits_per_sequence(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
-    """Mean bit errors per sequence of a batch (outputs thresholded at 0.5, i.e. logits at 0)."""
-    wrong = ((logits > 0) != (y > 0.5)).sum(dim=-1).float()
-    return float((wrong * mask).sum(dim=-1).mean())
-
-
-def as_tensors(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return torch.from_numpy(batch.x), torch.from_numpy(batch.y), torch.from_numpy(batch.mask)
-
-
 def validation_set(task: Any, recipe: Recipe) -> list[Any]:
     """A fixed validation set over the training range, seeded apart from the training data."""
     rng = np.random.default_rng(recipe.seed + 10_000)
@@ -251,7 +234,7 @@ def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
     long_val = [task.sample(long_rng, recipe.val_per_size, size) for size in recipe.long_val_sizes]
     val_loss, val_bits = validate(model, val)
     curve.append(_curve_row(0, 0.0, math.nan, math.nan, val_loss, val_bits, _long_bits(model, long_val)))
-    bar = _progress_bar(recipe.max_sequences, progress)
+    bar = progress_bar(recipe.max_sequences, progress)
     while not stop:
         extra = {"zero_share": recipe.zero_share} if recipe.zero_share else {}
         x, y, mask = as_tensors(task.sample(rng, recipe.batch, **extra))
@@ -341,26 +324,7 @@ def _label(size: Any) -> str:
     return f"{size[0]}x{size[1]}" if isinstance(size, tuple) else str(size)
 
 
-def _progress_bar(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="seq", mininterval=30.0, dynamic_ncols=False, ncols=100)
-
-
 # --------------------------------------------------------------------------- files
-
-
-def write_curve(path: Path, curve: list[dict[str, float]]) -> None:
-    """The learning curve as CSV (one row per validation check)."""
-    if not curve:
-        return
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(curve[0]))
-        writer.writeheader()
-        for row in curve:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
 
 
 def build_card(name: str, recipe: Recipe, result: TrainResult, weights: Path) -> ModelCard:
