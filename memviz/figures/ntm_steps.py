@@ -17,6 +17,7 @@ import numpy as np
 
 from memviz.figures import ntm as figs
 from memviz.figures.stepped import deflate_json, pack_steps
+from memviz.figures.theme import for_presenter
 from memviz.ntm import explore as ex
 from memviz.ntm.model import NTMTrace
 
@@ -24,8 +25,9 @@ PIPELINE_ROWS = 16
 KNOBS = ("beta", "g", "shift", "gamma")
 
 
-def _panel(panel_id: str, frames: Sequence[dict]) -> dict:
-    return {"id": panel_id, "figure": pack_steps(frames)}
+def _panel(panel_id: str, frames: Sequence[dict], presenter: bool = False) -> dict:
+    """One figure at every step, packed; in presenter mode with chart text of at least 18 px."""
+    return {"id": panel_id, "figure": pack_steps([for_presenter(f) for f in frames] if presenter else frames)}
 
 
 def readout_html(trace: NTMTrace, t: int, overrides: Sequence) -> str:
@@ -87,8 +89,12 @@ def step_panels(
     pipe_head: str | None = None,
     input_labels: Sequence[str] = (),
     output_labels: Sequence[str] = (),
+    presenter: bool = False,
 ) -> list[dict]:
-    """Every panel of the step view, for every step of ``episode`` (an NTM or an LSTM baseline trace)."""
+    """Every panel of the step view, for every step of ``episode`` (an NTM or an LSTM baseline trace).
+
+    ``presenter``: the bits and the memory only, with chart text of at least 18 px (a projector).
+    """
     steps = range(episode.steps)
     bits = [
         figs.bit_grids_figure(
@@ -96,9 +102,9 @@ def step_panels(
         )
         for t in steps
     ]
-    panels = [_panel("bits", bits)]
+    panels = [_panel("bits", bits, presenter)]
     if not isinstance(trace, NTMTrace):
-        return [*panels, _panel("hidden", [figs.hidden_state_figure(trace.hidden, t) for t in steps])]
+        return [*panels, _panel("hidden", [figs.hidden_state_figure(trace.hidden, t) for t in steps], presenter)]
     rows = ex.touched_rows(trace)
     heads = [(h.name, h.w) for h in [*trace.write, *trace.read]]
     memory = []
@@ -106,7 +112,9 @@ def step_panels(
         written = ex.written_rows(np.stack([h.w[t] for h in trace.write]))
         change = trace.memory_after[t] - trace.memory_before[t] if diff else None
         memory.append(figs.memory_weights_figure(trace.memory_after[t], rows, heads, t, written, change))
-    panels.append(_panel("memory", memory))
+    panels.append(_panel("memory", memory, presenter))
+    if presenter:
+        return panels
     panels.append({"id": "readout", "html": deflate_json([readout_html(trace, t, overrides) for t in steps])})
     by_name = {h.name: h for h in [*trace.write, *trace.read]}
     head = by_name.get(pipe_head or "", next(iter(by_name.values())))

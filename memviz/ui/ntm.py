@@ -421,7 +421,14 @@ def step_view(
         (name, diff, pipe, classroom.secondary()),
         shown,
         lambda: steps_fig.step_panels(
-            episode, shown, overrides, diff=diff, pipe_head=pipe, input_labels=channels[0], output_labels=channels[1]
+            episode,
+            shown,
+            overrides,
+            diff=diff,
+            pipe_head=pipe,
+            input_labels=channels[0],
+            output_labels=channels[1],
+            presenter=not classroom.secondary(),
         ),
     )
     stepper(PLAYER_KEY, episode.steps, panels, unit="step", labels=episode.phases, url_key="t", clamp_notice=False)

@@ -35,7 +35,7 @@ def test_every_page_has_the_copy_link_panel(tab, path):
 def test_classroom_link_shows_only_the_ticked_controls_in_presenter_mode(tab):
     tab.open("playground?beta=50&g=0.5&show=beta,steps&present=1", charts=1)
     assert not sidebar_open(tab)
-    assert visible(tab, ".st-key-pipeline")
+    assert visible(tab, ".st-key-pipeline_view")
     assert visible(tab, ".st-key-step_next")
     assert tab.page.locator(".st-key-g").count() == 1 and not visible(tab, ".st-key-g")  # hidden, kept at 0.5
     assert not visible(tab, ".st-key-walk")  # a secondary panel, left out in presenter mode
@@ -46,7 +46,7 @@ def test_classroom_link_shows_only_the_ticked_controls_in_presenter_mode(tab):
 
 def test_a_link_hiding_every_control_still_shows_the_figure(tab):
     tab.open("playground?show=none", charts=1)
-    assert visible(tab, ".st-key-pipeline")
+    assert visible(tab, ".st-key-pipeline_view")
     for key in ("beta", "g", "gamma", "step_next", "scenario"):
         assert not visible(tab, f".st-key-{key}")
     assert tab.exceptions() == [] and tab.errors == []
