@@ -46,7 +46,7 @@ def test_classroom_link_shows_only_the_ticked_controls_in_presenter_mode(tab):
 
 def test_a_link_hiding_every_control_still_shows_the_figure(tab):
     tab.open("playground?show=none", charts=1)
-    assert visible(tab, ".st-key-pipeline_view")
+    tab.page.locator(".st-key-pipeline_view .mvs-panel").first.wait_for(state="visible", timeout=30_000)
     for key in ("beta", "g", "gamma", "step_next", "scenario"):
         assert not visible(tab, f".st-key-{key}")
     assert tab.exceptions() == [] and tab.errors == []
