@@ -256,6 +256,11 @@ def _location_ticks(rows: np.ndarray) -> dict:
     }
 
 
+def colour_limit(values: np.ndarray, change: bool = False) -> float:
+    """The memory colour scale's half-width: at least 1 for M (0.05 for a change M_t - M_{t-1})."""
+    return float(max(0.05 if change else 1.0, np.abs(values).max()))
+
+
 def memory_weights_figure(
     memory: np.ndarray,
     rows: np.ndarray,
@@ -263,17 +268,21 @@ def memory_weights_figure(
     step: int,
     written: Sequence[int] = (),
     diff: np.ndarray | None = None,
+    limit: float | None = None,
 ) -> dict:
     """Memory M_t beside each head's weighting over time (locations x time, Fig. 6), on shared rows.
 
     ``rows`` are the locations shown (the zoom; they may wrap round), ``heads``
     is ``[(name, w [T, N])]``. ``written`` rows are outlined in the memory
     panel; with ``diff`` (M_t - M_{t-1}) the memory panel shows the change.
+    ``limit`` fixes the colour scale at +-limit (one scale for a whole episode, so a
+    cell keeps its colour from step to step); by default it fits this step's values.
     """
     shown = memory[rows] if diff is None else diff[rows]
     width = memory.shape[1]
     steps = heads[0][1].shape[0] if heads else 1
-    limit = float(max(1.0, np.abs(memory).max())) if diff is None else float(max(0.05, np.abs(diff).max()))
+    if limit is None:
+        limit = colour_limit(memory if diff is None else diff, diff is not None)
     memory_share = 0.2 if heads else 1.0
     gap = 0.06
     first_gap = 0.11  # room for the memory colour bar's ticks

@@ -107,11 +107,13 @@ def step_panels(
         return [*panels, _panel("hidden", [figs.hidden_state_figure(trace.hidden, t) for t in steps], presenter)]
     rows = ex.touched_rows(trace)
     heads = [(h.name, h.w) for h in [*trace.write, *trace.read]]
+    changes = trace.memory_after - trace.memory_before
+    limit = figs.colour_limit(changes if diff else trace.memory_after, diff)  # one colour scale for the episode
     memory = []
     for t in steps:
         written = ex.written_rows(np.stack([h.w[t] for h in trace.write]))
-        change = trace.memory_after[t] - trace.memory_before[t] if diff else None
-        memory.append(figs.memory_weights_figure(trace.memory_after[t], rows, heads, t, written, change))
+        change = changes[t] if diff else None
+        memory.append(figs.memory_weights_figure(trace.memory_after[t], rows, heads, t, written, change, limit))
     panels.append(_panel("memory", memory, presenter))
     if presenter:
         return panels

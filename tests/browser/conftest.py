@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -146,6 +147,14 @@ class PageSession:
             timeout=timeout,
         )
         self.page.wait_for_timeout(800)
+
+    def url_shows(self, fragment: str, timeout: float = 5_000) -> bool:
+        """Whether the address bar comes to hold ``fragment`` (the step player writes a step once steps pause)."""
+        try:
+            self.page.wait_for_function("(f) => window.location.href.includes(f)", arg=fragment, timeout=timeout)
+        except PlaywrightTimeoutError:
+            return False
+        return True
 
     def exceptions(self) -> list[str]:
         return self.page.locator('[data-testid="stException"]').all_inner_texts()

@@ -99,23 +99,32 @@ function withValue(root, path, value) {
 }
 
 // The figure at step t: the skeleton with every channel's value for t written in.
+function valueAt(channel, t) {
+  return channel.values ? channel.values[t] : stepValue(channel.decoded, channel.shape, t);
+}
+
 export function figureAt(panel, t) {
   let spec = panel.figure.spec;
-  for (const channel of panel.figure.channels) {
-    const value = channel.values ? channel.values[t] : stepValue(channel.decoded, channel.shape, t);
-    spec = withValue(spec, channel.path, value);
-  }
+  for (const channel of panel.figure.channels) spec = withValue(spec, channel.path, valueAt(channel, t));
   return spec;
 }
 
 // ------------------------------------------------------------------ the URL carries the step
+// history.replaceState costs several milliseconds: while steps follow each other (a held arrow key, play)
+// the URL is written once they pause for URL_DELAY_MS, with the last step.
+const URL_DELAY_MS = 150;
+const urlTimers = {};
+
 function writeStepToUrl(key, step) {
   window.__memvizStepKeys = window.__memvizStepKeys || {};
   window.__memvizStepKeys[key] = { step, path: window.location.pathname };
-  const url = new URL(window.location.href);
-  if (url.searchParams.get(key) === String(step)) return;
-  url.searchParams.set(key, String(step));
-  history.replaceState(history.state, "", url);
+  clearTimeout(urlTimers[key]);
+  urlTimers[key] = setTimeout(() => {
+    const url = new URL(window.location.href);
+    if (url.searchParams.get(key) === String(step)) return;
+    url.searchParams.set(key, String(step));
+    history.replaceState(history.state, "", url);
+  }, URL_DELAY_MS);
 }
 
 // Streamlit rewrites the URL from the server's query parameters after a rerun, which knows an older step:
@@ -193,22 +202,26 @@ function buildControls(state) {
 
 function buildPanels(state, Plotly) {
   state.ui.panels.replaceChildren();
+  if (state.visibility) state.visibility.disconnect();
   state.plots = [];
   for (const panel of state.data.panels) {
     const box = element("div", "mvs-panel");
     box.dataset.panel = panel.id;
     if (panel.width) box.style.flex = `${panel.width} 1 ${Math.round(panel.width * 40)}rem`; // side by side, wraps
     state.ui.panels.appendChild(box);
-    if (panel.figure) {
-      const spec = figureAt(panel, state.step);
-      Plotly.newPlot(box, spec.data, sized(spec.layout, box), state.data.config || {});
-      box.dataset.created = String((Number(box.dataset.created) || 0) + 1);
-      state.plots.push({ box, panel });
-    } else {
-      box.classList.add("mvs-html");
-      state.plots.push({ box, panel });
-    }
+    if (!panel.figure) box.classList.add("mvs-html");
+    state.plots.push({ box, panel, shown: null, visible: true, width: 0 });
   }
+  measureWidths(state); // one layout pass for all panels, before any chart is drawn
+  for (const plot of state.plots) {
+    if (!plot.panel.figure) continue;
+    const spec = figureAt(plot.panel, state.step);
+    Plotly.newPlot(plot.box, spec.data, sized(spec.layout, plot), state.data.config || {});
+    plot.shown = state.step;
+    plot.box.dataset.step = String(state.step);
+    plot.box.dataset.created = String((Number(plot.box.dataset.created) || 0) + 1);
+  }
+  state.visibility = watchVisibility(state);
 }
 
 // New data for the same panels (an override, a temperature): decode it and redraw in place.
@@ -219,15 +232,20 @@ function samePanels(a, b) {
 function adoptPanels(state) {
   state.plots.forEach((plot, i) => {
     plot.panel = state.data.panels[i];
+    plot.shown = null; // new numbers: every panel is redrawn in full when it is next shown
   });
 }
 
 // ------------------------------------------------------------------ drawing a step
 // The figure's own height, the panel's width: set here (not plotly's "responsive", which also takes the
-// height from the container), and redrawn when the panels' width changes (see watchWidth).
-function sized(layout, box) {
-  const width = box.clientWidth;
-  return width > 0 ? { ...layout, width, autosize: false } : layout;
+// height from the container). Widths are read once for all panels (at build and when the row is resized),
+// never between two charts' updates, where reading one would force the browser to lay out the page again.
+function sized(layout, plot) {
+  return plot.width > 0 ? { ...layout, width: plot.width, autosize: false } : layout;
+}
+
+function measureWidths(state) {
+  for (const plot of state.plots) plot.width = plot.box.clientWidth;
 }
 
 function watchWidth(state) {
@@ -238,25 +256,87 @@ function watchWidth(state) {
     if (width === last) return;
     last = width;
     clearTimeout(timer);
-    timer = setTimeout(() => draw(state), 120);
+    timer = setTimeout(() => {
+      measureWidths(state);
+      for (const plot of state.plots) plot.shown = null; // a new width: redraw in full
+      draw(state);
+    }, 120);
   });
   observer.observe(state.ui.panels);
   return observer;
 }
 
+// A panel scrolled out of sight (below the fold, in a closed expander) is not redrawn on every step:
+// it is brought to the step on screen when it comes into view. What a viewer sees is always current.
+function watchVisibility(state) {
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        const plot = state.plots.find((p) => p.box === entry.target);
+        if (!plot) continue;
+        plot.visible = entry.isIntersecting;
+        if (plot.visible && plot.shown !== state.step) showStep(state, plot, state.step);
+      }
+    },
+    { rootMargin: "120px 0px" },
+  );
+  for (const plot of state.plots) observer.observe(plot.box);
+  return observer;
+}
+
+// Whether a channel has the same value at steps a and b (numbers compared as stored, NaN equal to NaN).
+function sameAt(channel, a, b) {
+  if (channel.values) {
+    const x = channel.values[a];
+    const y = channel.values[b];
+    return x === y || JSON.stringify(x) === JSON.stringify(y);
+  }
+  const size = channel.shape.slice(1).reduce((m, n) => m * n, 1);
+  const v = channel.decoded;
+  for (let i = 0, p = a * size, q = b * size; i < size; i++, p++, q++) {
+    if (v[p] !== v[q] && !(Number.isNaN(v[p]) && Number.isNaN(v[q]))) return false;
+  }
+  return true;
+}
+
+// The relayout edits that bring a figure's layout to `spec`'s for the changed layout channels: one whole
+// item per shape or annotation ("shapes[3]"), one whole container otherwise ("xaxis"). plotly redraws a
+// replaced item alone; an edit of one of its attributes ("shapes[3].x0") can cost a full replot.
+function layoutEdits(changed, spec) {
+  const edits = {};
+  for (const { path } of changed) {
+    const [, container, index] = path;
+    if (typeof index === "number") edits[`${container}[${index}]`] = spec.layout[container][index];
+    else edits[container] = spec.layout[container];
+  }
+  return edits;
+}
+
+const isLayoutEdit = (channel) => channel.path[0] === "layout" && channel.path.length > 1;
+// Bring one panel to step t with the least work plotly allows: nothing when its values are the same as
+// the step it shows; a relayout when only layout items change (a cursor, a title: no trace is redrawn);
+// else Plotly.react with the whole figure.
+function showStep(state, plot, t) {
+  const { box, panel } = plot;
+  if (!panel.figure) {
+    box.innerHTML = panel.html[Math.min(t, panel.html.length - 1)];
+  } else {
+    const changed = plot.shown === null ? null : panel.figure.channels.filter((c) => !sameAt(c, plot.shown, t));
+    if (!changed || changed.length > 0) {
+      const spec = figureAt(panel, t);
+      if (changed && changed.every(isLayoutEdit)) window.Plotly.relayout(box, layoutEdits(changed, spec));
+      else window.Plotly.react(box, spec.data, sized(spec.layout, plot), state.data.config || {});
+    }
+  }
+  plot.shown = t;
+  box.dataset.step = String(t);
+}
+
 function draw(state) {
   if (!state.ui.slider) return; // not built yet: the first draw comes when plotly.js and the data are ready
   const t = state.step;
-  const Plotly = window.Plotly;
-  for (const { box, panel } of state.plots) {
-    if (panel.figure) {
-      // No datarevision: figureAt copies only the containers on a changed path, so plotly.react sees which
-      // traces got new arrays and recomputes those alone (a cursor move is a layout change, no trace work).
-      const spec = figureAt(panel, t);
-      Plotly.react(box, spec.data, sized(spec.layout, box), state.data.config || {});
-    } else {
-      box.innerHTML = panel.html[Math.min(t, panel.html.length - 1)];
-    }
+  for (const plot of state.plots) {
+    if ((plot.visible || !plot.panel.figure) && plot.shown !== t) showStep(state, plot, t); // HTML is cheap
   }
   const { slider, label } = state.ui;
   slider.max = String(Math.max(state.steps - 1, 0));
@@ -453,7 +533,8 @@ function followSliders(state) {
     if (!plot || !plot.panel.figure || !live || !window.Plotly) return;
     const spec = liveFigure(figureAt(plot.panel, 0), live);
     state.liveShown = liveSignature(live, true);
-    window.Plotly.react(plot.box, spec.data, sized(spec.layout, plot.box));
+    window.Plotly.react(plot.box, spec.data, sized(spec.layout, plot));
+    plot.shown = null; // the live numbers are not step 0's: the next draw redraws in full
     state.root.dataset.live = String((Number(state.root.dataset.live) || 0) + 1);
   };
   const observer = new MutationObserver(() => {
