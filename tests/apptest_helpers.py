@@ -41,6 +41,14 @@ def figure(at: AppTest, key: str) -> dict:
     raise AssertionError(f"no chart with key {key!r}; charts: {[e.key for e in at.get('plotly_chart')]}")
 
 
+def figure_keys(at: AppTest) -> set[str]:
+    """The keys of every figure on the page: Streamlit's charts and the figure panels of the step players."""
+    keys = {e.key for e in at.get("plotly_chart")}
+    for element in at.get("bidi_component"):
+        keys |= {p["id"] for p in json.loads(element.proto.json).get("panels", []) if "figure" in p}
+    return keys
+
+
 def array(value) -> np.ndarray:
     """A plotly data array as numpy, decoding plotly's typed-array form ``{"dtype", "bdata", "shape"}``."""
     if isinstance(value, dict) and "bdata" in value:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from apptest_helpers import no_exception, open_page
+from apptest_helpers import figure_keys, no_exception, open_page
 
 from memviz import lessons
 from memviz.lessons.links import explorer_query
@@ -32,7 +32,7 @@ def test_every_step_renders_narration_and_a_figure(lesson_id, number):
     narration = lessons.LiveStep(step).narration().strip()
     assert all(line in texts(at) for line in narration.split("\n")), "the live narration is on the page"
     assert re.search(r"\d", narration), "the narration carries live numbers"
-    assert [e.key for e in at.get("plotly_chart")], "the step draws a figure"
+    assert figure_keys(at), "the step draws a figure"
     assert not at.warning, [w.value for w in at.warning]  # claims hold, link was fine
     assert at.query_params["step"] == [str(number)] or at.query_params["step"] == str(number)
 

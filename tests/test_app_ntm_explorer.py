@@ -10,6 +10,7 @@ import streamlit as st
 import torch
 from apptest_helpers import (
     array,
+    figure_keys,
     no_exception,
     open_page,
     set_step,
@@ -136,7 +137,7 @@ def test_override_changes_the_head_at_t_and_outputs_after_only():
     assert np.abs(untouched[:, 4:] - changed[:, 4:]).max() > 0.5
     assert any("override on **write0** at step 4" in m.value for m in at.markdown)
     at.button(key="ov_reset").click().run()
-    assert "compare" not in {c.key for c in at.get("plotly_chart")}
+    assert "compare" not in figure_keys(at)
 
 
 def test_a_shorter_episode_clamps_the_step_python_knows():
@@ -233,7 +234,7 @@ def test_override_giving_nan_keeps_the_last_good_view(monkeypatch):
     finally:
         ntm_page.clear_caches()
     assert any("NaN" in e.value and "last good view" in e.value for e in at.error)
-    assert "compare" not in {c.key for c in at.get("plotly_chart")}
+    assert "compare" not in figure_keys(at)
     for name in ("output", "target"):
         z = array(trace_named(figure(at, "bits"), name)["z"])
         assert name == "target" or np.isfinite(z).all()
@@ -291,7 +292,7 @@ def test_every_task_steps_and_intervenes(tiny_models, name, phase, channel):
     assert channel in " ".join(str(y) for t in bits["data"] for y in (t.get("y") or []) if isinstance(y, str))
     at.select_slider(key="ov_gamma").set_value("50").run()
     no_exception(at)
-    assert "compare" in {c.key for c in at.get("plotly_chart")}
+    assert "compare" in figure_keys(at)
     at.radio(key="input").set_value("Drawn").run()
     no_exception(at)
     assert at.data_editor

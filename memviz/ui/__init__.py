@@ -20,6 +20,7 @@ import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
 from memviz.figures.theme import encode_arrays, for_presenter
+from memviz.ui.stepper import single_figure
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -53,8 +54,15 @@ class _ReadyFigure(BaseFigure):
 def show_figure(spec: dict, key: str) -> None:
     """Display a figure spec (from ``memviz.figures``) full width with memviz's toolbar settings.
 
+    Drawn by the browser's step player as one figure with no step controls
+    (:func:`memviz.ui.stepper.single_figure`), so a rerun with a new spec updates the
+    chart in place instead of Streamlit deleting and re-creating it. A Plotly
+    animation (a spec with ``frames``) plays its own frames in ``st.plotly_chart``.
     In presenter mode (:mod:`memviz.ui.classroom`) every chart font is raised to at least 18 px.
     """
+    if not spec.get("frames"):
+        single_figure(key, spec)
+        return
     if st.session_state.get("_presenting"):
         spec = for_presenter(spec)
     st.plotly_chart(_ReadyFigure(spec), key=key, width="stretch", theme=None, config=PLOTLY_CONFIG)

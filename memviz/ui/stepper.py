@@ -99,6 +99,7 @@ def stepper(
     controls: bool = True,
     live: dict | None = None,
     clamp_notice: bool = True,
+    figure_only: bool = False,
 ) -> int:
     """Mount the step player over ``panels`` and return the step Python knows.
 
@@ -110,6 +111,7 @@ def stepper(
     (one figure that only updates in place); ``live`` makes the first panel follow the
     addressing sliders while they are dragged (see :func:`live_addressing`).
     ``clamp_notice=False`` leaves the notice of a clamped link step to the page.
+    ``figure_only`` marks a plain figure (:func:`single_figure`) rather than a player in the page.
     """
     _serve_plotly_js()
     known = (st.session_state.get(key) or {}).get("step")
@@ -132,6 +134,7 @@ def stepper(
         "config": CONFIG,
         "controls": controls,
         "live": live,
+        "figure_only": figure_only,
     }
     result = _component(key=key, data=data, default={"step": known}, on_step_change=on_step or _ignore)
     step = result.get("step", known) if result is not None else known
@@ -139,6 +142,14 @@ def stepper(
     if url_key and st.query_params.get(url_key) != str(step):
         st.query_params[url_key] = str(step)
     return step
+
+
+def single_figure(key: str, spec: dict) -> None:
+    """One figure, drawn once by the browser and updated in place when a rerun brings a new spec.
+
+    The panel's id is ``key`` too, so tests and the layout checks find it as they find a player's panel.
+    """
+    stepper(key, 1, [figure_panel(key, [spec])], url_key=None, controls=False, figure_only=True)
 
 
 def live_addressing(

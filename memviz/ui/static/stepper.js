@@ -531,8 +531,10 @@ function followSliders(state) {
     const plot = state.plots[0];
     const live = state.data.live;
     if (!plot || !plot.panel.figure || !live || !window.Plotly) return;
+    const shown = liveSignature(live, true);
+    if (shown === state.liveShown) return; // a slider redrew itself with the values already drawn
     const spec = liveFigure(figureAt(plot.panel, 0), live);
-    state.liveShown = liveSignature(live, true);
+    state.liveShown = shown;
     window.Plotly.react(plot.box, spec.data, sized(spec.layout, plot));
     plot.shown = null; // the live numbers are not step 0's: the next draw redraws in full
     state.root.dataset.live = String((Number(state.root.dataset.live) || 0) + 1);
@@ -555,7 +557,7 @@ export default function mount(component) {
   const fresh = !state;
   if (fresh) {
     const root = element("div", "mvs-root");
-    root.dataset.testid = "memvizStepper";
+    root.dataset.testid = data.figure_only ? "memvizFigure" : "memvizStepper"; // one plain figure, or a player
     parentElement.appendChild(root);
     state = makeState(component, root);
     state.speed = data.speed || 1;
@@ -588,7 +590,7 @@ export default function mount(component) {
       state.ui.notice.textContent = notice;
       state.ui.notice.hidden = !notice;
       const shownLive = data.live && state.liveShown === liveSignature(data.live, false);
-      state.liveShown = null;
+      state.liveShown = data.live ? liveSignature(data.live, false) : null; // what the panel shows after this
       if (fresh || !previous || !samePanels(previous.panels, data.panels)) {
         buildPanels(state, Plotly);
         draw(state);
