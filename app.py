@@ -10,6 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from memviz.ui import limits
+
 HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="memviz", page_icon=str(HERE / "assets/favicon.png"), layout="wide")
@@ -22,4 +24,6 @@ PAGES = [
     st.Page(HERE / "pages/lessons.py", title="Lessons", icon=":material/school:", url_path="lessons"),
 ]
 
-st.navigation(PAGES).run()
+navigation = st.navigation(PAGES)
+limits.rerun_on_reconnect()  # after a worker dies, the browser's reconnect reruns the view from the URL
+navigation.run()

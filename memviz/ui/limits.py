@@ -22,6 +22,16 @@ Three small wraps of Streamlit 1.67's session handling, each tested on its own
   moves) are stale on the client, so the first run of a new session ignores
   the client's widget values and rebuilds the view from the URL, exactly as a
   shared link would.
+
+That first run has to be asked for. Streamlit 1.67's browser client, once
+reconnected, requests a script run only if a run was under way, the last run
+was a fragment's, or the page has a fragment that reruns on a timer
+(``handleConnectionStateChanged`` in its frontend); otherwise it keeps the dead
+session's elements on screen and sends nothing, and the surviving worker's new
+session stays empty until the student touches a control, whose value that
+first run then drops. With steps in the browser (the step player), the last run
+is usually a whole-script run, so :func:`rerun_on_reconnect`, called by
+``app.py`` on every run, keeps one empty timer fragment on each page.
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ from urllib.parse import parse_qsl, urlencode
 LOGGER = logging.getLogger("memviz.ui.limits")
 RERUN_INTERVAL = float(os.environ.get("MEMVIZ_RERUN_INTERVAL", "0.15"))
 QUERY_VALUE_MAX = int(os.environ.get("MEMVIZ_QUERY_VALUE_MAX", "16384"))
+RECONNECT_TIMER_S = 86_400.0
+"""The timer of :func:`rerun_on_reconnect`'s fragment: a day, so it never fires within a lesson."""
 _INSTALLED = False
 
 
@@ -88,6 +100,27 @@ class RerunGate:
         if request is not None:
             self.last_start[target] = self.clock()
             self.dispatch(request)
+
+
+def _reconnect_anchor() -> None:
+    """The body of :func:`rerun_on_reconnect`'s fragment: nothing; that the fragment exists is what counts."""
+
+
+def rerun_on_reconnect(interval: float = RECONNECT_TIMER_S) -> None:
+    """Make the browser ask for a script run each time its websocket reconnects (call it on every run).
+
+    An empty fragment on a timer (``run_every``) in the sidebar: Streamlit's
+    client requests a whole-script run after a reconnect when the page has one
+    (see the module docstring). After a worker died, that run, on the worker
+    the balancer chose, rebuilds the view from the URL; after a network blip
+    that kept the session, it redraws the same view. Call it before the page
+    runs, so a page's ``st.stop()`` cannot skip it (the client forgets the
+    timers of fragments that a whole-script run did not declare).
+    """
+    import streamlit as st
+
+    with st.sidebar:
+        st.fragment(_reconnect_anchor, run_every=interval)()
 
 
 def _target_of(client_state: Any) -> str:

@@ -27,10 +27,10 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS = 4  # the NTM Explorer's charts at a step (see test_ntm_explorer.py)
-# A functional bound, not a timing test: the student must come back with the same view. The issue's 5 s
-# is measured by bench/bench_class.py --kill (the run after the reconnect is one script run: ~0.2 s on a
-# quiet 2-core machine, 4-7 s at load average 12-15); MEMVIZ_RECOVERY_LIMIT_S tightens this bound.
-RECOVERY_LIMIT_S = float(os.environ.get("MEMVIZ_RECOVERY_LIMIT_S", "30"))
+PLAYER = '[data-testid="memvizStepper"]'  # the step player's root; its data-step is the step on screen
+# Issue 18: a killed worker's student is back within 5 s (the reconnect, then one whole-script run on the
+# other worker). MEMVIZ_RECOVERY_LIMIT_S loosens it on a machine too loaded to time anything.
+RECOVERY_LIMIT_S = float(os.environ.get("MEMVIZ_RECOVERY_LIMIT_S", "5"))
 LOG_PROBLEMS = re.compile(r"Traceback|Uncaught app execution|Failed to apply edit")  # as conftest.py
 
 
@@ -129,13 +129,16 @@ def second_tab(tab, browser, server_url):
 
 
 def _note_finished(frame: bytes | str, finished: list[float]) -> None:
-    """Record the time of a ForwardMsg that ends a script run (Streamlit's protobuf over the websocket)."""
+    """Record the time of a ForwardMsg saying a whole script run ran to its end (Streamlit's protobuf).
+
+    A run that ended early for a rerun (a page's first run on a session reruns once) drew nothing yet.
+    """
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     if isinstance(frame, bytes):
         msg = ForwardMsg()
         msg.ParseFromString(frame)
-        if msg.WhichOneof("type") == "script_finished":
+        if msg.WhichOneof("type") == "script_finished" and msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
             finished.append(time.monotonic())
 
 
@@ -164,6 +167,62 @@ def seed_shown(tab) -> str:
     return tab.page.locator(".st-key-seed input").input_value()
 
 
+def view_of(tab) -> tuple[int, str, str | None]:
+    """The view on screen: the player's step (data-step), the seed box, and the step in the URL."""
+    step = int(tab.page.get_attribute(PLAYER, "data-step"))
+    url_step = re.search(r"[?&]t=(\d+)", tab.page.url)
+    return step, seed_shown(tab), url_step.group(1) if url_step else None
+
+
+def type_seed(tab, seed: str) -> None:
+    """Type a seed and press Enter: a whole-script run on the session's worker, which must take the new value.
+
+    Focusing the box first makes the step player report its step (a fragment run); typing waits for that run,
+    as a hand does, so the run cannot redraw the box between the typing and the Enter.
+    """
+    box = tab.page.locator(".st-key-seed input")
+    box.focus()
+    tab.wait_idle()
+    box.fill(seed)
+    box.press("Enter")
+    tab.page.wait_for_function(f"location.search.includes('seed={seed}')", timeout=30_000)
+    tab.wait_idle()
+
+
+def watch_new_websockets(tab) -> list[float]:
+    """From now on: the times (monotonic s, as the test sees them) of whole-script runs finished on new websockets."""
+    finished: list[float] = []
+    tab.page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: _note_finished(frame, finished)))
+    return finished
+
+
+def record_run_states(tab) -> None:
+    """From now on, the page notes each change of Streamlit's script state ("running", "notRunning") with its time.
+
+    Timed in the page (``Date.now()``, the clock ``time.time()`` reads): the websocket events the test
+    receives from the browser arrive late and bunched when the machine is loaded.
+    """
+    tab.page.evaluate(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            window.__memvizRunStates = [];
+            new MutationObserver(() => window.__memvizRunStates.push([app.getAttribute("data-test-script-state"),
+                Date.now()])).observe(app, { attributes: true, attributeFilter: ["data-test-script-state"] });
+        }"""
+    )
+
+
+def run_states(tab, since: float) -> list[tuple[str, float]]:
+    """The page's script states noted by :func:`record_run_states`, each with its time in s after ``since`` (epoch)."""
+    return [(state, ms / 1000 - since) for state, ms in tab.page.evaluate("window.__memvizRunStates")]
+
+
+def wait_for_first(tab, times: list[float], deadline: float) -> None:
+    """Let the page run until ``times`` gets its first entry or the monotonic ``deadline`` passes."""
+    while not times and time.monotonic() < deadline:
+        tab.page.wait_for_timeout(50)
+
+
 def test_gif_download_through_the_balancer(tab):
     tab.open("ntm?t=12&ov_g=0&ov_shift=1&ov_step=12&length=20&export=true", charts=CHARTS + 1)
     assert worker_of(tab) in ("w1", "w2")
@@ -174,11 +233,6 @@ def test_gif_download_through_the_balancer(tab):
     assert tab.errors == []
 
 
-@pytest.mark.xfail(
-    reason="since steps moved into the browser (issue 13) the killed worker's page was not seen finishing a run "
-    "on a new websocket within 30 s in the merged app; open in issue 18",
-    strict=False,
-)
 def test_sessions_keep_their_state_and_survive_a_killed_worker(tab, second_tab, served):
     _, run_dir = served
     a, b = tab, second_tab
@@ -187,39 +241,31 @@ def test_sessions_keep_their_state_and_survive_a_killed_worker(tab, second_tab, 
     press_next(a, 2)
     press_next(b, 4)
     press_next(a, 1)
-    assert (step_of(a), seed_shown(a)) == (3, "11")
-    assert (step_of(b), seed_shown(b)) == (4, "22")
-    assert "seed=11" in a.page.url and "t=3" in a.page.url
-    assert "seed=22" in b.page.url and "t=4" in b.page.url
+    assert view_of(a) == (3, "11", "3")
+    assert view_of(b) == (4, "22", "4")
     workers = {w["name"]: w for w in json.loads((run_dir / "state.json").read_text())["workers"]}
     victim = worker_of(a)
     assert victim in workers, f"no affinity cookie for the first student: {a.context.cookies()}"
 
-    finished: list[float] = []  # when a run finished on a websocket opened after the kill
-    opened: list[float] = []
-
-    def on_websocket(ws) -> None:
-        opened.append(time.monotonic())
-        ws.on("framereceived", lambda frame: _note_finished(frame, finished))
-
-    a.page.on("websocket", on_websocket)
-    killed_at = time.monotonic()
+    finished = watch_new_websockets(a)
+    record_run_states(a)
+    killed_at, kill_time = time.monotonic(), time.time()
     os.kill(workers[victim]["pid"], signal.SIGKILL)
-    deadline = killed_at + 30
-    while not finished and time.monotonic() < deadline:
-        a.page.wait_for_timeout(50)
-    assert finished, "the page never finished a script run on a new websocket after its worker was killed"
-    back_after = finished[0] - killed_at
+    wait_for_first(a, finished, deadline=killed_at + max(RECOVERY_LIMIT_S, 30))
+    assert finished, "no whole-script run finished on a new websocket after the worker was killed"
     a.wait_idle()
-    assert (step_of(a), seed_shown(a)) == (3, "11")
-    reopened = [round(t - killed_at, 2) for t in opened]
-    timeline = f"new websocket after {reopened} s, its run finished after {back_after:.2f} s"
+    assert view_of(a) == (3, "11", "3"), "the killed worker's student did not get the same view back"
+    states = run_states(a, since=kill_time)
+    started = next((t for state, t in states if state == "running"), float("nan"))
+    back_after = max(t for state, t in states if state == "notRunning")
+    timeline = f"its run started {started:.2f} s and ended {back_after:.2f} s after the kill (page clock)"
     assert back_after <= RECOVERY_LIMIT_S, (
         f"the killed worker's student was not back within {RECOVERY_LIMIT_S:g} s: {timeline}"
     )
-    press_next(a)  # the session is live on the surviving worker
-    assert step_of(a) == 4 and "t=4" in a.page.url
+    assert worker_of(a) != victim, "the balancer kept the student on the dead worker"
+    type_seed(a, "12")  # the new worker's session takes the student's next control (not reset from the URL)
+    assert seed_shown(a) == "12" and "seed=12" in a.page.url
     press_next(b)
-    assert (step_of(b), seed_shown(b)) == (5, "22")
+    assert view_of(b) == (5, "22", "5")
     assert a.exceptions() == [] and b.exceptions() == []
     print(f"killed {victim}: {timeline}; now on {worker_of(a) or '?'}")
