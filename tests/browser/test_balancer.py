@@ -170,6 +170,7 @@ def seed_shown(tab) -> str:
 def view_of(tab) -> tuple[int, str, str | None]:
     """The view on screen: the player's step (data-step), the seed box, and the step in the URL."""
     step = int(tab.page.get_attribute(PLAYER, "data-step"))
+    tab.url_shows(f"t={step}", timeout=3_000)  # the player writes the URL once steps pause
     url_step = re.search(r"[?&]t=(\d+)", tab.page.url)
     return step, seed_shown(tab), url_step.group(1) if url_step else None
 
