@@ -231,6 +231,15 @@ def step_move(prefix: str) -> Callable:
     return act
 
 
+def button_pair(forward_key: str, back_key: str) -> Callable:
+    """A Streamlit button, then its opposite, alternately (a lesson's Next and Previous)."""
+
+    def act(page, i: int) -> None:
+        page.locator(f".st-key-{forward_key if i % 2 == 0 else back_key} button").click()
+
+    return act
+
+
 def slider_notch(key: str) -> Callable:
     """One notch right, then one left, alternately, with the keyboard on a Streamlit slider's thumb."""
 
@@ -259,6 +268,13 @@ def interactions() -> list[Interaction]:
             "memn2n?task=2+two-supporting-facts&seed=1",
             3,
             slider_notch("tau1"),
+        ),
+        Interaction(
+            "lesson_next",
+            "Lessons, next step (a rerun: live narration and figures)",
+            "lessons?lesson=ntm-copy&step=2",
+            1,
+            button_pair("lesson_next", "lesson_prev"),
         ),
     ]
 

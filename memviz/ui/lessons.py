@@ -158,8 +158,8 @@ def show_step(lesson: core.Lesson, number: int) -> None:
         return
     left, right = st.columns([7, 3], gap="medium")
     with left:
-        for key, spec in figures:
-            show_figure(spec, key=key)
+        for place, (_view, spec) in enumerate(figures):
+            show_figure(spec, key=f"lesson_figure_{place}")  # one key per place: the next step redraws in place
     with right:
         narration_panel(lesson, number, live)
 
