@@ -15,13 +15,7 @@ urlstate.open_page("memn2n", page.URL_PARAMS | classroom.PARAMS)
 classroom.setup(classroom.MEMN2N)
 raw_url = snapshot_url_params()
 
-st.title("MemN2N Explorer")
-st.caption(
-    "An End-to-End Memory Network (Sukhbaatar et al. 2015) stores each sentence of a story in memory. "
-    "On every hop it attends over the sentences (softmax of u·m), reads a weighted sum o, and adds it to its "
-    "state: u ← u + o (memviz's models keep the positive part, u ← max(0, u + o)). "
-    "Step through the hops to see where it looks and how its answer forms."
-)
+classroom.title_row("MemN2N Explorer", "An End-to-End Memory Network (Sukhbaatar et al. 2015), hop by hop.")
 
 models = page.memn2n_models()
 if not models:
@@ -53,5 +47,9 @@ with st.sidebar:
 
 
 page.what_if_and_hops(name, hops, example, problem, source, raw_url)
-st.caption("Every setting on this page is in its address: copy it to share exactly this view.")
+st.caption(
+    "A memory network stores each sentence of a story in memory. On every hop it attends over the sentences "
+    "(softmax of u·m), reads a weighted sum o, and adds it to its state: u ← u + o (memviz's models keep the "
+    "positive part, u ← max(0, u + o)). Every setting on this page is in its address: copy it to share this view."
+)
 urlstate.show_notices(page.URL_PARAMS | classroom.PARAMS)

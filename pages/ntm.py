@@ -19,10 +19,8 @@ with st.sidebar:
     st.header("Episode")
     setup = page.episode_settings(models)
 
-st.title("NTM Explorer")
-st.caption(
-    "A pretrained Neural Turing Machine one timestep at a time (Graves, Wayne & Danihelka 2014): "
-    "what it writes to memory, where its heads look, and what happens when you turn a head's knobs."
+classroom.title_row(
+    "NTM Explorer", "A pretrained Neural Turing Machine, one timestep at a time (Graves, Wayne & Danihelka 2014)."
 )
 episode = page.build_episode(setup)
 if episode is None:

@@ -13,10 +13,8 @@ from memviz.ui import playground as page
 
 urlstate.open_page("playground", page.URL_PARAMS | classroom.PARAMS)
 classroom.setup(classroom.PLAYGROUND)
-st.title("Addressing Playground")
-st.caption(
-    "One NTM head turns a key into a weighting over memory locations in four stages "
-    "(Graves et al. 2014, §3.3). Each row is a location; follow it left to right."
+classroom.title_row(
+    "Addressing Playground", "One NTM head turns a key into a weighting in four stages (Graves et al. 2014, §3.3)."
 )
 settings = page.sidebar_settings()
 memory = page.current_memory(settings)

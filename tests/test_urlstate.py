@@ -68,4 +68,4 @@ def test_ntm_headline_readout_table_and_knob_labels():
     assert len(table) == 2 + 2 and table[2].startswith("| **write0** |") and "**✎ 0.00**" in table[2]
     assert "✎" not in table[3]  # read0 is not overridden
     labels = ex.knob_labels(trace.write[0], 1, [override])
-    assert labels["w_g"] == "g = 0.00 <b>✎ override</b>" and "✎" not in labels["w_c"]
+    assert labels["w_g"] == "g = 0 <b>✎ override</b>" and "✎" not in labels["w_c"]

@@ -20,6 +20,8 @@ from memviz.lessons.live import LiveStep
 MAX_HEIGHT = 500
 """Tallest figure on the lesson page (px): the figure and the narration fit a 1280x720 projector."""
 PIPELINE_ROWS = 10
+LABEL_MARGIN = 190
+"""Width (px) of the margin right of the story's attention grid that holds a step's label."""
 STAGE_TRACES = {"memory": "M", "similarity": "K", "w_c": "w_c", "w_g": "w_g", "w_s": "w_s", "w": "w"}
 
 
@@ -61,15 +63,24 @@ def _pipeline_look(live: LiveStep, spec: dict, stages: dict, positions: np.ndarr
     row = live.highlight_at("row")
     xa, ya = hl.axes_of(spec, STAGE_TRACES[stage])
     n = len(stages["w"])
-    if row is None:
+    if row is None:  # the label goes under the panel's axis title, in the figure's bottom margin
         shapes = [hl.outline(f"{xa} domain", f"{ya} domain", 0, 1, 0, 1)]
-        return hl.add_look(spec, shapes, _label(live, f"{xa} domain", f"{ya} domain", 0.5, 0, 0, 45))
+        return hl.add_look(spec, shapes, _label(live, f"{xa} domain", f"{ya} domain", 0.5, 0, 0, 72))
     position = int(row) if positions is None else int(np.flatnonzero(positions == int(row))[0])
     shapes = [hl.outline(f"{xa} domain", ya, 0, 1, position - 0.5, position + 0.5)]
-    x = 0.0 if stage == "memory" else float(max(stages.get(stage, [0])[position], 0.0))
-    ax = -70 if stage in ("w_s", "w") else 70
     ay = 70 if position < n / 2 else -70
+    if stage == "memory":  # just under the row, to the right: clear of the location numbers and of the key's row
+        x, ax = _memory_columns(spec) / 2 - 0.5, 60
+        ay = 35 if position + 2 < n else -35
+    else:
+        x, ax = float(max(stages.get(stage, [0])[position], 0.0)), -70 if stage in ("w_s", "w") else 70
     return hl.add_look(spec, shapes, _label(live, xa, ya, x, position, ax, ay))
+
+
+def _memory_columns(spec: dict) -> int:
+    """How many columns the pipeline's memory heatmap has."""
+    memory = next(t for t in spec["data"] if t.get("name") == STAGE_TRACES["memory"])
+    return int(np.asarray(memory["z"]).shape[1])
 
 
 def playground_figures(live: LiveStep) -> list[tuple[str, dict]]:
@@ -126,12 +137,20 @@ def _ntm_memory(live: LiveStep) -> dict:
     position = int(found[0])
     ay = 60 if position < len(rows) / 2 else -60
     if panel == "memory":
+        _end_ticks_only(spec["data"][0])  # the label crosses the colour bar's middle, where its "0" was
         width = trace.memory_after.shape[2]
         shapes = [hl.outline(xa, ya, -0.5, width - 0.5, position - 0.5, position + 0.5)]
         return hl.add_look(spec, shapes, _label(live, xa, ya, width / 2, position, 40, ay))
     shapes = [hl.outline(xa, ya, t - 0.5, t + 0.5, position - 0.5, position + 0.5)]
     ax = -80 if t > trace.steps / 2 else 80
     return hl.add_look(spec, shapes, _label(live, xa, ya, t, position, ax, ay))
+
+
+def _end_ticks_only(heatmap: dict) -> None:
+    """Keep only the two end ticks of a heatmap's colour bar (a label will sit across its middle)."""
+    bar = heatmap.get("colorbar", {})
+    if "tickvals" in bar:
+        heatmap["colorbar"] = {**bar, "tickvals": bar["tickvals"][::2], "ticktext": bar.get("ticktext", [])[::2]}
 
 
 def _ntm_pipeline(live: LiveStep) -> dict:
@@ -203,16 +222,6 @@ def ntm_figures(live: LiveStep) -> list[tuple[str, dict]]:
 # --------------------------------------------------------------------------- MemN2N Explorer
 
 
-def _quiet_side(attention: np.ndarray, sentence: int | None) -> int:
-    """Pixels up (< 0) or down (> 0) for a label beside ``sentence``: toward the rows with less attention to hide."""
-    n = len(attention)
-    if sentence is None:
-        return 70
-    above = float(attention[max(sentence - 4, 0) : sentence - 1].sum()) if sentence > 2 else np.inf
-    below = float(attention[sentence : sentence + 3].sum()) if sentence < n - 1 else np.inf
-    return -70 if above < below else 70
-
-
 def memn2n_figures(live: LiveStep) -> list[tuple[str, dict]]:
     from memviz.figures.memn2n import readout_figure, story_attention_figure
 
@@ -232,8 +241,10 @@ def memn2n_figures(live: LiveStep) -> list[tuple[str, dict]]:
         sentence, hop = live.highlight_at("sentence"), live.highlight_at("hop")
         x0, x1 = (0.5, hops + 0.5) if hop is None else (hop - 0.5, hop + 0.5)
         y0, y1 = (0.5, n + 0.5) if sentence is None else (sentence - 0.5, sentence + 0.5)
-        ay = _quiet_side(run.trace.attention[(hop or 1) - 1] if run.hop else np.zeros(n), sentence)
-        label = _label(live, "x", "y", (x0 + x1) / 2, (y0 + y1) / 2, 0, ay)
+        # the label sits in a margin right of the grid, level with what it marks: clear of every cell's number
+        label = _label(live, "x", "y", hops + 0.5, (y0 + y1) / 2, LABEL_MARGIN // 2, 0)
+        if label is not None:
+            spec["layout"]["margin"] = {**spec["layout"]["margin"], "r": LABEL_MARGIN}
         hl.add_look(spec, [hl.outline("x", "y", x0, x1, y0, y1)], label)
     return [("lesson_attention", _cap(spec))]
 

@@ -30,12 +30,15 @@ from memviz.figures.theme import (
 )
 from memviz.memn2n.model import MemN2NTrace
 
-ROW_PX = 42
-"""Height of one sentence row: two lines of 15 px text, read from the back of a classroom."""
-LABEL_CHARS = 58
+ROW_PX = 22
+"""Height of one sentence row: one line of 15 px text, read from the back of a classroom; 18 sentences
+and the hop bar fit a 1280x720 screen (DESIGN.md 4b, figure first)."""
+PRESENTER_ROW_PX = 20
+"""...and in presenter mode, whose figures grow by a quarter (:func:`memviz.figures.theme.for_presenter`)."""
+LABEL_CHARS = 40
 """Sentences longer than this are shortened on the axis (the hover shows them whole)."""
 WRAP_CHARS = 24
-"""A sentence label breaks onto a second line past this many characters (the chart may get 300 px)."""
+"""Where :func:`wrap` breaks a long label (for narrow charts that can afford two lines)."""
 
 
 def _short(text: str, limit: int = LABEL_CHARS) -> str:
@@ -55,11 +58,11 @@ def wrap(text: str, width: int = WRAP_CHARS) -> str:
 
 
 def sentence_labels(sentences: Sequence[str], supporting: Sequence[int] = (), masked: Sequence[int] = ()) -> list[str]:
-    """Axis labels ``3. John went to the kitchen.`` over two lines; supporting facts bold orange with ★, masked grey."""
+    """Axis labels ``3. John went to the kitchen.`` on one line; supporting facts bold orange with ★, masked grey."""
     labels = []
     support, hidden = set(supporting), set(masked)
     for i, sentence in enumerate(sentences):
-        text = wrap(f"{i + 1}. {_escape(_short(sentence))}")
+        text = f"{i + 1}. {_escape(_short(sentence))}"
         if i in hidden:
             labels.append(f"<span style='color:{GHOST_COLOR}'>⊘ {text} (masked)</span>")
         elif i in support:
@@ -98,10 +101,13 @@ def _attention_cells(trace: MemN2NTrace, hop: int) -> tuple[np.ndarray, list[lis
     return z, text
 
 
-def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[int] = ()) -> dict[str, Any]:
+def story_attention_figure(
+    trace: MemN2NTrace, hop: int, supporting: Sequence[int] = (), row_px: int = ROW_PX
+) -> dict[str, Any]:
     """The story (rows, oldest at the top, newest last) and the attention p_k of hops 1..``hop`` (columns).
 
     ``hop`` = 0 shows the story before any hop. The current hop's column is outlined.
+    ``row_px``: the height of a sentence's row (presenter mode's larger type asks for thinner rows).
     """
     n, hops = len(trace.sentences), trace.hops
     z, text = _attention_cells(trace, hop)
@@ -120,12 +126,13 @@ def story_attention_figure(trace: MemN2NTrace, hop: int, supporting: Sequence[in
         "xgap": 3,
         "ygap": 3,
         "hoverongaps": False,
-        "hovertemplate": "sentence %{y}, hop %{x}: p = %{z:.3f}<extra></extra>",
+        "customdata": [[_escape(sentence)] * hops for sentence in trace.sentences],  # whole, on hover
+        "hovertemplate": "%{customdata}<br>sentence %{y}, hop %{x}: p = %{z:.3f}<extra></extra>",
         "showscale": False,  # every cell prints its value; a colour bar would take a narrow column's width
     }
-    layout = base_layout(height=max(300, ROW_PX * n + 110))
+    layout = base_layout(height=max(260, row_px * n + 80))
     layout.update(
-        margin={"l": 10, "r": 10, "t": 90, "b": 10},
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
         xaxis={
             "title": {"text": "hop (p in %)", "font": {"size": 15}},
             "tickvals": list(range(1, hops + 1)),
@@ -199,11 +206,11 @@ def readout_figure(trace: MemN2NTrace, hop: int, answer: str | None = None) -> d
     One panel per hop, stacked; panels of hops not reached yet say so.
     """
     hops = trace.hops
-    gap = 0.09
+    gap = 0.12  # a hop's tick labels and the next hop's title stay apart when a lesson caps the height
     panel = (1 - gap * (hops - 1)) / hops
     data: list[dict] = []
     annotations: list[dict] = []
-    layout = base_layout(height=60 + 205 * hops)
+    layout = base_layout(height=60 + 170 * hops)
     layout.update(margin={"l": 20, "r": 30, "t": 40, "b": 20}, bargap=0.25)
     for k in range(hops):
         suffix = "" if k == 0 else str(k + 1)

@@ -133,10 +133,12 @@ def phase_band(kinds: Sequence[str], y: float) -> tuple[list[dict], list[dict]]:
     return annotations, shapes
 
 
-def _bit_ticks(labels: Sequence[str]) -> list[str]:
-    """Every other "bit i" label (rows are thin on a projector) plus every named channel."""
+def _bit_ticks(labels: Sequence[str], every: int = 2) -> list[str]:
+    """Every other (or every ``every``-th) "bit i" label (rows are thin on a projector) plus every named channel."""
     bits = [label for label in labels if label.startswith("bit ")]
-    return [label for label in labels if not label.startswith("bit ") or bits.index(label) % 2 == 0 or len(bits) <= 6]
+    return [
+        label for label in labels if not label.startswith("bit ") or bits.index(label) % every == 0 or len(bits) <= 6
+    ]
 
 
 def _bit_heat(z: np.ndarray, yaxis: str, name: str, labels: Sequence[str], showscale: bool = False) -> dict:
@@ -241,9 +243,11 @@ def bit_grids_figure(
     return figure_spec(data, layout)
 
 
-def _location_ticks(rows: np.ndarray) -> dict:
-    """y-axis ticks naming the real location of each displayed row (rows may wrap round)."""
+def _location_ticks(rows: np.ndarray, compact: bool = False) -> dict:
+    """y-axis ticks naming the real location of each displayed row (rows may wrap round); ``compact``: half as many."""
     every = 1 if len(rows) <= 16 else 2 if len(rows) <= 40 else 5 if len(rows) <= 100 else 10
+    if compact and len(rows) > 8:
+        every *= 2
     positions = [i for i, r in enumerate(rows) if r % every == 0]
     return {
         "type": "category",
@@ -269,6 +273,7 @@ def memory_weights_figure(
     written: Sequence[int] = (),
     diff: np.ndarray | None = None,
     limit: float | None = None,
+    compact: bool = False,
 ) -> dict:
     """Memory M_t beside each head's weighting over time (locations x time, Fig. 6), on shared rows.
 
@@ -277,6 +282,8 @@ def memory_weights_figure(
     panel; with ``diff`` (M_t - M_{t-1}) the memory panel shows the change.
     ``limit`` fixes the colour scale at +-limit (one scale for a whole episode, so a
     cell keeps its colour from step to step); by default it fits this step's values.
+    ``compact``: thinner rows, every other one labelled (presenter mode, whose larger
+    type would otherwise push the figure below a 1280x720 screen).
     """
     shown = memory[rows] if diff is None else diff[rows]
     width = memory.shape[1]
@@ -287,7 +294,7 @@ def memory_weights_figure(
     gap = 0.06
     first_gap = 0.11  # room for the memory colour bar's ticks
     head_width = (1 - memory_share - first_gap - gap * max(len(heads) - 1, 0)) / max(len(heads), 1)
-    y_ticks = _location_ticks(rows)
+    y_ticks = _location_ticks(rows, compact)
     row_names = [str(int(r)) for r in rows]  # categories: the rows may wrap round (..., 126, 127, 0, 1)
     mem_label = "M<sub>t</sub>" if diff is None else "ΔM"
     data = [
@@ -315,8 +322,12 @@ def memory_weights_figure(
             "hovertemplate": f"location %{{y}}, column %{{x}}<br>{mem_label} = %{{z:.3f}}<extra></extra>",
         }
     ]
-    layout = base_layout(height=int(min(720, max(400, 18 * len(rows) + 170))))
-    layout["margin"] = {"l": 70, "r": 20, "t": 75, "b": 55}
+    if compact:
+        layout = base_layout(height=int(min(600, max(300, 15 * len(rows) + 105))))
+        layout["margin"] = {"l": 70, "r": 20, "t": 60, "b": 45}
+    else:
+        layout = base_layout(height=int(min(720, max(400, 18 * len(rows) + 170))))
+        layout["margin"] = {"l": 70, "r": 20, "t": 75, "b": 55}
     layout["xaxis"] = {
         "domain": [0, memory_share - 0.04],
         "title": {"text": "column j"},
@@ -472,13 +483,16 @@ def comparison_figure(
     labels: Sequence[str],
     names: tuple[str, str] = ("untouched", "with override"),
     titles: tuple[str, str] = ("untouched run", "with the override"),
+    height: int = 420,
+    compact: bool = False,
 ) -> dict:
     """Outputs of two runs of one episode and their difference (bits x time).
 
     By default the untouched run and the run with an override, whose step
     (``override_step``; None: every step) is marked; the NTM against the LSTM
     baseline with other ``names`` and ``titles``. Wrong bits are crossed as in
-    :func:`bit_grids_figure`.
+    :func:`bit_grids_figure`. ``height`` in px (beside the override knobs it is shorter);
+    ``compact``: a label on every fourth bit only (a short chart in presenter mode's large type).
     """
     steps = base_outputs.shape[0]
     change = (new_outputs - base_outputs).T.astype(np.float32)
@@ -521,8 +535,8 @@ def comparison_figure(
             "hovertemplate": "step %{x}, %{y}<br>change in p = %{z:+.3f}<extra></extra>",
         }
     )
-    layout = base_layout(height=420)
-    layout["margin"] = {"l": 110, "r": 20, "t": 40, "b": 50}
+    layout = base_layout(height=height)
+    layout["margin"] = {"l": 60, "r": 20, "t": 40, "b": 50}
     layout["xaxis"] = {**_time_axis(steps), "anchor": "y3"}
     for name, domain in domains.items():
         layout["yaxis" + name[1:]] = {
@@ -530,7 +544,7 @@ def comparison_figure(
             "autorange": "reversed",
             "tickfont": {"size": MIN_TEXT_PX},
             "tickmode": "array",
-            "tickvals": _bit_ticks(labels),
+            "tickvals": _bit_ticks(labels, 4 if compact else 2),
         }
     layout["annotations"] = [
         _title(f"<b>{titles[0]}</b> · {errors[0]} wrong bits", 0, 0.955, size=14),

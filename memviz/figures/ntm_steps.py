@@ -1,7 +1,7 @@
 """The NTM Explorer's step view for every step at once, packed for the browser's step player.
 
-Each panel is what the explorer used to draw for one step t (bit grids, memory M_t
-beside the weightings over time, the readout table, one head's five addressing
+Each panel is what the explorer used to draw for one step t (memory M_t beside the
+weightings over time, bit grids, the readout table, one head's five addressing
 stages, the write and read vectors), built for every t by the figure functions of
 :mod:`memviz.figures.ntm` and packed by :func:`memviz.figures.stepped.pack_steps`
 into a skeleton plus the values that change. The browser then steps with no
@@ -93,7 +93,8 @@ def step_panels(
 ) -> list[dict]:
     """Every panel of the step view, for every step of ``episode`` (an NTM or an LSTM baseline trace).
 
-    ``presenter``: the bits and the memory only, with chart text of at least 18 px (a projector).
+    An NTM's memory and weightings come first, then its bits; an LSTM's bits, then its hidden state.
+    ``presenter``: the memory and the bits only, with chart text of at least 18 px (a projector).
     """
     steps = range(episode.steps)
     bits = [
@@ -102,9 +103,9 @@ def step_panels(
         )
         for t in steps
     ]
-    panels = [_panel("bits", bits, presenter)]
     if not isinstance(trace, NTMTrace):
-        return [*panels, _panel("hidden", [figs.hidden_state_figure(trace.hidden, t) for t in steps], presenter)]
+        hidden = [figs.hidden_state_figure(trace.hidden, t) for t in steps]
+        return [_panel("bits", bits, presenter), _panel("hidden", hidden, presenter)]
     rows = ex.touched_rows(trace)
     heads = [(h.name, h.w) for h in [*trace.write, *trace.read]]
     changes = trace.memory_after - trace.memory_before
@@ -113,8 +114,11 @@ def step_panels(
     for t in steps:
         written = ex.written_rows(np.stack([h.w[t] for h in trace.write]))
         change = changes[t] if diff else None
-        memory.append(figs.memory_weights_figure(trace.memory_after[t], rows, heads, t, written, change, limit))
-    panels.append(_panel("memory", memory, presenter))
+        memory.append(
+            figs.memory_weights_figure(trace.memory_after[t], rows, heads, t, written, change, limit, compact=presenter)
+        )
+    # memory first: on a 1280x720 projector it and the step bar share the first screen (DESIGN.md 4b)
+    panels = [_panel("memory", memory, presenter), _panel("bits", bits, presenter)]
     if presenter:
         return panels
     panels.append({"id": "readout", "html": deflate_json([readout_html(trace, t, overrides) for t in steps])})

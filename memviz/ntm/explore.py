@@ -314,13 +314,18 @@ def knob_labels(head: Any, t: int, overrides: Sequence[Override]) -> dict[str, s
     """Each stage's knob at t for the pipeline titles (HTML), with the overridden ones marked."""
     fixed = fixed_knobs(overrides, head.name, t)
     mark = {name: " <b>✎ override</b>" if name in fixed else "" for name in ("beta", "g", "shift", "gamma")}
-    shift = ", ".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in head.shift[t])  # 1.00 -> 1, 0.50 -> 0.5
-    return {
-        "w_c": f"β = {head.beta[t]:.2f}{mark['beta']}",
-        "w_g": f"g = {head.g[t]:.2f}{mark['g']}",
+    shift = ", ".join(_short_number(v) for v in head.shift[t])
+    return {  # short numbers: a stage's panel may be 60 px wide (an 800 px window)
+        "w_c": f"β = {_short_number(head.beta[t])}{mark['beta']}",
+        "w_g": f"g = {_short_number(head.g[t])}{mark['g']}",
         "w_s": f"s = [{shift}]{mark['shift']}",
-        "w": f"γ = {head.gamma[t]:.2f}{mark['gamma']}",
+        "w": f"γ = {_short_number(head.gamma[t])}{mark['gamma']}",
     }
+
+
+def _short_number(value: float) -> str:
+    """Two decimals without trailing zeros: 1.00 -> 1, 0.50 -> 0.5, 4.14 -> 4.14."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def check_finite(trace: Trace) -> None:

@@ -121,14 +121,40 @@ MEMN2N = controls(
 
 
 PAGE_CSS = """
-/* Figure first (DESIGN.md 4b): less empty space above the title on a 720 px high projector */
+/* Figure first (DESIGN.md 4b): less empty space above the title on a 720 px high projector, and a one-line title */
 [data-testid="stMainBlockContainer"] {padding-top: 2.5rem;}
+[data-testid="stMainBlockContainer"] h1 {font-size: 2.1rem; padding: 0.1rem 0 0.2rem;}
 """
 PRESENTER_CSS = """
+/* the sidebar is closed: let the title sit under the header's bar (its button is left of the title) */
+[data-testid="stHeader"] {background: transparent;}
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li {font-size: 1.25rem;}
 [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] {font-size: 1.05rem;}
 """
+
+
+def title_row(title: str, caption: str) -> None:
+    """The page's title with one short line beside it (it wraps below on a narrow window): figure first."""
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
+        st.title(title, anchor=False, width="content")
+        st.caption(caption, width="stretch")
+
+
+def wrapping_columns(key: str, weights: Sequence[float], min_px: Sequence[int], gap: str = "medium") -> list:
+    """``st.columns`` that stack (each then full width) when the page is too narrow for their minimum widths.
+
+    Streamlit's columns only stack below 640 px; between that and a projector's width a
+    figure squeezed into a narrow column would overlap or cut its text (DESIGN.md 4b).
+    """
+    rules = [f".st-key-{key} [data-testid='stHorizontalBlock'] {{flex-wrap: wrap; row-gap: 1rem;}}"]
+    rules += [
+        f".st-key-{key} [data-testid='stColumn']:nth-child({i + 1}) {{min-width: min(100%, {px}px);}}"
+        for i, px in enumerate(min_px)
+    ]
+    st.html(f"<style>{' '.join(rules)}</style>")
+    with st.container(key=key):
+        return list(st.columns(weights, gap=gap))
 
 
 def presenting() -> bool:

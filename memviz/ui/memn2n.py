@@ -26,6 +26,8 @@ import streamlit as st
 
 from memviz.figures import export
 from memviz.figures.memn2n import (
+    PRESENTER_ROW_PX,
+    ROW_PX,
     accuracy_figure,
     animation_figure,
     controller_figure,
@@ -250,15 +252,13 @@ def read_source(source: str, raw_url: dict[str, str]) -> tuple[xm.Example | None
 
 # ------------------------------------------------------------------ what-ifs: temperatures and masks
 def temperature_sliders(hops: int) -> tuple[float, ...]:
-    """One attention temperature per hop (the MemN2N counterpart of the NTM's key strength β), side by side.
+    """One attention temperature per hop (the MemN2N counterpart of the NTM's key strength β), one under another.
 
-    Up to three per row, so any hop count fits (a 4-hop model gets a second row).
+    They sit in the narrow column beside the hop view, so any hop count fits.
     """
-    per_row = min(hops, 3)
-    columns = [c for _ in range(0, hops, per_row) for c in st.columns(per_row)]
     return tuple(
         float(
-            columns[k - 1].select_slider(
+            st.select_slider(
                 f"Temperature τ, hop {k}",
                 TAU_OPTIONS,
                 value=1.0,
@@ -302,10 +302,11 @@ def current_masks(example: xm.Example, raw_url: dict[str, str]) -> tuple[int, ..
 def mask_pills(example: xm.Example) -> None:
     """Sentence numbers as pills: click to mask a sentence out of memory; the masks travel in the link."""
     st.pills(
-        "Mask sentences: click a sentence's number to hide it from memory, click again to bring it back",
+        "Mask sentences: click a number to hide that sentence from memory, again to bring it back",
         list(range(1, len(example.sentences) + 1)),
         selection_mode="multi",
         key=mask_key(example),
+        width="stretch",  # wraps in the narrow column beside the hop view
     )
     chosen = st.session_state.get(mask_key(example)) or []
     if chosen:
@@ -367,7 +368,7 @@ def headline(trace: MemN2NTrace, example: xm.Example, name: str, about: str) -> 
     else:
         verdict = f":red[:material/cancel: wrong], true answer **{example.answer}**"
     question = xm.plain_markdown(trace.question)
-    st.markdown(f"### :material/help: {question} &nbsp;→&nbsp; model: **{trace.answer}** ({p:.0%}) · {verdict}")
+    st.markdown(f"#### :material/help: {question} &nbsp;→&nbsp; model: **{trace.answer}** ({p:.0%}) · {verdict}")
     support = "★ = supporting fact · " if example.supporting else ""
     st.caption(
         f"{about} · {len(trace.sentences)} sentences in memory, oldest first · {support}model {name} "
@@ -411,8 +412,11 @@ def hop_panels(trace: MemN2NTrace, example: xm.Example) -> list[dict]:
         _PANELS.move_to_end(key)
         return _PANELS[key][1]
     hops = range(trace.hops + 1)
+    rows = PRESENTER_ROW_PX if presenting else ROW_PX
     panels = [
-        figure_panel("attention", [story_attention_figure(trace, k, example.supporting) for k in hops], width=0.6),
+        figure_panel(
+            "attention", [story_attention_figure(trace, k, example.supporting, rows) for k in hops], width=0.6
+        ),
         figure_panel("readout", [readout_figure(trace, k, example.answer) for k in hops], width=0.4),
     ]
     if not presenting:
@@ -513,11 +517,12 @@ def what_if_and_hops(
     sidebar stay as they are); the hop player inside is a fragment of its own, so a
     hop change reruns even less.
     """
-    headline_slot = st.container()
-    panel = st.expander(
-        "What if… attention temperature per hop, sentences masked out of memory", expanded=True, icon=":material/tune:"
-    )
-    with panel:
+    # the hop view, with the question, answer and what-ifs beside it (below it in a narrow window)
+    view, side = classroom.wrapping_columns("hop_split", [7, 3], [500, 220])
+    with side:
+        headline_slot = st.container()
+        st.markdown("**What if…**", help="Sentences masked out of memory, and the attention temperature per hop")
+        masks_slot = st.container()  # filled once the story is known (it may fall back to the last good one)
         taus = temperature_sliders(hops)
 
     run = functools.partial(answer_with_masks, name, taus, raw_url)
@@ -527,10 +532,11 @@ def what_if_and_hops(
             f" · task {xm.task_label(example.task)}" if example.task and source != "Generated" else ""
         )
         headline(trace, example, name, about)
-    with panel:  # pills, then the button: in one horizontal row the pills ran past a narrow column's edge
+    with masks_slot:
         mask_pills(example)
+    with side:
         st.button("Reset τ and masks", key="reset", icon=":material/restart_alt:", on_click=reset_what_ifs)
-
-    hop_view(trace, example)
+    with view:
+        hop_view(trace, example)
     exports(trace, example, name)
     accuracy(name)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 import memviz
 from memviz.figures import export
@@ -69,6 +70,10 @@ URL_PARAMS = urlstate.table(
 )
 """Every setting an NTM Explorer link can carry (memviz.ui.urlstate)."""
 PLAYER_KEY = "t_player"
+COMPARE_PX = 330
+PRESENTER_COMPARE_PX = 300
+"""Height of the override's before/after chart beside the knobs: both fit a 1280x720 screen
+(in presenter mode every chart grows by a quarter, :func:`memviz.figures.theme.for_presenter`)."""
 PANELS_KEPT = 8
 _PANELS: OrderedDict[tuple, tuple[object, list[dict]]] = OrderedDict()
 
@@ -161,11 +166,13 @@ def reset_overrides() -> None:
     st.session_state["ov_step_typed"] = False
 
 
-def override_panel(config, steps: int) -> ex.OverrideChoice:
+def override_panel(config, steps: int) -> tuple[ex.OverrideChoice, DeltaGenerator]:
     """The intervention controls (NTM only): a head, its four knobs, and where to apply them.
 
     They sit in the page (not the sidebar) so that they and everything they
     change can rerun as one fragment. Sections 3.3.1-3.3.2 of Graves et al.
+    Returns the choice and the column beside the knobs, where the override's
+    effect goes (DESIGN.md 4b: an intervention's effect sits next to its knob).
     """
     heads = [f"write{j}" for j in range(config.write_heads)] + [f"read{i}" for i in range(config.read_heads)]
     active = any(st.session_state.get(k, st.query_params.get(k, OFF)) != OFF for k in OVERRIDE_KEYS)
@@ -173,31 +180,29 @@ def override_panel(config, steps: int) -> ex.OverrideChoice:
     with st.expander(
         "Intervene: fix a head's β, g, s and γ, and re-run the episode", expanded=opened, icon=":material/tune:"
     ):
-        st.caption(
-            "*off* keeps what the controller emitted. Moving a knob applies it at the step on screen; "
-            "the episode is re-run from there and compared with the untouched run below."
-        )
+        knobs_column, result_column = classroom.wrapping_columns("ov_split", [2, 3], [290, 430])
+    with knobs_column:
         # Horizontal containers rather than columns: one layout block per row instead of five.
-        where = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
-        head = where.selectbox("Head", heads, key="head", width=160, **URL)
-        scope = where.radio(
-            "Apply", ["at one step", "at every step"], key="ov_scope", horizontal=True, width="content", **URL
-        )
+        where = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
+        head = where.selectbox("Head", heads, key="head", width=110, **URL)
         at = 0
+        scope = st.radio("Apply", ["at one step", "at every step"], key="ov_scope", horizontal=True, **URL)
         if scope == "at one step":
             if "ov_step" in st.session_state:
                 st.session_state["ov_step"] = min(max(int(st.session_state["ov_step"]), 0), steps - 1)
             if not st.session_state.get("ov_step_typed") and not active:
                 st.session_state["ov_step"] = min(current_step(), steps - 1)  # the step on screen
-            at = int(where.number_input("At step", 0, steps - 1, key="ov_step", width=140, on_change=step_typed, **URL))
-        where.button("Reset overrides", key="ov_reset", icon=":material/restart_alt:", on_click=reset_overrides)
-        knobs = st.container(horizontal=True, gap="large")
-        common = {"on_change": pin_override_step, **URL}
+            at = int(where.number_input("At step", 0, steps - 1, key="ov_step", width=120, on_change=step_typed, **URL))
+        knobs = st.container(horizontal=True, gap="small")
+        common = {"on_change": pin_override_step, "width": 140, **URL}
         beta = knobs.select_slider("Key strength β", BETA_OPTIONS, key="ov_beta", **common)
-        gate = knobs.select_slider("Gate g (1: content, 0: previous)", G_OPTIONS, key="ov_g", **common)
-        shift = knobs.select_slider("Shift s (offset)", ex.shift_options(config.shift_width), key="ov_shift", **common)
+        gate = knobs.select_slider("Gate g", G_OPTIONS, key="ov_g", help="1: content, 0: previous weighting", **common)
+        shift = knobs.select_slider("Shift s", ex.shift_options(config.shift_width), key="ov_shift", **common)
         gamma = knobs.select_slider("Sharpening γ", GAMMA_OPTIONS, key="ov_gamma", **common)
-    return ex.OverrideChoice(head, beta, gate, shift, gamma, scope == "at every step", at)
+        last = st.container(horizontal=True, vertical_alignment="center", gap="small")
+        last.button("Reset", key="ov_reset", icon=":material/restart_alt:", on_click=reset_overrides)
+        last.caption("*off*: what the controller emitted. A knob acts at the step on screen; the run is redone.")
+    return ex.OverrideChoice(head, beta, gate, shift, gamma, scope == "at every step", at), result_column
 
 
 @functools.lru_cache(maxsize=8)
@@ -342,10 +347,16 @@ def overridden_trace(setup: Setup, episode: ex.Episode, choice: ex.OverrideChoic
     return trace, overrides
 
 
-def summary(setup: Setup, episode: ex.Episode, shown: Any, overrides: tuple) -> None:
-    """The headline (model, steps, wrong bits, the override) and the training-range and wrap notices."""
+def headline(setup: Setup, episode: ex.Episode, shown: Any, overrides: tuple) -> None:
+    """The headline: model, steps, wrong bits, the override."""
     errors = ex.total_bit_errors(shown.outputs, episode.y, episode.mask)
-    st.markdown(ex.episode_headline(setup.name, model_label(setup.name), episode.steps, errors, overrides))
+    st.markdown(
+        ex.episode_headline(setup.name, model_label(setup.name), episode.steps, errors, overrides), width="content"
+    )
+
+
+def notices(setup: Setup, episode: ex.Episode) -> None:
+    """The training-range and wrap notices."""
     notice = ex.training_notice(setup.task, episode.size)
     if notice:
         st.info(notice, icon=":material/science:")
@@ -353,6 +364,31 @@ def summary(setup: Setup, episode: ex.Episode, shown: Any, overrides: tuple) -> 
         wrap = ex.wrap_notice(episode.x, setup.model.config.memory_n)
         if wrap:
             st.warning(wrap, icon=":material/sync:")
+
+
+def view_choices(shown: Any, choice: Any) -> tuple[bool, str | None]:
+    """The memory-change toggle and the head whose addressing pipeline is drawn (NTM only), in one compact row."""
+    if not isinstance(shown, NTMTrace):
+        return False, None
+    labels = [f"{h.name} head" for h in [*shown.write, *shown.read]]  # as links spell it: pipe=read0+head
+    default = f"{choice.head} head" if choice and f"{choice.head} head" in labels else labels[0]
+    pipe = default
+    group = st.container(horizontal=True, vertical_alignment="center", gap="small", width="content")
+    if classroom.secondary():  # presenter mode draws no pipeline
+        group.markdown(":gray[Pipeline of]", width="content")
+        pipe = group.segmented_control(
+            "Addressing pipeline of",
+            labels,
+            default=default,
+            key="pipe",
+            label_visibility="collapsed",
+            help="The head whose addressing pipeline is drawn below the memory",
+            **URL,
+        )
+    diff = group.toggle(
+        "Show ΔM", key="diff", help="The change to memory at this step, M_t − M_(t−1), instead of M_t", **URL
+    )
+    return diff, (pipe or default).removesuffix(" head")
 
 
 @st.fragment
@@ -364,16 +400,22 @@ def intervene_and_view(setup: Setup, episode: ex.Episode) -> None:
     own, so a step change reruns even less.
     """
     base = run_trace(setup.model, episode.x)
-    summary_slot = st.container()
-    choice = override_panel(setup.model.config, episode.steps) if setup.is_ntm else None
+    top_row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+    notices(setup, episode)
+    choice, result_column = override_panel(setup.model.config, episode.steps) if setup.is_ntm else (None, None)
     changed, overrides = overridden_trace(setup, episode, choice)
     shown = changed if changed is not None else base
-    with summary_slot:
-        summary(setup, episode, shown, overrides)
+    with top_row:
+        headline(setup, episode, shown, overrides)
+        diff, pipe = view_choices(shown, choice)
     channels = setup.task.channel_names()
-    if changed is not None:  # the override's effect right under its knobs (DESIGN.md 4b)
-        override_comparison(base, changed, overrides, episode, channels[1])
-    step_view(setup.name, episode, channels, shown, overrides, choice)
+    if result_column is not None:  # the override's effect beside its knobs (DESIGN.md 4b)
+        with result_column:
+            if changed is not None:
+                override_comparison(base, changed, overrides, episode, channels[1])
+            else:
+                st.caption("Move a knob: the output bits with and without the override appear here.")
+    step_view(setup.name, episode, channels, shown, overrides, diff, pipe)
     linked_step = urlstate.from_link("t")
     if linked_step is not None and linked_step.isdigit() and int(linked_step) >= episode.steps:
         urlstate.report_unused("t", linked_step, f"is past the last step ({episode.steps - 1})")
@@ -400,23 +442,21 @@ def episode_panels(key: tuple, trace: object, build: Callable[[], list[dict]]) -
 
 
 def step_view(
-    name: str, episode: ex.Episode, channels: tuple[list[str], list[str]], shown: Any, overrides: tuple, choice: Any
+    name: str,
+    episode: ex.Episode,
+    channels: tuple[list[str], list[str]],
+    shown: Any,
+    overrides: tuple,
+    diff: bool,
+    pipe: str | None,
 ) -> None:
     """Everything that depends on the step, in the browser's step player: no rerun per step.
 
-    The whole episode's panels (bits, memory, readout table, one head's pipeline,
+    The whole episode's panels (memory, bits, readout table, one head's pipeline,
     vectors) are sent once; the step, scrubbing and playing happen in the browser.
     The head whose pipeline is drawn and the memory-change toggle are widgets above
-    the player: changing one reruns once and the player redraws its charts in place.
+    the player (:func:`view_choices`): changing one reruns once and the player redraws its charts in place.
     """
-    diff, pipe = False, None
-    if isinstance(shown, NTMTrace):
-        labels = [f"{h.name} head" for h in [*shown.write, *shown.read]]  # as links spell it: pipe=read0+head
-        default = f"{choice.head} head" if choice and f"{choice.head} head" in labels else labels[0]
-        with st.container(horizontal=True, vertical_alignment="center", gap="large"):
-            pipe = st.segmented_control("Addressing pipeline of", labels, default=default, key="pipe", **URL)
-            diff = st.toggle("Show the change M_t − M_(t−1) instead of M_t", key="diff", **URL)
-        pipe = (pipe or default).removesuffix(" head")
     panels = episode_panels(
         (name, diff, pipe, classroom.secondary()),
         shown,
@@ -436,7 +476,8 @@ def step_view(
         st.markdown(
             ":small[:gray[Orange outlines: the locations the write head wrote at this step (w ≥ 0.1), and the "
             "current step on each weighting. Locations run down, time runs right, as in Fig. 6 of "
-            "Graves et al. ← → step, space plays.]]"
+            "Graves et al. ← → step, space plays. Memory M_t and the heads' weightings come first, "
+            "then the input, target and output bits.]]"
         )
 
 
@@ -448,14 +489,21 @@ def override_comparison(
     first = comparison.first_changed_step
     delta = comparison.errors_after - comparison.errors_before
     st.markdown(
-        "#### What the override changed\n"
-        f"Wrong bits: **{comparison.errors_before}** in the untouched run → "
+        "##### What the override changed\n"
+        f"Wrong bits: **{comparison.errors_before}** untouched → "
         f"**{comparison.errors_after}** with the override ({delta:+d}) · "
-        f"first step whose output moved: **{'none' if first is None else first}**"
+        f"first output that moved: step **{'none' if first is None else first}**"
     )
     show_figure(
         figs.comparison_figure(
-            base.outputs, changed.outputs, episode.y, episode.mask, overrides[0].step, output_labels
+            base.outputs,
+            changed.outputs,
+            episode.y,
+            episode.mask,
+            overrides[0].step,
+            output_labels,
+            height=COMPARE_PX if classroom.secondary() else PRESENTER_COMPARE_PX,
+            compact=classroom.presenting(),
         ),
         key="compare",
     )

@@ -356,6 +356,7 @@ def live_knobs(s: Settings, radius: int) -> dict:
 
 def explanation(s: Settings, result: pg.PlaygroundResult) -> None:
     st.markdown(
+        "Each row is a location; follow it left to right. "
         "Grey ticks show what a stage starts from: **w_prev** in panel 3 and **w_s** in panel 5. "
         "The orange box marks the row the key was copied from. Offset +1 moves the focus from location "
         "*i* to *i + 1*; the last location wraps round to the first."

@@ -24,6 +24,8 @@ import pytest
 from conftest import ARTIFACTS, BASE_PATH_PROBE, PageSession
 from layout import MEASURE_JS, Report, analyse, inside_viewport
 
+from memviz import lessons
+
 pytestmark = pytest.mark.browser
 
 MIN_TEXT_PX = 12.0
@@ -45,22 +47,9 @@ VIEWPORTS = {
     "1280x720": Viewport(1280, 720),
     "1920x1080": Viewport(1920, 1080),
     "1280x720-zoom150": Viewport(853, 480, 1.5),
+    "800x600": Viewport(800, 600),  # a window narrower than 1024 px: one usable column (issue 14, bad input)
 }
 FIGURE_FIRST_VIEWPORT = "1280x720"
-# The states whose main figure still starts below the first 1280x720 screen (README, Known gaps):
-# their other checks are asserted, the figure-first one is an expected failure until it is fixed.
-FIGURE_FIRST_NOT_MET = {
-    "ntm",
-    "ntm-step-14",
-    "ntm-intervene",
-    "memn2n",
-    "memn2n-hop-1",
-    "memn2n-masked",
-    "playground-present",
-    "ntm-present",
-    "ntm-intervene-present",
-    "memn2n-present",
-}
 
 
 @dataclass(frozen=True)
@@ -110,6 +99,16 @@ PRESENTER_STATES = {
     ),
 }
 """Presenter mode (``?present=1``), measured at 1280x720 against the 18 px minimum."""
+
+LESSON_FIGURE = '[class*="st-key-lesson_"]:has(.js-plotly-plot)'
+LESSON_STATES = {
+    f"lesson-{lesson_id}-{number}": State(
+        "Lessons", f"lessons?lesson={lesson_id}&step={number}", 1, LESSON_FIGURE, ".st-key-lesson_next"
+    )
+    for lesson_id in lessons.list_lessons()
+    for number in range(1, len(lessons.load_lesson(lesson_id).steps) + 1)
+}
+"""Every step of every lesson (issue 16): the step's figure and the Next button that moves on."""
 
 
 class LayoutTab(PageSession):
@@ -196,6 +195,11 @@ def test_presenter_layout(browser, server_url, state_name: str, viewport_name: s
     check_case(browser, server_url, state_name, PRESENTER_STATES[state_name], viewport_name, MIN_PRESENTER_TEXT_PX)
 
 
+@pytest.mark.parametrize("state_name", list(LESSON_STATES))
+def test_lesson_layout(browser, server_url, state_name: str):
+    check_case(browser, server_url, state_name, LESSON_STATES[state_name], FIGURE_FIRST_VIEWPORT, MIN_TEXT_PX)
+
+
 def check_case(browser, server_url, state_name: str, state: State, viewport_name: str, minimum: float) -> None:
     """Open one state at one viewport, measure it, keep its screenshots and numbers, and fail with every problem."""
     viewport = VIEWPORTS[viewport_name]
@@ -209,13 +213,8 @@ def check_case(browser, server_url, state_name: str, state: State, viewport_name
         save(name, state_name, viewport_name, report, first, minimum)
         screenshots(tab, name, viewport)
         found = problems_of(report, first, minimum, need_first=viewport_name == FIGURE_FIRST_VIEWPORT)
-        # a known shortfall, reported as such; every other check of these states must pass
-        late = [p for p in found if p.startswith("figure first") and state_name in FIGURE_FIRST_NOT_MET]
-        found = [p for p in found if p not in late]
         shown = "\n  ".join(found[:20]) + (f"\n  ... and {len(found) - 20} more" if len(found) > 20 else "")
         assert not found, f"{state.page}, state {state_name}, viewport {viewport_name}:\n  {shown}"
         assert tab.errors == []
     finally:
         tab.close()
-    if late:
-        pytest.xfail(f"figure first not met yet (issue 14, README Known gaps): {late}")
