@@ -310,6 +310,10 @@ def measure(page, item: Interaction, i: int) -> None:
         log(f"{item.name} rep {i}: {result['error']}")
         item.errors.append(f"rep {i}: {result['error']}")
         return
+    if result["ms"] == 0 and result["busy"] == 0:  # nothing on the page changed after the input: not a sample
+        log(f"{item.name} rep {i}: the page did not change after the input")
+        item.errors.append(f"rep {i}: the page did not change after the input")
+        return
     log(f"{item.name} rep {i}: {result['ms']:.0f} ms, busy {result['busy']:.0f} ms, re-created {result['recreated']}")
     item.times.append(result["ms"])
     item.busy.append(result["busy"])
