@@ -167,6 +167,20 @@ def tab(browser, server_url):
     session.close()
 
 
+@pytest.fixture
+def tabs(browser, server_url):
+    """A maker of browser tabs on the app (for tests that keep several pages loading at once); all closed after."""
+    sessions: list[PageSession] = []
+
+    def make() -> PageSession:
+        sessions.append(PageSession(browser, server_url))
+        return sessions[-1]
+
+    yield make
+    for session in sessions:
+        session.close()
+
+
 SERVER_LOG = ROOT / "artifacts" / "streamlit.log"
 LOG_PROBLEMS = re.compile(r"Traceback|Uncaught app execution|Failed to apply edit")
 
