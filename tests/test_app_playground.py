@@ -131,6 +131,19 @@ def test_bad_numbers_in_typed_key_give_a_message(bad):
         assert np.isfinite(bars(at, stage)).all()
 
 
+
+@pytest.mark.parametrize("value", ["1e308", "1e6", "-1e6"])
+def test_a_huge_typed_key_never_blanks_the_panels_with_nan(value):
+    """Issue 15: a key of eight 1e308 passed the finiteness check, overflowed float32 and made every panel NaN."""
+    at = open_page("playground", {"key_mode": "Typed", "m": "8", "n": "8"})
+    at.text_input(key="key_text").input(", ".join([value] * 8)).run()
+    no_exception(at)
+    assert bool(at.error) == (abs(float(value)) > 1e6), [e.value for e in at.error]  # out of range: said, not used
+    for stage in ("K", "w_c", "w_g", "w_s", "w"):
+        assert np.isfinite(bars(at, stage)).all()
+    titles = " ".join(a["text"] for a in figure(at, "pipeline")["layout"]["annotations"])
+    assert "nan" not in titles.lower()
+
 def test_malformed_memory_in_link_falls_back_to_preset():
     at = open_page("playground", {"n": "2", "m": "2", "mem": "1,nan;0,1"})
     no_exception(at)
