@@ -137,6 +137,7 @@ def test_override_changes_the_head_at_t_and_outputs_after_only():
     assert any("override on **write0** at step 4" in m.value for m in at.markdown)
     at.button(key="ov_reset").click().run()
     assert "compare" not in {c.key for c in at.get("plotly_chart")}
+    assert intervention_panel(at).proto.expanded, "Reset overrides keeps the panel open (issue 15)"
 
 
 def test_a_shorter_episode_clamps_the_step_python_knows():
