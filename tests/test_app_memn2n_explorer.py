@@ -330,3 +330,13 @@ def test_the_hop_summary_says_why_an_earlier_hop_answers_differently(seed):
         assert ("differently from the final answer" in html) == bool(differing), (step, html)
         if differing:
             assert f"the model was only trained to answer after hop {trace.hops}" in html
+
+
+def test_export_file_names_say_memn2n_once(monkeypatch):
+    """Issue 15: the MemN2N GIF was named "memn2n-memn2n-babi-...": the model's name already says memn2n."""
+    from memviz.ui import memn2n as ui_memn2n
+
+    stems: list[str] = []
+    monkeypatch.setattr(ui_memn2n, "download_buttons", lambda files, stem, key_prefix: stems.append(stem))
+    open_explorer({"export": "true"})
+    assert len(stems) == 1 and stems[0].startswith(f"{default_model()}-") and stems[0].count("memn2n") == 1

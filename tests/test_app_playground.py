@@ -131,7 +131,6 @@ def test_bad_numbers_in_typed_key_give_a_message(bad):
         assert np.isfinite(bars(at, stage)).all()
 
 
-
 @pytest.mark.parametrize("value", ["1e308", "1e6", "-1e6"])
 def test_a_huge_typed_key_never_blanks_the_panels_with_nan(value):
     """Issue 15: a key of eight 1e308 passed the finiteness check, overflowed float32 and made every panel NaN."""
@@ -143,6 +142,7 @@ def test_a_huge_typed_key_never_blanks_the_panels_with_nan(value):
         assert np.isfinite(bars(at, stage)).all()
     titles = " ".join(a["text"] for a in figure(at, "pipeline")["layout"]["annotations"])
     assert "nan" not in titles.lower()
+
 
 def test_malformed_memory_in_link_falls_back_to_preset():
     at = open_page("playground", {"n": "2", "m": "2", "mem": "1,nan;0,1"})
