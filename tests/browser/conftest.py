@@ -59,7 +59,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None
 def server_url():
     port = _free_port()
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    log = open(ROOT / "artifacts" / "streamlit.log", "w")  # noqa: SIM115 (closed in finally)
+    log = open(SERVER_LOG, "w")  # noqa: SIM115 (closed in finally)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -91,6 +91,9 @@ def server_url():
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+    # Each test reads what the server logged while it ran; this reads the whole run, gaps between tests included.
+    problems = log_problems(SERVER_LOG.read_text(errors="replace"))
+    assert not problems, f"the server logged during the browser test run: {problems[:5]}"
 
 
 @pytest.fixture(scope="session")
@@ -185,6 +188,11 @@ SERVER_LOG = ROOT / "artifacts" / "streamlit.log"
 LOG_PROBLEMS = re.compile(r"Traceback|Uncaught app execution|Failed to apply edit")
 
 
+def log_problems(text: str) -> list[str]:
+    """Lines of a server log that show a traceback, an uncaught app exception or a failed data-editor edit."""
+    return [line for line in text.splitlines() if LOG_PROBLEMS.search(line)]
+
+
 @pytest.fixture(autouse=True)
 def server_log_stays_clean(server_url):
     """Every browser test leaves the server log free of tracebacks (issue 15): the test reads it."""
@@ -193,7 +201,7 @@ def server_log_stays_clean(server_url):
     with SERVER_LOG.open(errors="replace") as log:
         log.seek(start)
         added = log.read()
-    problems = [line for line in added.splitlines() if LOG_PROBLEMS.search(line)]
+    problems = log_problems(added)
     assert not problems, f"the server logged during this test: {problems[:5]}\n{added[-3000:]}"
 
 
