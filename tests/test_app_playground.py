@@ -192,7 +192,7 @@ def test_shift_distribution_is_drawn_normalised_above_the_shift_panel():
     at = open_page("playground", {"s_m1": "0.5", "s_0": "0.5", "s_p1": "1"})
     np.testing.assert_allclose(array(trace_named(figure(at, "pipeline"), "s")["y"]), [0.25, 0.25, 0.5], atol=1e-6)
     said = [c.value for c in at.caption if "shift sliders sum to" in c.value]
-    assert said == ["The shift sliders sum to 2.00, so each is divided by that sum: s = [0.25, 0.25, 0.50]."]  # issue 15
+    assert said == ["The shift sliders sum to 2.00, so each is divided by that sum: s = [0.25, 0.25, 0.50]."]
 
 
 def test_memory_editor_shows_the_memory_on_screen():
