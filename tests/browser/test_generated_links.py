@@ -36,14 +36,19 @@ SHOWN_TEXT = """() => {
 FINISHED = """(charts) => {
     const app = document.querySelector('[data-testid="stApp"]');
     return app !== null && app.getAttribute('data-test-script-state') !== 'running'
+        && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]') !== null
         && document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot .main-svg').length >= charts;
 }"""
+
+
+ADDRESS = {"home": ""}  # the home page is the app's root; the others are at /PAGE
 
 
 def link_path(page: str, query: dict[str, list[str]]) -> str:
     """``page?key=value&...`` with every value of a repeated key, percent-encoded."""
     pairs = [(key, value) for key, values in query.items() for value in values]
-    return f"{page}?{urlencode(pairs)}" if pairs else page
+    address = ADDRESS.get(page, page)
+    return f"{address}?{urlencode(pairs)}" if pairs else address
 
 
 def sample_links(page: str, count: int) -> list[str]:
