@@ -88,7 +88,7 @@ def test_a_sample_of_generated_links_in_the_browser(tabs):
         session.page.set_viewport_size({"width": 1280, "height": 720})
     opened = 0
     for round_ in range(LINKS_PER_PAGE):
-        batch = {page: links[round_] for page, links in samples.items() if round_ < len(links)}
+        batch = {page: paths[round_] for page, paths in samples.items() if round_ < len(paths)}
         for page, path in batch.items():  # all pages of the round load at once
             sessions[page].page.goto(f"{sessions[page].base_url}/{path}", wait_until="commit")
         for page, path in batch.items():
