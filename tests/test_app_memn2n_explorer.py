@@ -300,3 +300,43 @@ def check_four_hops(at: AppTest) -> None:
         assert shown_hops(at) == hop
     at.select_slider(key="tau4").set_value(0.5).run()
     no_exception(at)
+
+
+def test_a_typed_story_is_not_judged_against_the_sample_answer():
+    """Issue 15: the sample's true answer (office) stayed after the story changed, marking a right answer wrong."""
+    at = open_explorer({"src": "Typed"})
+    assert at.text_input(key="answer_text").value == "office"
+    at.text_area(key="story_text").input("Mary went to the kitchen.\nJohn moved to the office.").run()
+    no_exception(at)
+    assert at.text_input(key="answer_text").value == ""
+    headline = next(m.value for m in at.markdown if m.value.startswith("### "))
+    assert "no true answer given" in headline and "wrong" not in headline
+    at.text_input(key="answer_text").input("kitchen").run()
+    at.text_input(key="question_text").input("Where is John?").run()
+    assert at.text_input(key="answer_text").value == "", "a new question forgets the answer typed for the old one"
+
+
+@pytest.mark.parametrize("seed", [2, 6])
+def test_the_hop_summary_says_why_an_earlier_hop_answers_differently(seed):
+    """Issue 15: an earlier hop's readout that differs from the final answer carries a one-line note; none otherwise."""
+    from memviz.memn2n import explore as xm
+
+    at = open_explorer({"task": "2 two-supporting-facts", "seed": str(seed)})
+    example = xm.generated_example(2, seed)
+    trace = memviz.load_pretrained(default_model()).answer(list(example.sentences), example.question)
+    for step in range(trace.hops + 1):
+        differing = [k for k in range(1, min(step, trace.hops - 1) + 1) if trace.hop_top5[k - 1][0][0] != trace.answer]
+        html = stepper_html(at, PLAYER, "summary", step=step)
+        assert ("differently from the final answer" in html) == bool(differing), (step, html)
+        if differing:
+            assert f"the model was only trained to answer after hop {trace.hops}" in html
+
+
+def test_export_file_names_say_memn2n_once(monkeypatch):
+    """Issue 15: the MemN2N GIF was named "memn2n-memn2n-babi-...": the model's name already says memn2n."""
+    from memviz.ui import memn2n as ui_memn2n
+
+    stems: list[str] = []
+    monkeypatch.setattr(ui_memn2n, "download_buttons", lambda files, stem, key_prefix: stems.append(stem))
+    open_explorer({"export": "true"})
+    assert len(stems) == 1 and stems[0].startswith(f"{default_model()}-") and stems[0].count("memn2n") == 1

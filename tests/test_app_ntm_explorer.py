@@ -138,6 +138,7 @@ def test_override_changes_the_head_at_t_and_outputs_after_only():
     assert any("override on **write0** at step 4" in m.value for m in at.markdown)
     at.button(key="ov_reset").click().run()
     assert "compare" not in figure_keys(at)
+    assert intervention_panel(at).proto.expanded, "Reset overrides keeps the panel open (issue 15)"
 
 
 def test_a_shorter_episode_clamps_the_step_python_knows():
@@ -339,3 +340,12 @@ def test_drawn_input_holds_cleared_cells():
     _apply_cell_edits(frame, {0: {"bit 0": None}}, {"bit 0": "boolean"})  # what Streamlit does with a Delete
     grid = ntm_page.ex.check_grid(frame.astype(object).where(frame.notna(), None).to_numpy(), 8)
     assert grid[0, 0] == 0
+
+
+def test_export_file_names_say_whether_an_override_applied(monkeypatch):
+    """Issue 15: the exported files did not say whether an override was applied."""
+    stems: list[str] = []
+    monkeypatch.setattr(ntm_page, "download_buttons", lambda files, stem, key_prefix: stems.append(stem))
+    open_explorer({"export": "true", "seed": "3"})
+    open_explorer({"export": "true", "seed": "3", "ov_g": "0"})
+    assert stems == ["ntm-copy-seed3", "ntm-copy-seed3-override"]

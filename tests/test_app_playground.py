@@ -131,6 +131,19 @@ def test_bad_numbers_in_typed_key_give_a_message(bad):
         assert np.isfinite(bars(at, stage)).all()
 
 
+@pytest.mark.parametrize("value", ["1e308", "1e6", "-1e6"])
+def test_a_huge_typed_key_never_blanks_the_panels_with_nan(value):
+    """Issue 15: a key of eight 1e308 passed the finiteness check, overflowed float32 and made every panel NaN."""
+    at = open_page("playground", {"key_mode": "Typed", "m": "8", "n": "8"})
+    at.text_input(key="key_text").input(", ".join([value] * 8)).run()
+    no_exception(at)
+    assert bool(at.error) == (abs(float(value)) > 1e6), [e.value for e in at.error]  # out of range: said, not used
+    for stage in ("K", "w_c", "w_g", "w_s", "w"):
+        assert np.isfinite(bars(at, stage)).all()
+    titles = " ".join(a["text"] for a in figure(at, "pipeline")["layout"]["annotations"])
+    assert "nan" not in titles.lower()
+
+
 def test_malformed_memory_in_link_falls_back_to_preset():
     at = open_page("playground", {"n": "2", "m": "2", "mem": "1,nan;0,1"})
     no_exception(at)
@@ -178,6 +191,8 @@ def test_scenario_sets_the_knobs_and_explains_itself():
 def test_shift_distribution_is_drawn_normalised_above_the_shift_panel():
     at = open_page("playground", {"s_m1": "0.5", "s_0": "0.5", "s_p1": "1"})
     np.testing.assert_allclose(array(trace_named(figure(at, "pipeline"), "s")["y"]), [0.25, 0.25, 0.5], atol=1e-6)
+    said = [c.value for c in at.caption if "shift sliders sum to" in c.value]
+    assert said == ["The shift sliders sum to 2.00, so each is divided by that sum: s = [0.25, 0.25, 0.50]."]
 
 
 def test_memory_editor_shows_the_memory_on_screen():

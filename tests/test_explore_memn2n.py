@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -121,6 +122,22 @@ def test_hop_summary_names_the_sentence_o_k_carried(trace, example):
     assert weight == pytest.approx(trace.attention[1].max())
     line = xm.hop_summary(trace, 2, example)
     assert line.startswith("o₂ mostly carried sentence") and trace.sentences[index] in line
+
+
+def test_early_readout_note_only_when_an_earlier_hop_disagrees_with_the_final_answer(trace):
+    final = trace.answer
+    other = next(w for w in trace.answers if w != final)
+    agree = dataclasses.replace(trace, hop_top5=[[(final, 0.9)]] * trace.hops)
+    assert all(xm.early_readout_note(agree, step) is None for step in range(trace.hops + 1))
+    one_off = dataclasses.replace(trace, hop_top5=[[(other, 0.9)], [(final, 0.9)], [(final, 0.9)]])
+    assert xm.early_readout_note(one_off, 0) is None  # before hop 1 nothing is read out yet
+    note = xm.early_readout_note(one_off, 3)
+    assert note.startswith(f"Hop 1 answers differently from the final answer **{final}**")
+    assert "only trained to answer after hop 3" in note
+    both = dataclasses.replace(trace, hop_top5=[[(other, 0.9)], [(other, 0.9)], [(final, 0.9)]])
+    assert xm.early_readout_note(both, 2).startswith("Hops 1 and 2 answer")
+    last_only = dataclasses.replace(trace, hop_top5=[[(final, 0.9)], [(final, 0.9)], [(other, 0.9)]])
+    assert xm.early_readout_note(last_only, 3) is None  # the last hop's readout is the answer itself
 
 
 def test_trace_json_holds_every_hop(trace, example):

@@ -296,6 +296,25 @@ def hop_summary(trace: MemN2NTrace, hop: int, example: Example) -> str:
     return f"o{_sub(hop)} {carried}; stopping here it would answer **{word}** ({prob:.0%})."
 
 
+def early_readout_note(trace: MemN2NTrace, upto: int) -> str | None:
+    """Why a hop before the last (hops 1..``upto``) would answer differently from the final answer; None if none does.
+
+    Training scores only the answer after the last hop (softmax(W u_{K+1})), so an
+    earlier hop's readout, softmax(W u_{k+1}), is the output layer applied to a state
+    it was never trained to answer from: it may contradict the sentence that hop read.
+    """
+    differing = [k for k in range(1, min(upto, trace.hops - 1) + 1) if trace.hop_top5[k - 1][0][0] != trace.answer]
+    if not differing:
+        return None
+    names = [str(k) for k in differing]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    which = f"Hop {listed} answers" if len(names) == 1 else f"Hops {listed} answer"
+    return (
+        f"{which} differently from the final answer **{trace.answer}**: an earlier hop's readout is what the output "
+        f"layer would say from that hop's state, and the model was only trained to answer after hop {trace.hops}."
+    )
+
+
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
 
 

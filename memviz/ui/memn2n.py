@@ -396,7 +396,9 @@ def hop_texts(trace: MemN2NTrace, example: xm.Example) -> list[str]:
     for step in range(trace.hops + 1):
         lines = [f"<b>Hop {k}</b>: {_markdown_html(xm.hop_summary(trace, k, example))}" for k in range(1, step + 1)]
         lines = lines or ["<b>Before hop 1</b> the controller state is the question alone: u₁ = B q."]
-        texts.append("<p>" + "<br>".join(lines) + f"</p><p>{controller}</p>")
+        note = xm.early_readout_note(trace, step)
+        why = f"<p><i>{_markdown_html(note)}</i></p>" if note else ""
+        texts.append("<p>" + "<br>".join(lines) + f"</p>{why}<p>{controller}</p>")
     return texts
 
 

@@ -60,7 +60,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None
 def server_url():
     port = _free_port()
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    log = open(ROOT / "artifacts" / "streamlit.log", "w")  # noqa: SIM115 (closed in finally)
+    log = open(SERVER_LOG, "w")  # noqa: SIM115 (closed in finally)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -92,6 +92,9 @@ def server_url():
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+    # Each test reads what the server logged while it ran; this reads the whole run, gaps between tests included.
+    problems = log_problems(SERVER_LOG.read_text(errors="replace"))
+    assert not problems, f"the server logged during the browser test run: {problems[:5]}"
 
 
 @pytest.fixture(scope="session")
@@ -176,8 +179,27 @@ def tab(browser, server_url):
     session.close()
 
 
+@pytest.fixture
+def tabs(browser, server_url):
+    """A maker of browser tabs on the app (for tests that keep several pages loading at once); all closed after."""
+    sessions: list[PageSession] = []
+
+    def make() -> PageSession:
+        sessions.append(PageSession(browser, server_url))
+        return sessions[-1]
+
+    yield make
+    for session in sessions:
+        session.close()
+
+
 SERVER_LOG = ROOT / "artifacts" / "streamlit.log"
 LOG_PROBLEMS = re.compile(r"Traceback|Uncaught app execution|Failed to apply edit")
+
+
+def log_problems(text: str) -> list[str]:
+    """Lines of a server log that show a traceback, an uncaught app exception or a failed data-editor edit."""
+    return [line for line in text.splitlines() if LOG_PROBLEMS.search(line)]
 
 
 @pytest.fixture(autouse=True)
@@ -188,7 +210,7 @@ def server_log_stays_clean(server_url):
     with SERVER_LOG.open(errors="replace") as log:
         log.seek(start)
         added = log.read()
-    problems = [line for line in added.splitlines() if LOG_PROBLEMS.search(line)]
+    problems = log_problems(added)
     assert not problems, f"the server logged during this test: {problems[:5]}\n{added[-3000:]}"
 
 

@@ -81,3 +81,25 @@ def test_export_panel_animation_and_accuracy(tab):
     assert tab.exceptions() == []
     tall_screenshot(tab, "memn2n-export-accuracy")
     assert tab.errors == []
+
+
+PILLS_OVERFLOW = """() => {
+    const root = document.querySelector("[class*='st-key-mask_']");
+    const right = root.getBoundingClientRect().right;
+    const buttons = [...root.querySelectorAll('button')];
+    const scrolling = [root, ...root.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1);
+    return {buttons: buttons.length, past_edge: buttons.filter(b => b.getBoundingClientRect().right > right + 1).length,
+            scrolling: scrolling.length};
+}"""
+
+
+def test_fifty_mask_buttons_wrap_inside_the_panel_at_1280x720(tab):
+    """Issue 15: mask buttons past about 19 scrolled sideways with no cue; they wrap onto more rows instead."""
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
+    tab.open("memn2n?task=3+three-supporting-facts&seed=2", charts=3)  # a 50-sentence memory
+    pills = tab.page.locator("[class*='st-key-mask_']").first
+    pills.scroll_into_view_if_needed()
+    assert tab.page.evaluate(PILLS_OVERFLOW) == {"buttons": 50, "past_edge": 0, "scrolling": 0}
+    assert pills.bounding_box()["height"] > 80, "more than one row of buttons"
+    tab.screenshot("memn2n-mask-buttons-1280x720")
+    assert tab.errors == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -97,5 +98,24 @@ def test_override_and_animation_render(tab):
     tab.page.set_viewport_size({"width": 1600, "height": 4600})
     tab.wait_idle()
     tab.screenshot("ntm-explorer-override-full")
+    assert tab.exceptions() == []
+    assert tab.errors == []
+
+
+def test_clearing_the_whole_drawing_reaches_the_model(tab):
+    """Issue 15: select all cells and Delete logged 'Failed to apply edit None' per cell and was ignored.
+
+    The server log is read after the test (conftest's ``server_log_stays_clean``).
+    """
+    tab.open("ntm?input=Drawn", charts=CHARTS)
+    assert re.search(r"bits=(?!(00\.)*00&)", tab.page.url), "a random drawing has some bits set"
+    editor = tab.page.locator('[data-testid="stDataFrame"]').first
+    editor.scroll_into_view_if_needed()
+    box = editor.bounding_box()
+    tab.page.mouse.click(box["x"] + 60, box["y"] + 35 + 17)  # the first row's first bit, past the index column
+    tab.page.keyboard.press("Control+a")
+    tab.page.keyboard.press("Delete")
+    tab.page.wait_for_function("/bits=(00\\.)*00(&|$)/.test(window.location.search)", timeout=30_000)
+    tab.wait_idle()
     assert tab.exceptions() == []
     assert tab.errors == []
