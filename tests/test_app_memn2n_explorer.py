@@ -309,7 +309,7 @@ def test_a_typed_story_is_not_judged_against_the_sample_answer():
     at.text_area(key="story_text").input("Mary went to the kitchen.\nJohn moved to the office.").run()
     no_exception(at)
     assert at.text_input(key="answer_text").value == ""
-    headline = next(m.value for m in at.markdown if m.value.startswith("### "))
+    headline = next(m.value for m in at.markdown if m.value.startswith("#### "))
     assert "no true answer given" in headline and "wrong" not in headline
     at.text_input(key="answer_text").input("kitchen").run()
     at.text_input(key="question_text").input("Where is John?").run()
