@@ -105,8 +105,15 @@ RECIPES: dict[str, Recipe] = {
     ),
     "dnc-multi-copy": Recipe(
         task=MULTI_TASK,
-        config={"input_width": 7, "output_width": 6, "controller_size": 64, "memory_n": 16, "memory_w": 16},
-        description="DNC (LSTM controller 64, memory 16 x 16, 1 read head) on multi-copy: 3 sequences of 1-8 "
+        config={
+            "input_width": 7,
+            "output_width": 6,
+            "controller_size": 128,
+            "memory_n": 16,
+            "memory_w": 16,
+            "read_heads": 2,
+        },
+        description="DNC (LSTM controller 128, memory 16 x 16, 2 read heads) on multi-copy: 3 sequences of 1-8 "
         "6-bit vectors through 16 slots (from length 6 on they cannot all be held at once)",
         batch=32,
         curriculum_start=3,
