@@ -28,11 +28,27 @@ TOLERANCE = {
     "outputs": 1e-4,
 }
 """Per-step fast-vs-torch tolerance where 2e-5 is not reachable in float32: the logits (a sum of ~80 products
-of trained weights with reads up to 6) and content lookups with sharp keys (strengths up to 25; dnc-multi-copy finds
-a block's first slot that way), where the softmax multiplies float32 cosine rounding by the strength (measured:
-3.1e-5 on dnc-multi-copy's read weightings, hence 1.1e-4 on its read vectors of values up to 6, 3.6e-4 on its
-logits, 9e-5 on its output probabilities; every other field, and dnc-copy and dnc-reverse-copy apart from
-dnc-copy's logits (2.2e-5), within 2e-5)."""
+of trained weights with reads up to 6) and content lookups with sharp keys (strengths up to 25), where the softmax
+multiplies float32 cosine rounding by the strength (dnc-copy's logits reach 2.4e-5; every other field of dnc-copy
+and dnc-reverse-copy stays within 2e-5)."""
+
+MULTI_COPY_TOLERANCE = {
+    "read_content": 1.5e-3,
+    "read_weights": 1.5e-3,
+    "write_content": 5e-5,
+    "read_vectors": 5e-3,
+    "logits": 2.5e-2,
+    "outputs": 5e-3,
+}
+"""dnc-multi-copy (2 read heads, controller 128) is ill-conditioned at nearly empty slots, not wrong: a slot never
+written holds 1e-6 plus what write weights of 1e-8..1e-7 added, so its direction (its cosine with a key) is set by
+those tiny weights; they come from (1 - g) of gates that float32 rounds near 1 (an ulp of g is 6e-8), so the NumPy
+and torch steps, whose matrix products differ in the last bit, give them 10-50% apart. A read key of strength 14-25
+over 9-14 such slots turns that into 6.2e-4 on the read weighting, 2.1e-3 on the read vectors, 1.0e-2 on a logit and
+2.5e-3 on an output probability (measured on this test's episode, seed 6, step 1; over seeds 6-15 the output
+probabilities differ by a median 3.3e-4 and at most 2.5e-3; the previous 1-head, 64-unit model by a median 2e-5
+and at most 3.4e-4). Every field before the read lookup (usage, allocation, write weighting, memory, links) stays
+within 1e-5; no decision differs (test_run_gives_a_trace_like_the_ntm)."""
 
 
 def require_files(name: str) -> None:
@@ -119,6 +135,7 @@ def test_fast_step_equals_torch_step_on_every_state(shipped, overrides: str) -> 
         "forward": [Override("read0", modes=(0, 0, 1)), Override("write0", allocation_gate=1.0)],
     }[overrides]
     fast = FastDNC.of(shipped)
+    tolerance = MULTI_COPY_TOLERANCE if shipped.card.name == "dnc-multi-copy" else TOLERANCE
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         states = shipped.states(x)
@@ -131,10 +148,10 @@ def test_fast_step_equals_torch_step_on_every_state(shipped, overrides: str) -> 
                 continue
             ref = reference[name].astype(np.float64)
             diff = (np.abs(mine[name] - ref) / np.maximum(1.0, np.abs(ref))).max()
-            assert diff <= TOLERANCE.get(name, 2e-5), (t, name, diff)
+            assert diff <= tolerance.get(name, 2e-5), (t, name, diff)
         np.testing.assert_array_equal(mine["overridden"], reference["overridden"])
         probabilities = [1 / (1 + np.exp(-r["logits"].astype(np.float64))) for r in (mine, reference)]
-        assert np.abs(probabilities[0] - probabilities[1]).max() <= TOLERANCE["outputs"], (t, "outputs")
+        assert np.abs(probabilities[0] - probabilities[1]).max() <= tolerance["outputs"], (t, "outputs")
 
 
 def test_multi_copy_reuses_memory_and_fails_without_freeing() -> None:

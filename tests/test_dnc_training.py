@@ -84,3 +84,44 @@ def test_multi_copy_reuse_metrics_run_on_a_tiny_model() -> None:
     m = dnc_evaluate.reuse_metrics(model, task, episodes=3)
     assert 0.0 <= m["reused_slot_share"] <= 1.0
     assert m["size"] == "2x2" and m["free_gates_zero"]["bits_scored_per_episode"] == 12
+
+
+def test_widening_a_warm_start_keeps_what_the_model_computes() -> None:
+    """More read heads and controller units (widen_state) leave the outputs as they were."""
+    from memviz.dnc.model import DNC, DNCConfig
+
+    torch.manual_seed(1)
+    small = DNCConfig(input_width=4, output_width=3, controller_size=12, memory_n=5, memory_w=6)
+    old = DNC(small).eval()
+    x = torch.as_tensor(tiny_copy_inputs(), dtype=torch.float32)
+    for heads, units in ((1, 12), (2, 12), (2, 20), (3, 16)):
+        new = DNC(replace(small, read_heads=heads, controller_size=units)).eval()
+        new.load_state_dict(dnc_train.widen_state(old.state_dict(), small, new))
+        with torch.no_grad():
+            np.testing.assert_allclose(new(x).numpy(), old(x).numpy(), atol=1e-4)
+    try:
+        dnc_train.widen_state(old.state_dict(), small, DNC(replace(small, controller_size=8)))
+    except ValueError as exc:
+        assert "only more read heads or controller units" in str(exc)
+    else:
+        raise AssertionError("narrowing must fail")
+
+
+def tiny_copy_inputs() -> np.ndarray:
+    from memviz.tasks.copy import CopyTask
+
+    return CopyTask(bits=3, min_length=1, max_length=3).sample(np.random.default_rng(0), 4, 3).x
+
+
+def test_cosine_schedule_and_length_weighting() -> None:
+    recipe = replace(TINY, lr=1e-3, lr_end=1e-5, lr_decay_episodes=1000)
+    assert dnc_train.cosine_lr(recipe, 0) == 1e-3
+    assert abs(dnc_train.cosine_lr(recipe, 500) - (1e-5 + (1e-3 - 1e-5) / 2)) < 1e-12
+    assert dnc_train.cosine_lr(recipe, 1000) == dnc_train.cosine_lr(recipe, 5000) == 1e-5
+    assert dnc_train.cosine_lr(TINY, 700) == TINY.lr  # no lr_end: constant
+    assert dnc_train.size_weight(None, (3, 8), "length") == 24.0
+    assert dnc_train.size_weight(None, 5, "uniform") == 1.0
+    result = dnc_train.train(
+        replace(recipe, size_weighting="length", max_episodes=160), progress=False, log=lambda s: None
+    )
+    assert result.episodes == 160

@@ -6,6 +6,19 @@ for the data, ``torch.manual_seed`` for the weights), batched (every episode
 of a batch has the same size, so no padding), Adam with gradient-norm clipping
 and a per-bit masked cross-entropy loss.
 
+Learning rate: constant ``lr`` (lowered to ``lr_after_target`` once validation
+reaches ``target_bits``), or, with ``lr_end``, a cosine from ``lr`` down to
+``lr_end`` over ``lr_decay_episodes`` (default ``max_episodes``; by episode count, so a run is deterministic).
+Sizes are drawn uniformly from the enabled ones, or (``size_weighting="length"``)
+in proportion to their number of vectors, so long episodes, where the errors
+are, come up more often.
+
+A warm start (``init_from``) may come from a smaller model: more read heads or
+a wider controller than the weights have are added function-preservingly
+(:func:`widen_state`: the new head's free gate starts shut and its read vector
+is not yet read by anyone; new controller units start from small random weights
+into them and zero weights out of them).
+
 Curriculum over size: the sizes of the task's training range are ordered
 (copy: lengths 1..max; multi-copy: (count, length) by length); sampling starts
 over the first ``curriculum_start`` of them and one more size is added each
@@ -68,7 +81,12 @@ class Recipe:
     val_per_size: int = 32
     seed: int = 1
     init_from: str | None = None
+    lr_end: float | None = None
+    lr_decay_episodes: int | None = None
+    size_weighting: str = "uniform"
 
+
+DNC_DEFAULTS = {"controller_size": DNCConfig().controller_size, "read_heads": DNCConfig().read_heads}
 
 COPY_TASK = {"name": "copy", "bits": 6, "min_length": 1, "max_length": 10}
 REVERSE_TASK = {"name": "reverse_copy", "bits": 6, "min_length": 1, "max_length": 10}
@@ -87,14 +105,154 @@ RECIPES: dict[str, Recipe] = {
     ),
     "dnc-multi-copy": Recipe(
         task=MULTI_TASK,
-        config={"input_width": 7, "output_width": 6, "controller_size": 64, "memory_n": 16, "memory_w": 16},
-        description="DNC (LSTM controller 64, memory 16 x 16, 1 read head) on multi-copy: 3 sequences of 1-8 "
+        config={
+            "input_width": 7,
+            "output_width": 6,
+            "controller_size": 128,
+            "memory_n": 16,
+            "memory_w": 16,
+            "read_heads": 2,
+        },
+        description="DNC (LSTM controller 128, memory 16 x 16, 2 read heads) on multi-copy: 3 sequences of 1-8 "
         "6-bit vectors through 16 slots (from length 6 on they cannot all be held at once)",
         batch=32,
         curriculum_start=3,
         minutes=45.0,
     ),
 }
+
+
+# --------------------------------------------------------------------------- schedule, sampling, warm starts
+
+
+def cosine_lr(recipe: Recipe, episodes: int) -> float:
+    """The learning rate after ``episodes``: a cosine from ``lr`` to ``lr_end`` over ``max_episodes``."""
+    end = recipe.lr if recipe.lr_end is None else recipe.lr_end
+    frac = min(1.0, episodes / max(1, recipe.lr_decay_episodes or recipe.max_episodes))
+    return end + (recipe.lr - end) * 0.5 * (1.0 + math.cos(math.pi * frac))
+
+
+def size_weight(task: Any, size: Any, weighting: str) -> float:
+    """How often a size is drawn: 1 each (``"uniform"``) or its number of vectors (``"length"``)."""
+    if weighting == "uniform":
+        return 1.0
+    if weighting == "length":
+        return float(np.prod(np.atleast_1d(size)))
+    raise ValueError(f"size_weighting must be 'uniform' or 'length', got {weighting!r}")
+
+
+def widen_state(old: dict[str, torch.Tensor], old_cfg: DNCConfig, new: DNC, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Weights of ``old_cfg``'s model placed into ``new`` (more read heads, a wider controller or the same).
+
+    The result computes the same outputs as the old model up to the new head's
+    free gate (sigmoid(-12), about 6e-6) and the new units' small random input
+    weights: old read heads and controller units keep their weights, the new
+    read head's read vector enters the controller and the output with zero
+    weights, its free gate bias is -12, and new controller units have zero
+    outgoing weights (into the LSTM, the interface and the output).
+    """
+    c = new.config
+    r0, r1, w = old_cfg.read_heads, c.read_heads, c.memory_w
+    h0, h1 = old_cfg.controller_size, c.controller_size
+    if (
+        r1 < r0
+        or h1 < h0
+        or (old_cfg.memory_w, old_cfg.input_width, old_cfg.output_width)
+        != (
+            w,
+            c.input_width,
+            c.output_width,
+        )
+    ):
+        raise ValueError(f"cannot widen {old_cfg} into {c}: only more read heads or controller units")
+    gen = torch.Generator().manual_seed(seed)
+    state = {k: v.clone() for k, v in new.state_dict().items()}
+    scale = 0.01
+
+    def small(shape: tuple[int, ...]) -> torch.Tensor:
+        return scale * torch.randn(shape, generator=gen)
+
+    # LSTM: gates i, f, g, o each h units; input = [x, reads of r heads]
+    x_w = c.input_width
+    old_in_cols = list(range(x_w + r0 * w))
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        key = f"controller.{name}"
+        src, dst = old[key], state[key]
+        out = torch.zeros_like(dst) if name.startswith("bias") else small(tuple(dst.shape))
+        for g in range(4):
+            rows_new = slice(g * h1, g * h1 + h0)
+            rows_old = slice(g * h0, (g + 1) * h0)
+            if name == "weight_ih":
+                out[rows_new, :] = 0.0
+                out[rows_new, old_in_cols] = src[rows_old]
+            elif name == "weight_hh":
+                out[rows_new, :] = 0.0  # old units do not listen to new ones
+                out[rows_new, :h0] = src[rows_old]
+            else:
+                out[rows_new] = src[rows_old]
+        if name == "weight_ih":
+            out[:, x_w + r0 * w :] = 0.0  # the new heads' reads: nobody listens yet
+        state[key] = out
+    # interface: rows by part; columns = controller units (new ones: 0)
+    parts0 = interface_rows(old_cfg)
+    parts1 = interface_rows(c)
+    iw, ib = torch.zeros_like(state["interface.weight"]), torch.zeros_like(state["interface.bias"])
+    iw[:, :] = small(tuple(iw.shape))
+    iw[:, h0:] = 0.0
+    for part, (rows0, per0) in parts0.items():
+        rows1, per1 = parts1[part]
+        if per0:  # per read head: copy the old heads; new heads copy head 0's bias (same initial behaviour)
+            for head in range(r1):
+                src_head = head if head < r0 else 0
+                dst = rows1[head * per1 : (head + 1) * per1]
+                srcr = rows0[src_head * per0 : (src_head + 1) * per0]
+                if head < r0:
+                    iw[dst, :h0] = old["interface.weight"][srcr]
+                ib[dst] = old["interface.bias"][srcr]
+        else:
+            iw[rows1, :h0] = old["interface.weight"][rows0]
+            ib[rows1] = old["interface.bias"][rows0]
+    free_rows, _ = parts1["free"]
+    ib[free_rows[r0:]] = -12.0
+    state["interface.weight"], state["interface.bias"] = iw, ib
+    # output: columns [h units, reads]
+    ow = torch.zeros_like(state["output.weight"])
+    ow[:, :h0] = old["output.weight"][:, :h0]
+    ow[:, h1 : h1 + r0 * w] = old["output.weight"][:, h0 : h0 + r0 * w]
+    state["output.weight"], state["output.bias"] = ow, old["output.bias"].clone()
+    return state
+
+
+def interface_rows(c: DNCConfig) -> dict[str, tuple[list[int], int]]:
+    """The interface vector's rows by part (the order of :func:`memviz.dnc.model.split_interface`);
+    with the rows per read head (0 for the write head's parts)."""
+    r, w = c.read_heads, c.memory_w
+    layout = [("keys", r * w, w), ("strengths", r, 1), ("wkey", w, 0), ("wstrength", 1, 0), ("erase", w, 0)]
+    layout += [("vector", w, 0), ("free", r, 1), ("alloc", 1, 0), ("wgate", 1, 0), ("modes", 3 * r, 3)]
+    out, start = {}, 0
+    for name, size, per in layout:
+        out[name] = (list(range(start, start + size)), per)
+        start += size
+    return out
+
+
+def warm_start(model: DNC, weights: Path) -> None:
+    """Load a previous stage's weights into ``model``, widening them (:func:`widen_state`) if its card's
+    model had fewer read heads or controller units."""
+    card_file = weights.parent / f"{weights.stem}.json"
+    old_cfg = model.config
+    if card_file.is_file():
+        cfg = json.loads(card_file.read_text()).get("config", {})
+        fields = {
+            k: cfg[k] for k in ("input_width", "output_width", "controller_size", "memory_w", "read_heads") if k in cfg
+        }
+        old_cfg = replace(model.config, **fields)
+    if old_cfg == model.config:
+        load_weights(model, weights, weights.stem)
+        return
+    old_model = DNC(old_cfg)
+    load_weights(old_model, weights, weights.stem)
+    model.load_state_dict(widen_state(old_model.state_dict(), old_cfg, model))
 
 
 # --------------------------------------------------------------------------- loss and scoring
@@ -153,7 +311,7 @@ def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
     task = make_task(recipe.task)
     model = DNC(DNCConfig(**recipe.config))
     if recipe.init_from:  # a previous stage (its weights; the shapes do not depend on the number of slots)
-        load_weights(model, Path(recipe.init_from), Path(recipe.init_from).stem)
+        warm_start(model, Path(recipe.init_from))
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     sizes = task.train_sizes()
@@ -162,6 +320,7 @@ def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
     long_val = [task.sample(val_rng, recipe.val_per_size, s) for s in long_sizes(task)[1::3]]
 
     enabled = min(max(1, recipe.curriculum_start), len(sizes))
+    weights = np.array([size_weight(task, s, recipe.size_weighting) for s in sizes], dtype=np.float64)
     start = time.perf_counter()
     episodes = batches = 0
     next_check = recipe.check_every
@@ -175,7 +334,13 @@ def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
     stop = ""
     bar = progress_bar(recipe.max_episodes, progress, unit="ep")
     while not stop:
-        size = sizes[int(rng.integers(0, enabled))]
+        if recipe.size_weighting == "uniform":
+            size = sizes[int(rng.integers(0, enabled))]
+        else:
+            size = sizes[int(rng.choice(enabled, p=weights[:enabled] / weights[:enabled].sum()))]
+        if recipe.lr_end is not None:
+            for group in optimizer.param_groups:
+                group["lr"] = cosine_lr(recipe, episodes)
         x, y, mask = as_tensors(task.sample(rng, recipe.batch, size))
         logits = model(x)
         loss = masked_bce(logits, y, mask)
@@ -234,7 +399,7 @@ def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
                 if to_target is None and val_bits <= recipe.target_bits:
                     to_target = episodes
                     log(f"reached {val_bits:.3f} <= {recipe.target_bits} bits/sequence after {episodes} episodes")
-                    if recipe.lr_after_target:
+                    if recipe.lr_after_target and recipe.lr_end is None:
                         for group in optimizer.param_groups:
                             group["lr"] = min(group["lr"], recipe.lr_after_target)
                 if to_target is not None and episodes >= to_target + recipe.polish:
@@ -272,6 +437,14 @@ def reproduce_command(name: str, recipe: Recipe, episodes: int) -> str:
         f"--batch {recipe.batch} --lr {recipe.lr} --curriculum-start {recipe.curriculum_start} "
         f"--polish {recipe.polish} --check-every {recipe.check_every} --val-per-size {recipe.val_per_size}"
         + (f" --init-from {recipe.init_from}" if recipe.init_from else "")
+        + (f" --lr-end {recipe.lr_end}" if recipe.lr_end is not None else "")
+        + (f" --lr-decay-episodes {recipe.lr_decay_episodes}" if recipe.lr_decay_episodes else "")
+        + (f" --size-weighting {recipe.size_weighting}" if recipe.size_weighting != "uniform" else "")
+        + "".join(
+            f" --{k.replace('_', '-')} {recipe.config[k]}"
+            for k in ("controller_size", "read_heads")
+            if k in recipe.config and recipe.config[k] != RECIPES.get(name, recipe).config.get(k, DNC_DEFAULTS[k])
+        )
     )
 
 
@@ -354,6 +527,10 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--init-from", help="start from these weights (a .safetensors with its card beside it)")
     parser.add_argument("--val-per-size", type=int, help="validation episodes per size")
     parser.add_argument("--controller-size", type=int, help="LSTM controller size (a smaller or larger model)")
+    parser.add_argument("--read-heads", type=int, help="read heads")
+    parser.add_argument("--lr-end", type=float, help="cosine learning rate schedule from --lr down to this")
+    parser.add_argument("--lr-decay-episodes", type=int, help="episodes of the cosine schedule (default: max)")
+    parser.add_argument("--size-weighting", choices=("uniform", "length"), help="how often each size is drawn")
     parser.add_argument("--memory-n", type=int, help="memory slots")
     parser.add_argument("--memory-w", type=int, help="memory width")
     parser.add_argument("--max-length", type=int, help="longest sequence of the training range")
@@ -379,10 +556,13 @@ def recipe_for(name: str, args: argparse.Namespace) -> Recipe:
         "val_per_size": args.val_per_size,
         "curriculum_start": args.curriculum_start,
         "init_from": args.init_from,
+        "lr_end": args.lr_end,
+        "lr_decay_episodes": args.lr_decay_episodes,
+        "size_weighting": args.size_weighting,
     }
     r = replace(r, **{k: v for k, v in overrides.items() if v is not None})
     config = dict(r.config)
-    for key in ("controller_size", "memory_n", "memory_w"):
+    for key in ("controller_size", "memory_n", "memory_w", "read_heads"):
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
     task = dict(r.task)
