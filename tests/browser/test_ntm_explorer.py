@@ -63,7 +63,8 @@ def test_step_buttons_keys_and_play_in_the_browser(tab):
     tab.page.keyboard.press("ArrowRight")
     tab.wait_idle()
     tab.page.get_by_text("What the override changed").wait_for(timeout=30_000)
-    pinned = tab.page.locator(".st-key-ov_step input").input_value()  # checked last (a known gap, below)
+    pinned = tab.page.locator(".st-key-ov_step input").input_value()
+    assert pinned == str(at), f"the override landed at step {pinned}, not the step on screen {at}"
     assert step(tab) == at
     created = [p.get_attribute("data-created") for p in tab.page.locator(f"{PLAYER} .mvs-panel").all()]
     assert created == ["1", "1", None, "1", "1"], "the re-run episode updates the charts in place"
@@ -72,8 +73,6 @@ def test_step_buttons_keys_and_play_in_the_browser(tab):
     assert "pipe=read0" in tab.page.url
     assert tab.exceptions() == []
     assert tab.errors == []
-    if pinned != str(at):  # AppTest covers the Python side; the merged browser path does not pin it yet
-        pytest.xfail(f"the override landed at step {pinned}, not the step on screen {at} (issue 15, open)")
 
 
 def test_override_and_animation_render(tab):
