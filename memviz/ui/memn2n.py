@@ -432,6 +432,8 @@ def hop_panels(trace: MemN2NTrace, example: xm.Example) -> list[dict]:
 
 def hop_view(trace: MemN2NTrace, example: xm.Example) -> None:
     """The hop view in the browser's step player: every hop sent once, no rerun per hop; opens on all hops."""
+    # side by side, the attention panel is as tall as its own figure, not as the taller readout beside it
+    st.html(f"<style>.st-key-{PLAYER_KEY} .mvs-panels {{align-items: flex-start;}}</style>")
     stepper(
         PLAYER_KEY,
         trace.hops + 1,
