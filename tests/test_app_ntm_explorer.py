@@ -330,6 +330,19 @@ def test_intervene_follows_the_step_on_screen_until_a_step_is_typed():
     assert "at step 3" in " ".join(m.value for m in at.markdown)
 
 
+def test_a_knob_moved_right_after_the_step_report_lands_on_the_step_on_screen():
+    """Issue 15: the browser reports step 5 and a knob moves at once; the knob's message still carries the
+    "At step" shown before the report's run (0), which must not count as a typed step."""
+    at = open_explorer()
+    assert at.number_input(key="ov_step").value == 0
+    set_step(at, PLAYER, 5)
+    at.number_input(key="ov_step").set_value(0)  # the stale value the knob's message carries
+    at.select_slider(key="ov_g").set_value("0").run()
+    no_exception(at)
+    assert at.number_input(key="ov_step").value == 5
+    assert "at step 5" in " ".join(m.value for m in at.markdown)
+
+
 def test_drawn_input_holds_cleared_cells():
     """Issue 15: the drawing's cells are nullable, so a cleared cell (Delete) reaches the model as 0."""
     from streamlit.elements.widgets.data_editor import _apply_cell_edits

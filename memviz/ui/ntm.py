@@ -149,13 +149,27 @@ def current_step() -> int:
 def pin_override_step() -> None:
     """An override slider moved: apply it at the step on screen, unless a step was typed (issue 15)."""
     st.session_state["ov_touched"] = True
+    st.session_state["ov_knob_moved"] = True
     if not st.session_state.get("ov_step_typed"):
         st.session_state["ov_step"] = current_step()
 
 
 def step_typed() -> None:
-    """The user typed an "At step": knobs moved later keep it."""
-    st.session_state["ov_step_typed"] = True
+    """The "At step" box changed: noted here, judged by :func:`settle_typed_step` after every callback."""
+    st.session_state["ov_step_edited"] = True
+
+
+def settle_typed_step() -> None:
+    """A changed "At step" counts as typed (knobs moved later keep it) unless a knob moved in the same run.
+
+    When the browser reports the step on screen and a knob moves in quick succession, the
+    knob's message still carries the "At step" the page showed before the report's run set
+    it, which looks like an edit; a person cannot type a step and move a knob in one message.
+    """
+    edited = st.session_state.pop("ov_step_edited", False)
+    moved = st.session_state.pop("ov_knob_moved", False)
+    if edited and not moved:
+        st.session_state["ov_step_typed"] = True
 
 
 def reset_overrides() -> None:
@@ -175,6 +189,7 @@ def override_panel(config, steps: int) -> tuple[ex.OverrideChoice, DeltaGenerato
     effect goes (DESIGN.md 4b: an intervention's effect sits next to its knob).
     """
     heads = [f"write{j}" for j in range(config.write_heads)] + [f"read{i}" for i in range(config.read_heads)]
+    settle_typed_step()
     active = any(st.session_state.get(k, st.query_params.get(k, OFF)) != OFF for k in OVERRIDE_KEYS)
     opened = active or st.session_state.get("ov_touched", False)  # Reset keeps the panel open
     with st.expander(
