@@ -123,9 +123,13 @@ class CopyTask:
         mask = np.zeros((b, steps), dtype=np.float32)
         x[:, :length, :bits] = seqs
         x[:, length, bits] = 1.0
-        y[:, length + 1 :, :] = seqs
+        y[:, length + 1 :, :] = self._answer(seqs)
         mask[:, length + 1 :] = 1.0
         return x, y, mask
+
+    def _answer(self, seqs: np.ndarray) -> np.ndarray:
+        """What the output steps must reproduce: the sequences as they came."""
+        return seqs
 
     def sample(self, rng: np.random.Generator, batch: int, size: int | None = None, zero_share: float = 0.0) -> Batch:
         """``batch`` episodes of length ``size`` (default: uniform over the training range).
@@ -133,7 +137,7 @@ class CopyTask:
         ``zero_share``: see :func:`random_bits` (training augmentation only).
         """
         length = int(rng.integers(self.min_length, self.max_length + 1)) if size is None else size
-        check_size("copy length", length)
+        check_size(f"{self.name.replace('_', '-')} length", length)
         x, y, mask = self._encode_batch(random_bits(rng, (batch, length, self.bits), zero_share))
         return Batch(x, y, mask, length)
 

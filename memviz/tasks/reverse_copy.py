@@ -12,6 +12,7 @@ b = L^T w_{t-1} serves). Encoding as :class:`memviz.tasks.copy.CopyTask`
   the vectors ``L-1, L-2, ..., 0``.
 
 Score: bit errors per sequence over the masked steps (:func:`memviz.tasks.copy.bit_errors`).
+Everything but the order of the answer is the copy task's.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memviz.tasks.copy import Batch, bit_errors, check_size, random_bits
+from memviz.tasks.copy import CopyTask
 
 
 @dataclass(frozen=True)
-class ReverseCopyTask:
+class ReverseCopyTask(CopyTask):
     """Reverse copy: remember ``L`` random ``bits``-bit vectors and write them back last-first."""
 
     bits: int = 6
@@ -33,53 +34,24 @@ class ReverseCopyTask:
 
     name = "reverse_copy"
 
-    @property
-    def input_width(self) -> int:
-        return self.bits + 1
-
-    @property
-    def output_width(self) -> int:
-        return self.bits
-
-    def spec(self) -> dict:
-        """The task as it is written into a model card."""
-        return {"name": self.name, "bits": self.bits, "min_length": self.min_length, "max_length": self.max_length}
-
-    def train_sizes(self) -> list[int]:
-        """The lengths the model is trained on."""
-        return list(range(self.min_length, self.max_length + 1))
-
-    def episode_length(self, length: int) -> int:
-        """Number of time steps of an episode with ``length`` vectors: ``2L + 1``."""
-        return 2 * length + 1
-
     def encode(self, sequence: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Input, target and mask for one sequence ``[L, bits]`` of 0/1 values."""
-        seq = np.asarray(sequence, dtype=np.float32)
+        """Input, target and mask for one sequence ``[L, bits]`` of 0/1 values (``L >= 1``)."""
+        seq = np.asarray(sequence)
         if seq.ndim != 2 or seq.shape[1] != self.bits or seq.shape[0] == 0:
             raise ValueError(f"a reverse-copy sequence is [length >= 1, {self.bits}], got shape {seq.shape}")
-        x, y, mask = self._encode_batch(seq[None])
-        return x[0], y[0], mask[0]
+        return super().encode(seq)
 
-    def _encode_batch(self, seqs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        b, length, bits = seqs.shape
-        steps = self.episode_length(length)
-        x = np.zeros((b, steps, bits + 1), dtype=np.float32)
-        y = np.zeros((b, steps, bits), dtype=np.float32)
-        mask = np.zeros((b, steps), dtype=np.float32)
-        x[:, :length, :bits] = seqs
-        x[:, length, bits] = 1.0
-        y[:, length + 1 :, :] = seqs[:, ::-1]
-        mask[:, length + 1 :] = 1.0
-        return x, y, mask
+    def _answer(self, seqs: np.ndarray) -> np.ndarray:
+        """The sequences last vector first."""
+        return seqs[:, ::-1]
 
-    def sample(self, rng: np.random.Generator, batch: int, size: int | None = None, zero_share: float = 0.0) -> Batch:
-        """``batch`` episodes of length ``size`` (default: uniform over the training range)."""
-        length = int(rng.integers(self.min_length, self.max_length + 1)) if size is None else size
-        check_size("reverse-copy length", length)
-        x, y, mask = self._encode_batch(random_bits(rng, (batch, length, self.bits), zero_share))
-        return Batch(x, y, mask, length)
+    def phase_labels(self, size: dict[str, int]) -> tuple[list[str], list[str]]:
+        """Every step's name and coarse phase; output ``i`` is a copy of input ``L - i + 1``."""
+        n = size["length"]
+        named = [(f"input {i + 1}/{n}", "input") for i in range(n)] + [("delimiter", "delimiter")]
+        named += [(f"output {i + 1}/{n}: copy of input {n - i}", "output") for i in range(n)]
+        return [p for p, _ in named], [k for _, k in named]
 
-    def score(self, outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Bit errors per sequence (see :func:`memviz.tasks.copy.bit_errors`)."""
-        return bit_errors(outputs, y, mask)
+    def eval_sizes(self) -> list[int]:
+        """The training range, then up to twice its longest length (the DNC cards' beyond-range rows)."""
+        return [*self.train_sizes(), *range(self.max_length + 1, 2 * self.max_length + 1)]
