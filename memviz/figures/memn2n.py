@@ -228,6 +228,8 @@ def readout_figure(trace: MemN2NTrace, hop: int, answer: str | None = None) -> d
         layout[f"yaxis{suffix}"] = y_axis
         if k < hop:
             words, probs, colours = readout_rows(trace, k + 1, answer)
+            # the rows' range, best answer on top, fixed: a label pointing into the panel must not widen it
+            y_axis.update({"autorange": False, "range": [len(words) - 0.5, -0.5]})
             data.append(
                 {
                     "type": "bar",
