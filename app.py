@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from memviz.ui import limits
+from memviz.ui import limits, worker
 
 HERE = Path(__file__).resolve().parent
 
@@ -26,4 +26,5 @@ PAGES = [
 
 navigation = st.navigation(PAGES)
 limits.rerun_on_reconnect()  # after a worker dies, the browser's reconnect reruns the view from the URL
+worker.warm_and_freeze_in_background()  # once per process: heavy imports, then gc.freeze (see its docstring)
 navigation.run()
