@@ -115,8 +115,10 @@ async ([since, quiet, timeout, charts]) => {
     await frame();
     const now = performance.now();
     const drawn = mv.charts().filter((gd) => gd.querySelector('.main-svg')).length >= charts;
-    if (!mv.running() && drawn && now - mv.lastMutation >= quiet) {
-      const t0 = since === null ? mv.t0 : since;
+    const t0 = since === null ? mv.t0 : since;
+    // Quiet since the later of the input and the last mutation: a button's rerun may start a few frames
+    // after the click, with nothing on the page changed before it.
+    if (!mv.running() && drawn && now - Math.max(mv.lastMutation, t0 || 0) >= quiet) {
       if (t0 === null) return { error: 'no input event seen' };
       const end = Math.max(mv.lastMutation, Math.min(mv.lastLongTaskEnd(), now - quiet));
       return { ms: Math.max(0, end - t0), busy: mv.busySince(t0), recreated: mv.recreated() };
@@ -137,6 +139,15 @@ CURRENT_STEP = """
     if (m) return Number(m[1]);
   }
   return null;
+}
+"""
+
+# The browser step player's step and last step.
+PLAYER_POSITION = """
+() => {
+  const player = document.querySelector('[data-testid="memvizStepper"]');
+  const slider = player.querySelector('input[type="range"]');
+  return { step: Number(player.dataset.step), last: Number(slider ? slider.max : 0) };
 }
 """
 
@@ -222,6 +233,8 @@ def step_move(prefix: str) -> Callable:
     def act(page, i: int) -> None:
         forward = i % 2 == 0
         if _has(page, '[data-testid="memvizStepper"]'):
+            at = page.evaluate(PLAYER_POSITION)  # a player opened at its last step goes back first
+            forward = at["step"] < at["last"] if forward else at["step"] == 0
             label = "Next" if forward else "Previous"
             page.locator(f'[data-testid="memvizStepper"] .mvs-btn[aria-label^="{label}"]').first.click()
         else:

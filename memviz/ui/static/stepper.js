@@ -313,9 +313,105 @@ function layoutEdits(changed, spec) {
 }
 
 const isLayoutEdit = (channel) => channel.path[0] === "layout" && channel.path.length > 1;
+
+// ------------------------------------------------------------------ heatmap cells, repainted in place
+// A step that changes only a heatmap's cells (the memory matrix being written, a hop's attention) need not
+// pay for Plotly.react, which redraws every axis, colour bar and margin of the figure (30-60 ms a step).
+// plotly draws such a heatmap (linear axes, no gaps, a fixed colour range) as one image with a pixel per
+// cell; the player paints that image itself with plotly's colour rule (a linear RGBA interpolation between
+// the colour scale's stops, clamped at zmin and zmax) and hands plotly the new values for its hover.
+// Anything else (a new shape of matrix, a moving colour range, other traces) goes through Plotly.react.
+const CELL_KEYS = new Set(["z", "text", "hovertext", "customdata"]);
+const XLINK = "http://www.w3.org/1999/xlink";
+const isCellEdit = (channel) => channel.path[0] === "data" && CELL_KEYS.has(channel.path[2]);
+
+function heatmapImage(gd, index) {
+  for (const group of gd.querySelectorAll("g.hm")) {
+    const cd = group.__data__; // plotly's calcdata of the trace this group draws
+    if (cd && cd[0] && cd[0].trace && cd[0].trace.index === index) return { cd0: cd[0], image: group.querySelector("image") };
+  }
+  return null;
+}
+
+// Whether trace `index` of the drawn figure can take `next` (its spec at the new step) by a repaint.
+function repaintable(gd, index, next) {
+  const trace = gd._fullData && gd._fullData[index];
+  if (!trace || trace.type !== "heatmap" || !trace._islinear || trace.zsmooth || trace.xgap || trace.ygap) return false;
+  if (trace.zauto !== false || trace.texttemplate || !Array.isArray(next.z) || !Array.isArray(next.z[0])) return false;
+  const found = heatmapImage(gd, index);
+  if (!found || !found.image || !/pixelated/.test(found.image.getAttribute("style") || "")) return false; // plotly's one-pixel-per-cell image
+  const z = found.cd0.z;
+  return Array.isArray(z) && z.length === next.z.length && z.every((row, r) => row.length === next.z[r].length);
+}
+
+const colourParser = document.createElement("canvas").getContext("2d");
+function rgbaOf(colour) {
+  colourParser.fillStyle = "#000";
+  colourParser.fillStyle = colour;
+  const parsed = colourParser.fillStyle; // "#rrggbb" or "rgba(r, g, b, a)"
+  if (parsed[0] === "#") return [1, 3, 5].map((i) => parseInt(parsed.slice(i, i + 2), 16)).concat(1);
+  const [r, g, b, a] = parsed.match(/[\d.]+/g).map(Number);
+  return [r, g, b, a === undefined ? 1 : a];
+}
+
+// z -> [r, g, b, alpha 0-255] as plotly colours a heatmap cell (colorscale/helpers.js, heatmap/plot.js).
+function cellColours(trace) {
+  const stops = trace.reversescale ? trace.colorscale.map(([f, c]) => [1 - f, c]).reverse() : trace.colorscale;
+  const domain = stops.map(([f]) => trace.zmin + f * (trace.zmax - trace.zmin));
+  const range = stops.map(([, c]) => rgbaOf(c));
+  const last = domain.length - 1;
+  return (v) => {
+    let i = 0;
+    if (v <= domain[0]) i = 0;
+    else if (v >= domain[last]) i = last - 1;
+    else while (i < last - 1 && v > domain[i + 1]) i++;
+    const span = domain[i + 1] - domain[i];
+    const f = span > 0 ? Math.min(Math.max((v - domain[i]) / span, 0), 1) : 0;
+    const a = range[i];
+    const b = range[i + 1] || a;
+    const mix = (k) => a[k] + (b[k] - a[k]) * f;
+    return [Math.round(mix(0)), Math.round(mix(1)), Math.round(mix(2)), Math.round(mix(3) * 255)];
+  };
+}
+
+// Paint trace `index` with `next`'s cells, oriented as plotly oriented it (a reversed axis flips the image).
+function repaintHeatmap(gd, index, next) {
+  const { cd0, image } = heatmapImage(gd, index);
+  const trace = cd0.trace;
+  const xa = gd._fullLayout[trace.xaxis.replace(/^x/, "xaxis")];
+  const ya = gd._fullLayout[trace.yaxis.replace(/^y/, "yaxis")];
+  const edge = (axis, edges, end) => axis.c2p(edges[end ? edges.length - 1 : 0]);
+  const flipX = edge(xa, cd0.x, true) < edge(xa, cd0.x, false);
+  const flipY = edge(ya, cd0.y, true) < edge(ya, cd0.y, false);
+  const rows = next.z.length;
+  const cols = next.z[0].length;
+  const canvas = document.createElement("canvas");
+  canvas.width = cols;
+  canvas.height = rows;
+  const context = canvas.getContext("2d");
+  const pixels = context.createImageData(cols, rows);
+  const colour = cellColours(trace);
+  for (let r = 0; r < rows; r++) {
+    const row = next.z[r];
+    const y = flipY ? rows - 1 - r : r;
+    for (let c = 0; c < cols; c++) {
+      const v = row[c];
+      if (v === null || v === undefined || Number.isNaN(v)) continue; // a gap: transparent, as plotly leaves it
+      pixels.data.set(colour(v), (y * cols + (flipX ? cols - 1 - c : c)) * 4);
+    }
+  }
+  context.putImageData(pixels, 0, 0);
+  image.setAttributeNS(XLINK, "xlink:href", canvas.toDataURL("image/png"));
+  for (const key of CELL_KEYS) {
+    if (!(key in next)) continue;
+    gd.data[index][key] = next[key];
+    trace[key] = next[key];
+    if (key in cd0) cd0[key] = next[key];
+  }
+}
 // Bring one panel to step t with the least work plotly allows: nothing when its values are the same as
-// the step it shows; a relayout when only layout items change (a cursor, a title: no trace is redrawn);
-// else Plotly.react with the whole figure.
+// the step it shows; heatmap cells repainted and layout items relayed out when only those change (a
+// cursor, a title: no axis is redrawn); else Plotly.react with the whole figure.
 function showStep(state, plot, t) {
   const { box, panel } = plot;
   if (!panel.figure) {
@@ -324,8 +420,17 @@ function showStep(state, plot, t) {
     const changed = plot.shown === null ? null : panel.figure.channels.filter((c) => !sameAt(c, plot.shown, t));
     if (!changed || changed.length > 0) {
       const spec = figureAt(panel, t);
-      if (changed && changed.every(isLayoutEdit)) window.Plotly.relayout(box, layoutEdits(changed, spec));
-      else window.Plotly.react(box, spec.data, sized(spec.layout, plot), state.data.config || {});
+      const cells = changed ? changed.filter(isCellEdit) : [];
+      const traces = [...new Set(cells.map((c) => c.path[1]))];
+      const inPlace =
+        changed &&
+        changed.every((c) => isLayoutEdit(c) || isCellEdit(c)) &&
+        traces.every((i) => repaintable(box, i, spec.data[i]));
+      if (inPlace) {
+        for (const i of traces) repaintHeatmap(box, i, spec.data[i]);
+        const layout = changed.filter(isLayoutEdit);
+        if (layout.length) window.Plotly.relayout(box, layoutEdits(layout, spec));
+      } else window.Plotly.react(box, spec.data, sized(spec.layout, plot), state.data.config || {});
     }
   }
   plot.shown = t;
