@@ -30,9 +30,19 @@ def open_explorer(query: dict[str, str] | None = None) -> AppTest:
     return at
 
 
+def covered_hops(at: AppTest, panel: str) -> set[int]:
+    """Hops whose part of a hop view's panel the player covers at its step (a curtain not lifted yet)."""
+    data = stepper_data(at, PLAYER)
+    entry = next(p for p in data["panels"] if p["id"] == panel)
+    return {c["until"] for c in entry.get("curtains", []) if data["step"] < c["until"]}
+
+
 def attention(at: AppTest) -> np.ndarray:
-    """Sentences x hops; NaN where a hop is not shown yet."""
-    return array(figure(at, "attention")["data"][0]["z"])
+    """Sentences x hops; NaN where a hop is not shown yet (not computed, or covered by the player)."""
+    z = array(figure(at, "attention")["data"][0]["z"]).astype(float)
+    for hop in covered_hops(at, "attention"):
+        z[:, hop - 1] = np.nan
+    return z
 
 
 def shown_hops(at: AppTest) -> int:
@@ -42,9 +52,11 @@ def shown_hops(at: AppTest) -> int:
 def readout(at: AppTest) -> dict[int, dict[str, float]]:
     """Hop -> {answer word: probability} of the "answer if it stopped here" bars on screen."""
     out = {}
+    covered = covered_hops(at, "readout")
     for trace in figure(at, "readout")["data"]:
         hop = int(trace["name"].split()[-1])
-        out[hop] = dict(zip(trace["y"], array(trace["x"]).tolist(), strict=True))
+        if hop not in covered:
+            out[hop] = dict(zip(trace["y"], array(trace["x"]).tolist(), strict=True))
     return out
 
 

@@ -102,15 +102,21 @@ def _attention_cells(trace: MemN2NTrace, hop: int) -> tuple[np.ndarray, list[lis
 
 
 def story_attention_figure(
-    trace: MemN2NTrace, hop: int, supporting: Sequence[int] = (), row_px: int = ROW_PX
+    trace: MemN2NTrace,
+    hop: int,
+    supporting: Sequence[int] = (),
+    row_px: int = ROW_PX,
+    cells_through: int | None = None,
 ) -> dict[str, Any]:
     """The story (rows, oldest at the top, newest last) and the attention p_k of hops 1..``hop`` (columns).
 
     ``hop`` = 0 shows the story before any hop. The current hop's column is outlined.
     ``row_px``: the height of a sentence's row (presenter mode's larger type asks for thinner rows).
+    ``cells_through``: fill the cells of hops 1..``cells_through`` instead (the step player fills them
+    all and covers the hops not reached with :func:`attention_curtains`, so a hop change redraws no cell).
     """
     n, hops = len(trace.sentences), trace.hops
-    z, text = _attention_cells(trace, hop)
+    z, text = _attention_cells(trace, hop if cells_through is None else cells_through)
     heat = {
         "type": "heatmap",
         "name": "attention",
@@ -156,6 +162,7 @@ def story_attention_figure(
         },
         plot_bgcolor="#f4f4f4",
     )
+    layout["shapes"], layout["annotations"] = [], []  # the same keys at every hop: a hop change is a relayout
     if 1 <= hop <= hops:
         layout["shapes"] = [
             {
@@ -200,25 +207,60 @@ def readout_rows(trace: MemN2NTrace, hop: int, answer: str | None) -> tuple[list
     return words, probs, colours
 
 
-def readout_figure(trace: MemN2NTrace, hop: int, answer: str | None = None) -> dict[str, Any]:
+def attention_curtains(hops: int) -> list[dict]:
+    """For the step player: hop k's column of :func:`story_attention_figure` is covered until hop k."""
+    return [
+        {"until": k, "xref": "x", "x0": k - 0.5, "x1": k + 0.5, "yref": "paper", "y0": 0, "y1": 1}
+        for k in range(1, hops + 1)
+    ]
+
+
+READOUT_GAP = 0.12
+"""Between two hops' panels of the readout (paper height): a hop's tick labels and the next hop's title stay
+apart when a lesson caps the height."""
+
+
+def _readout_panel(hops: int, k: int) -> tuple[float, float]:
+    """(bottom, top) in paper height of hop ``k + 1``'s panel in :func:`readout_figure`."""
+    panel = (1 - READOUT_GAP * (hops - 1)) / hops
+    top = 1 - k * (panel + READOUT_GAP)
+    return max(0.0, round(top - panel, 4)), min(1.0, round(top, 4))
+
+
+def readout_curtains(hops: int) -> list[dict]:
+    """For the step player: hop k's panel of :func:`readout_figure` (bars and tick labels, not its title) is
+    covered, and says "not yet", until hop k."""
+    curtains = []
+    for k in range(hops):
+        bottom, top = _readout_panel(hops, k)
+        y0 = bottom - 0.8 * READOUT_GAP  # the x tick labels under the panel too (the last one's: in the margin)
+        cover = {"xref": "container", "x0": 0, "x1": 1, "yref": "paper", "y0": y0, "y1": top}
+        curtains.append({"until": k + 1, **cover, "text": "not yet"})
+    return curtains
+
+
+def readout_figure(
+    trace: MemN2NTrace, hop: int, answer: str | None = None, bars_through: int | None = None
+) -> dict[str, Any]:
     """ "Answer if it stopped here" after each hop 1..``hop``: top-5 bars, the true answer in orange.
 
-    One panel per hop, stacked; panels of hops not reached yet say so.
+    One panel per hop, stacked; panels of hops not reached yet say so. ``bars_through``: draw the bars of
+    hops 1..``bars_through`` instead (the step player draws them all and covers the hops not reached with
+    :func:`readout_curtains`; only the titles change from hop to hop).
     """
     hops = trace.hops
-    gap = 0.12  # a hop's tick labels and the next hop's title stay apart when a lesson caps the height
-    panel = (1 - gap * (hops - 1)) / hops
+    bars_through = hop if bars_through is None else bars_through
     data: list[dict] = []
     annotations: list[dict] = []
     layout = base_layout(height=60 + 170 * hops)
     layout.update(margin={"l": 20, "r": 30, "t": 40, "b": 20}, bargap=0.25)
     for k in range(hops):
         suffix = "" if k == 0 else str(k + 1)
-        top = 1 - k * (panel + gap)
+        bottom, top = _readout_panel(hops, k)
         x_axis = {"domain": [0, 1], "range": [0, 1.18], "anchor": f"y{suffix}", "fixedrange": True}
         x_axis.update({"tickvals": [0, 0.5, 1], "showgrid": True, "tickfont": {"size": 13}})
         y_axis = {
-            "domain": [max(0.0, round(top - panel, 4)), min(1.0, round(top, 4))],
+            "domain": [bottom, top],
             "anchor": f"x{suffix}",
             "autorange": "reversed",
             "fixedrange": True,
@@ -226,7 +268,7 @@ def readout_figure(trace: MemN2NTrace, hop: int, answer: str | None = None) -> d
         y_axis.update({"automargin": True, "tickfont": {"size": 16}, "type": "category"})
         layout[f"xaxis{suffix}"] = x_axis
         layout[f"yaxis{suffix}"] = y_axis
-        if k < hop:
+        if k < bars_through:
             words, probs, colours = readout_rows(trace, k + 1, answer)
             # the rows' range, best answer on top, fixed: a label pointing into the panel must not widen it
             y_axis.update({"autorange": False, "range": [len(words) - 0.5, -0.5]})
@@ -248,11 +290,11 @@ def readout_figure(trace: MemN2NTrace, hop: int, answer: str | None = None) -> d
                     "hovertemplate": "%{y}: %{x:.3f}<extra></extra>",
                 }
             )
-            title = f"<b>After hop {k + 1}</b>"  # its best answer is the first bar
         else:
             layout[f"xaxis{suffix}"]["visible"] = False
             layout[f"yaxis{suffix}"]["visible"] = False
-            title = f"<b>Hop {k + 1}</b>: not yet"  # short: the readout column may be 190 px wide
+        # its best answer is the first bar; "not yet" is short: the readout column may be 190 px wide
+        title = f"<b>After hop {k + 1}</b>" if k < bars_through else f"<b>Hop {k + 1}</b>: not yet"
         annotations.append(
             {
                 "text": title,

@@ -30,7 +30,9 @@ from memviz.figures.memn2n import (
     ROW_PX,
     accuracy_figure,
     animation_figure,
+    attention_curtains,
     controller_figure,
+    readout_curtains,
     readout_figure,
     story_attention_figure,
 )
@@ -415,11 +417,13 @@ def hop_panels(trace: MemN2NTrace, example: xm.Example) -> list[dict]:
         return _PANELS[key][1]
     hops = range(trace.hops + 1)
     rows = PRESENTER_ROW_PX if presenting else ROW_PX
+    last = trace.hops  # every hop's cells and bars at every hop, the hops not reached covered: a hop change
+    # moves covers and a cursor, and redraws no chart (memviz.ui.static.stepper.js, "curtains")
+    attention = [story_attention_figure(trace, k, example.supporting, rows, cells_through=last) for k in hops]
+    readout = [readout_figure(trace, k, example.answer, bars_through=last) for k in hops]
     panels = [
-        figure_panel(
-            "attention", [story_attention_figure(trace, k, example.supporting, rows) for k in hops], width=0.6
-        ),
-        figure_panel("readout", [readout_figure(trace, k, example.answer) for k in hops], width=0.4),
+        figure_panel("attention", attention, width=0.6, curtains=attention_curtains(last)),
+        figure_panel("readout", readout, width=0.4, curtains=readout_curtains(last)),
     ]
     if not presenting:
         panels.append(html_panel("summary", hop_texts(trace, example)))

@@ -47,16 +47,29 @@ _component = st.components.v2.component(
 )
 
 
-def figure_panel(panel_id: str, frames: Sequence[dict], width: float | None = None) -> dict:
+def figure_panel(
+    panel_id: str, frames: Sequence[dict], width: float | None = None, curtains: Sequence[dict] | None = None
+) -> dict:
     """A panel drawing one figure, given its spec at every step (see :func:`memviz.figures.stepped.pack_steps`).
 
     Panels stack; those given a ``width`` (a share of the row, e.g. 0.6 and 0.4) sit side by side
     while the row is wide enough and wrap below each other when it is not.
+
+    ``curtains``: parts of the figure covered while the step is before ``until`` (a hop not reached yet),
+    each ``{"until": step, "xref", "x0", "x1", "yref", "y0", "y1"}`` (and a ``"text"`` it shows) with
+    refs ``"paper"``, ``"container"`` (the whole figure, margins too) or an axis (``"x"``, ``"y2"``).
+    A cover has the plot's background,
+    hides what is under it from the hover, and stays under the figure's annotations; moving covers is
+    all a step change costs, so frames that differ only there redraw nothing.
     """
     if st.session_state.get("_presenting"):  # presenter mode (memviz.ui.classroom): chart text >= 18 px
         frames = [for_presenter(frame) for frame in frames]
-    panel = {"id": panel_id, "figure": pack_steps(frames)}
-    return {**panel, "width": width} if width else panel
+    panel: dict = {"id": panel_id, "figure": pack_steps(frames)}
+    if width:
+        panel["width"] = width
+    if curtains:
+        panel["curtains"] = list(curtains)
+    return panel
 
 
 def html_panel(panel_id: str, html: Sequence[str]) -> dict:

@@ -103,3 +103,33 @@ def test_fifty_mask_buttons_wrap_inside_the_panel_at_1280x720(tab):
     assert pills.bounding_box()["height"] > 80, "more than one row of buttons"
     tab.screenshot("memn2n-mask-buttons-1280x720")
     assert tab.errors == []
+
+
+def covers_up(tab, panel: str) -> int:
+    return tab.page.locator(f'{PLAYER} [data-panel="{panel}"] .mvs-curtain:not([hidden])').count()
+
+
+def test_a_hop_change_lifts_covers_and_redraws_no_chart(tab):
+    """Every hop's cells and bars are drawn once; the hops not reached are covered, and a hop lifts a cover."""
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
+    tab.open("memn2n?task=2+two-supporting-facts&seed=1&hop=0", charts=3)
+    tab.page.wait_for_selector(f'{PLAYER}[data-ready="1"]')
+    hops = int(tab.page.locator(f"{PLAYER} .mvs-slider").get_attribute("max"))
+    assert covers_up(tab, "attention") == hops and covers_up(tab, "readout") == hops
+    assert "not yet" in tab.page.locator(f'{PLAYER} [data-panel="readout"]').inner_text()
+    # a covered column takes the pointer: no hover label shows what hop 1 will look at
+    box = tab.page.locator(f'{PLAYER} [data-panel="attention"] .mvs-curtain').first.bounding_box()
+    tab.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tab.page.wait_for_timeout(300)
+    assert tab.page.locator(f'{PLAYER} [data-panel="attention"] .hovertext').count() == 0
+    tab.page.evaluate(
+        "() => { window.__reacts = 0; const r = Plotly.react;"
+        " Plotly.react = function () { window.__reacts += 1; return r.apply(this, arguments); }; }"
+    )
+    for hop in range(1, hops + 1):
+        tab.page.locator(f'{PLAYER} .mvs-btn[aria-label^="Next"]').click()
+        assert covers_up(tab, "attention") == hops - hop and covers_up(tab, "readout") == hops - hop
+    assert tab.page.evaluate("window.__reacts") == 0, "a hop change moves covers and the cursor, never redraws a chart"
+    tab.page.locator(f'{PLAYER} .mvs-btn[aria-label^="Previous"]').click()
+    assert covers_up(tab, "attention") == 1
+    assert tab.errors == []

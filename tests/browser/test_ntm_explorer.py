@@ -118,3 +118,61 @@ def test_clearing_the_whole_drawing_reaches_the_model(tab):
     tab.wait_idle()
     assert tab.exceptions() == []
     assert tab.errors == []
+
+
+# Steps through the player counting Plotly.react calls, then compares the memory panel's heatmap images
+# (repainted by the player) with plotly's own drawing of the same figure (Plotly.redraw), pixel by pixel,
+# and the values plotly's hover reads before and after.
+REPAINT_CHECK = """
+async (steps) => {
+  const root = document.querySelector('[data-testid="memvizStepper"]');
+  const gd = root.querySelector('[data-panel="memory"]');
+  const images = async () => {
+    const out = [];
+    for (const image of gd.querySelectorAll('g.hm image')) {
+      const picture = new Image();
+      picture.src = image.getAttributeNS('http://www.w3.org/1999/xlink', 'href');
+      await picture.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = picture.width;
+      canvas.height = picture.height;
+      const context = canvas.getContext('2d');
+      context.drawImage(picture, 0, 0);
+      const pixels = context.getImageData(0, 0, picture.width, picture.height).data;
+      out.push({ size: [picture.width, picture.height], pixels: Array.from(pixels) });
+    }
+    return out;
+  };
+  let reacts = 0;
+  const react = window.Plotly.react;
+  window.Plotly.react = function () { reacts += 1; return react.apply(this, arguments); };
+  for (let i = 0; i < steps; i++) {
+    root.querySelector('.mvs-btn[aria-label^="Next"]').click();
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+  window.Plotly.react = react;
+  const painted = await images();
+  const hover = JSON.stringify(gd.calcdata.map((cd) => cd[0].z));
+  await window.Plotly.redraw(gd);
+  const drawn = await images();
+  let worst = 0;
+  painted.forEach((p, k) => p.pixels.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - drawn[k].pixels[i])); }));
+  const sizes = (images) => images.map((p) => p.size);
+  const hoverKept = hover === JSON.stringify(gd.calcdata.map((cd) => cd[0].z));
+  return { reacts, step: Number(root.dataset.step), painted: sizes(painted), drawn: sizes(drawn), worst, hoverKept };
+}
+"""
+
+
+def test_a_step_repaints_the_memory_cells_as_plotly_draws_them(tab):
+    """A step writes the new memory into the chart without Plotly.react: the same pixels plotly draws."""
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
+    tab.open("ntm?t=3", charts=CHARTS)
+    tab.page.wait_for_selector(f'{PLAYER}[data-ready="1"]')
+    result = tab.page.evaluate(REPAINT_CHECK, 6)
+    assert result["step"] == 9
+    assert result["reacts"] == 0, "a step that only writes memory cells must not re-create the figure's drawing"
+    assert result["painted"] == result["drawn"] and len(result["painted"]) == 3
+    assert result["worst"] == 0, "the repainted cells must have exactly plotly's colours"
+    assert result["hoverKept"], "the hover must read the values of the step on screen"
+    assert tab.errors == []

@@ -217,6 +217,8 @@ function buildPanels(state, Plotly) {
     if (!plot.panel.figure) continue;
     const spec = figureAt(plot.panel, state.step);
     Plotly.newPlot(plot.box, spec.data, sized(spec.layout, plot), state.data.config || {});
+    placeCurtains(plot);
+    showCurtains(plot, state.step);
     plot.shown = state.step;
     plot.box.dataset.step = String(state.step);
     plot.box.dataset.created = String((Number(plot.box.dataset.created) || 0) + 1);
@@ -409,6 +411,59 @@ function repaintHeatmap(gd, index, next) {
     if (key in cd0) cd0[key] = next[key];
   }
 }
+// ------------------------------------------------------------------ curtains: what the step has not reached
+// A panel's `curtains` cover parts of its figure while the step is before their `until` (a hop not computed
+// yet): the figure holds every step's values and never changes there, so a step change only shows or hides
+// covers. A cover has the plot's background, takes the pointer (no hover on what it hides) and lies between
+// plotly's two layers: over the traces and axes, under the annotations and the hover labels.
+function curtainLayer(plot) {
+  const container = plot.box.querySelector(".svg-container");
+  const plotLayer = container && container.querySelector("svg.main-svg");
+  if (!plotLayer) return null;
+  let layer = container.querySelector(":scope > .mvs-curtains");
+  if (!layer) {
+    layer = element("div", "mvs-curtains");
+    plotLayer.after(layer);
+  }
+  return layer;
+}
+
+// A curtain's edge in pixels from the figure's left (horizontal) or top, for its ref.
+function curtainEdge(full, ref, value, horizontal) {
+  if (ref === "container") return value * (horizontal ? full.width : full.height);
+  if (ref === "paper") return horizontal ? full._size.l + value * full._size.w : full._size.t + (1 - value) * full._size.h;
+  const axis = full[ref.replace(/^([xy])/, "$1axis")];
+  return axis._offset + axis.l2p(value);
+}
+
+function placeCurtains(plot) {
+  const curtains = plot.panel.curtains;
+  const full = plot.box._fullLayout;
+  const layer = curtains && full ? curtainLayer(plot) : null;
+  if (!layer) return;
+  layer.replaceChildren();
+  plot.curtains = curtains.map((c) => {
+    const x = [curtainEdge(full, c.xref, c.x0, true), curtainEdge(full, c.xref, c.x1, true)].sort((a, b) => a - b);
+    const y = [curtainEdge(full, c.yref, c.y0, false), curtainEdge(full, c.yref, c.y1, false)].sort((a, b) => a - b);
+    const cover = element("div", "mvs-curtain");
+    const top = Math.max(0, y[0]);
+    Object.assign(cover.style, {
+      left: `${Math.max(0, x[0])}px`,
+      top: `${top}px`,
+      width: `${Math.min(full.width, x[1]) - Math.max(0, x[0])}px`,
+      height: `${Math.min(full.height, y[1]) - top}px`,
+      background: c.xref === "container" ? full.paper_bgcolor : full.plot_bgcolor,
+    });
+    if (c.text) cover.textContent = c.text;
+    layer.appendChild(cover);
+    return { cover, until: c.until };
+  });
+}
+
+function showCurtains(plot, t) {
+  for (const { cover, until } of plot.curtains || []) cover.hidden = t >= until;
+}
+
 // Bring one panel to step t with the least work plotly allows: nothing when its values are the same as
 // the step it shows; heatmap cells repainted and layout items relayed out when only those change (a
 // cursor, a title: no axis is redrawn); else Plotly.react with the whole figure.
@@ -430,8 +485,12 @@ function showStep(state, plot, t) {
         for (const i of traces) repaintHeatmap(box, i, spec.data[i]);
         const layout = changed.filter(isLayoutEdit);
         if (layout.length) window.Plotly.relayout(box, layoutEdits(layout, spec));
-      } else window.Plotly.react(box, spec.data, sized(spec.layout, plot), state.data.config || {});
+      } else {
+        window.Plotly.react(box, spec.data, sized(spec.layout, plot), state.data.config || {});
+        placeCurtains(plot); // the figure may have moved or been resized
+      }
     }
+    showCurtains(plot, t);
   }
   plot.shown = t;
   box.dataset.step = String(t);
