@@ -269,6 +269,16 @@ def interactions() -> list[Interaction]:
     return [
         Interaction("ntm_step", "NTM Explorer, next step", "ntm", 4, step_move("t")),
         Interaction(
+            "ntm_step_copy120", "NTM Explorer, next step, copy length 120", "ntm?length=120&t=60", 4, step_move("t")
+        ),
+        Interaction(
+            "ntm_step_repeat20x20",
+            "NTM Explorer, next step, repeat copy 20 x 20",
+            "ntm?model=ntm-repeat-copy&length=20&repeats=20&t=200",
+            4,
+            step_move("t"),
+        ),
+        Interaction(
             "ntm_override", "NTM Explorer, override knob", "ntm?ov_g=0.5&ov_step=5&t=5", 4, slider_notch("ov_g")
         ),
         Interaction("playground_beta", "Playground, beta one notch", "playground", 2, slider_notch("beta")),
@@ -297,12 +307,19 @@ TRIVIAL = Interaction("trivial", "trivial page, slider notch", "", 1, slider_not
 
 # ------------------------------------------------------------------ measuring
 def open_tab(context, url: str, charts: int):
+    """A tab on ``url``, settled; ``page.received`` holds the bytes the server sent over the websocket on opening."""
     log(f"open {url}")
     page = context.new_page()
+    received = [0]
+    page.on(
+        "websocket",
+        lambda ws: ws.on("framereceived", lambda payload: received.__setitem__(0, received[0] + len(payload))),
+    )
     page.goto(url, wait_until="domcontentloaded", timeout=120_000)
     result = page.evaluate(SETTLE, [0, QUIET_MS, 60_000, charts])
     if "error" in result:
         raise RuntimeError(f"{url}: {result['error']}")
+    page.received = received[0]
     return page
 
 
@@ -450,6 +467,7 @@ def main() -> None:
         context.add_init_script(INSTRUMENT)
         trivial_page = open_tab(context, trivial_url, TRIVIAL.charts)
         pages = {item.name: open_tab(context, f"{app_url}/{item.path}", item.charts) for item in items}
+        opened = {item.label: pages[item.name].received for item in items}
         for item in items:  # one warm-up each, not counted
             measure(pages[item.name], item, -2)
             item.times.clear(), item.busy.clear(), item.recreated.clear()
@@ -474,6 +492,11 @@ def main() -> None:
                 loads[name]["warm"].append(warm)
         browser.close()
     text = report(items, TRIVIAL, loads, play, before)
+    text += (
+        "\nSent by the server on opening each page (websocket bytes: the page and every figure's data for the episode):"
+    )
+    for label, size in opened.items():
+        text += f"\n- {label}: {size / 1e6:.2f} MB"
     print(text)
     raw = {
         "items": {i.name: {"times": i.times, "busy": i.busy, "recreated": i.recreated} for i in [*items, TRIVIAL]},
