@@ -67,8 +67,9 @@ def oneplus(x: np.ndarray) -> np.ndarray:
 
 def softmax(x: np.ndarray) -> np.ndarray:
     """Max-shifted softmax over the last axis."""
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    e = np.exp(x - np.maximum.reduce(x, axis=-1, keepdims=True))
+    e /= np.add.reduce(e, axis=-1, keepdims=True)
+    return e
 
 
 # --------------------------------------------------------------------------- addressing (Methods)
@@ -76,7 +77,7 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 def row_norms(memory: np.ndarray) -> np.ndarray:
     """|M_i| for every slot."""
-    return np.sqrt((memory * memory).sum(axis=1))
+    return np.sqrt(np.add.reduce(memory * memory, axis=1))
 
 
 def content_weighting(
@@ -87,14 +88,14 @@ def content_weighting(
     ``norms``: the rows' norms if already known (each step reuses the previous step's).
     """
     row_norms_ = row_norms(memory) if norms is None else norms
-    key_norms = np.sqrt((keys * keys).sum(axis=1))
+    key_norms = row_norms(keys)
     similarity = (keys @ memory.T) / (key_norms[:, None] * row_norms_ + COSINE_EPS)
     return softmax(strengths[:, None] * similarity)
 
 
 def retention(free_gates: np.ndarray, read_weights_prev: np.ndarray) -> np.ndarray:
     """psi = prod_i (1 - f^i w^{r,i}_{t-1})."""
-    return np.prod(1.0 - free_gates[:, None] * read_weights_prev, axis=0)
+    return np.multiply.reduce(1.0 - free_gates[:, None] * read_weights_prev, axis=0)
 
 
 def usage(usage_prev: np.ndarray, write_weights_prev: np.ndarray, psi: np.ndarray) -> np.ndarray:
@@ -251,7 +252,7 @@ class FastDNC:
         w_col = w_w[:, None]
         memory = np.add(s.memory * (1.0 - w_col * p["erase"]), w_col * p["write_vector"], out=out["memory_after"][t])
         lk = link(s.link, s.precedence, w_w, out["link"][t])
-        prec = np.add((1.0 - w_w.sum()) * s.precedence, w_w, out=out["precedence"][t])
+        prec = np.add((1.0 - np.add.reduce(w_w)) * s.precedence, w_w, out=out["precedence"][t])
         fwd = np.matmul(s.read_weights, lk.T, out=out["forward"][t])
         bwd = np.matmul(s.read_weights, lk, out=out["backward"][t])
         norms = row_norms(memory)
