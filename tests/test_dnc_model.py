@@ -168,6 +168,22 @@ def test_torch_step_matches_batched_forward() -> None:
         np.testing.assert_allclose(model.run(x[i]).outputs, probs[i], atol=TOL)
 
 
+def test_traces_compute_in_float64_and_training_stays_float32() -> None:
+    model = random_model(read_heads=2)
+    x = episode(5)
+    torch.manual_seed(1)
+    expected = torch.rand(3)
+    torch.manual_seed(1)
+    reference = model.in_float64()  # built on the meta device: no random numbers drawn
+    np.testing.assert_array_equal(torch.rand(3), expected)
+    assert reference is model.in_float64()  # cached until a weight changes
+    assert all(p.dtype == torch.float64 for p in reference.parameters())
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert model(torch.from_numpy(x)[None]).dtype == torch.float32
+    assert model.run_torch(x).outputs.dtype == np.float32
+    assert model.states(x)[1].memory.dtype == np.float64
+
+
 def test_fast_copy_follows_weight_changes() -> None:
     model = random_model()
     x = episode(4)

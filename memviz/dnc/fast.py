@@ -1,15 +1,22 @@
 """The DNC's inference step in NumPy, batch one: what :meth:`memviz.dnc.model.DNC.run` traces.
 
 Same equations and step order as :meth:`memviz.dnc.model.DNC.step` (Graves et
-al. 2016, Nature 538:471, Methods; see that module's docstring), on float32
-arrays for one episode. Why a second implementation: at batch one torch spends
-microseconds dispatching each of the step's ~80 tiny operations, and a traced
-episode (and every intervention re-run) is a loop of such steps; NumPy does the
-same work in a fraction of the time. tests/test_dnc_model.py keeps the two equal
-(within 2e-5 on every trace field, with and without overrides, on random
-configurations; tests/test_dnc_pretrained.py on the shipped models, where
-dnc-multi-copy's read lookups over nearly empty slots amplify float32 rounding
-past it: the tolerance and the reason are written there).
+al. 2016, Nature 538:471, Methods; see that module's docstring), for one
+episode. Why a second implementation: at batch one torch spends microseconds
+dispatching each of the step's ~80 tiny operations, and a traced episode (and
+every intervention re-run) is a loop of such steps; NumPy does the same work in
+a fraction of the time.
+
+It computes in float64 (:data:`COMPUTE`: weights cast once, state and every
+intermediate), as does the torch reference trace (:meth:`DNC.run_torch
+<memviz.dnc.model.DNC.run_torch>`); a trace stores float32. In float32 the two
+differed on dnc-multi-copy by up to 2.5e-3 on an output probability: read keys
+of strength 14-25 over nearly empty slots, whose directions rest on write
+weights of 1e-8..1e-7, amplify last-bit differences (model.py's docstring,
+"Precision"). In float64 they agree to the stored float32 values' rounding
+(tests/test_dnc_model.py and tests/test_dnc_pretrained.py: within 2e-5 on every
+trace field, with and without overrides, on random configurations with 1-3 read
+heads and on every shipped model).
 """
 
 from __future__ import annotations
@@ -39,6 +46,9 @@ INTERFACE_FIELDS = (
     "read_modes",
 )
 
+COMPUTE = np.float64
+"""The step's arithmetic (weights, state, intermediates); traces store float32. See the module docstring."""
+
 _COPIES: weakref.WeakKeyDictionary[Any, tuple[tuple, FastDNC]] = weakref.WeakKeyDictionary()
 
 
@@ -57,8 +67,9 @@ def oneplus(x: np.ndarray) -> np.ndarray:
 
 def softmax(x: np.ndarray) -> np.ndarray:
     """Max-shifted softmax over the last axis."""
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    e = np.exp(x - np.maximum.reduce(x, axis=-1, keepdims=True))
+    e /= np.add.reduce(e, axis=-1, keepdims=True)
+    return e
 
 
 # --------------------------------------------------------------------------- addressing (Methods)
@@ -66,7 +77,7 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 def row_norms(memory: np.ndarray) -> np.ndarray:
     """|M_i| for every slot."""
-    return np.sqrt((memory * memory).sum(axis=1))
+    return np.sqrt(np.add.reduce(memory * memory, axis=1))
 
 
 def content_weighting(
@@ -77,14 +88,14 @@ def content_weighting(
     ``norms``: the rows' norms if already known (each step reuses the previous step's).
     """
     row_norms_ = row_norms(memory) if norms is None else norms
-    key_norms = np.sqrt((keys * keys).sum(axis=1))
+    key_norms = row_norms(keys)
     similarity = (keys @ memory.T) / (key_norms[:, None] * row_norms_ + COSINE_EPS)
     return softmax(strengths[:, None] * similarity)
 
 
 def retention(free_gates: np.ndarray, read_weights_prev: np.ndarray) -> np.ndarray:
     """psi = prod_i (1 - f^i w^{r,i}_{t-1})."""
-    return np.prod(1.0 - free_gates[:, None] * read_weights_prev, axis=0)
+    return np.multiply.reduce(1.0 - free_gates[:, None] * read_weights_prev, axis=0)
 
 
 def usage(usage_prev: np.ndarray, write_weights_prev: np.ndarray, psi: np.ndarray) -> np.ndarray:
@@ -94,10 +105,10 @@ def usage(usage_prev: np.ndarray, write_weights_prev: np.ndarray, psi: np.ndarra
 
 def allocation(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """a[phi_j] = (1 - u[phi_j]) prod_{i<j} u[phi_i] with u clamped; returns (a, phi)."""
-    clamped = np.float32(ALLOCATION_EPS) + np.float32(1.0 - ALLOCATION_EPS) * u
+    clamped = ALLOCATION_EPS + (1.0 - ALLOCATION_EPS) * u
     n = u.shape[0]
     # rounded usage, then slot index: unique integer keys, so any sort gives the stable order
-    keys = np.round(clamped * np.float32(SORT_RESOLUTION)).astype(np.int64) * n + _slots(n)
+    keys = np.round(clamped * SORT_RESOLUTION).astype(np.int64) * n + _slots(n)
     phi = np.argsort(keys)
     s = clamped[phi]
     exclusive = np.empty_like(s)
@@ -135,7 +146,7 @@ def lstm_cell(gates: np.ndarray, c_prev: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 class DNCState(NamedTuple):
-    """What one step hands to the next (one episode, float32, read-only)."""
+    """What one step hands to the next (one episode, float64, read-only)."""
 
     memory: np.ndarray  # [N, W]
     usage: np.ndarray  # [N]
@@ -150,7 +161,7 @@ class DNCState(NamedTuple):
 
 
 class FastDNC:
-    """A DNC's weights as float32 arrays, and its batch-one step. Get one with :meth:`of`."""
+    """A DNC's weights as float64 arrays, and its batch-one step. Get one with :meth:`of`."""
 
     @classmethod
     def of(cls, model: Any) -> FastDNC:
@@ -167,25 +178,24 @@ class FastDNC:
     def __init__(self, model: Any) -> None:
         c: DNCConfig = model.config
         self.config = c
-        p = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
+        p = {k: v.detach().cpu().numpy().astype(COMPUTE) for k, v in model.state_dict().items()}
         self.w_controller = np.concatenate([p["controller.weight_ih"], p["controller.weight_hh"]], axis=1).T.copy()
         self.b_controller = p["controller.bias_ih"] + p["controller.bias_hh"]
         self.w_interface, self.b_interface = p["interface.weight"].T.copy(), p["interface.bias"]
         self.w_output, self.b_output = p["output.weight"].T.copy(), p["output.bias"]
         n, r, w = c.memory_n, c.read_heads, c.memory_w
-        f32 = np.float32
         self.start = _read_only(
             DNCState(
-                memory=np.full((n, w), c.memory_init, dtype=f32),
-                usage=np.zeros(n, dtype=f32),
-                link=np.zeros((n, n), dtype=f32),
-                precedence=np.zeros(n, dtype=f32),
-                read_weights=np.full((r, n), c.weight_init, dtype=f32),
-                write_weights=np.full(n, c.weight_init, dtype=f32),
-                reads=np.zeros((r, w), dtype=f32),
-                h=np.zeros(c.controller_size, dtype=f32),
-                c=np.zeros(c.controller_size, dtype=f32),
-                norms=row_norms(np.full((n, w), c.memory_init, dtype=f32)),
+                memory=np.full((n, w), c.memory_init, dtype=COMPUTE),
+                usage=np.zeros(n, dtype=COMPUTE),
+                link=np.zeros((n, n), dtype=COMPUTE),
+                precedence=np.zeros(n, dtype=COMPUTE),
+                read_weights=np.full((r, n), c.weight_init, dtype=COMPUTE),
+                write_weights=np.full(n, c.weight_init, dtype=COMPUTE),
+                reads=np.zeros((r, w), dtype=COMPUTE),
+                h=np.zeros(c.controller_size, dtype=COMPUTE),
+                c=np.zeros(c.controller_size, dtype=COMPUTE),
+                norms=row_norms(np.full((n, w), c.memory_init, dtype=COMPUTE)),
             )
         )
         self.shapes = trace_shapes(c)
@@ -217,11 +227,11 @@ class FastDNC:
             for name, value in values.items():
                 if kind == "write":
                     target = name if name in ("allocation_gate", "write_gate") else "write_strength"
-                    p[target] = np.float32(value)
+                    p[target] = COMPUTE(value)
                 else:
                     target = {"free_gate": "free_gates", "modes": "read_modes"}.get(name, "read_strengths")
                     p[target] = p[target].copy()
-                    p[target][index] = np.asarray(value, dtype=np.float32)
+                    p[target][index] = np.asarray(value, dtype=COMPUTE)
         return p
 
     def step(self, x_t: np.ndarray, s: DNCState, fixed: Fixed, out: dict[str, np.ndarray], t: int) -> DNCState:
@@ -242,7 +252,7 @@ class FastDNC:
         w_col = w_w[:, None]
         memory = np.add(s.memory * (1.0 - w_col * p["erase"]), w_col * p["write_vector"], out=out["memory_after"][t])
         lk = link(s.link, s.precedence, w_w, out["link"][t])
-        prec = np.add((1.0 - w_w.sum()) * s.precedence, w_w, out=out["precedence"][t])
+        prec = np.add((1.0 - np.add.reduce(w_w)) * s.precedence, w_w, out=out["precedence"][t])
         fwd = np.matmul(s.read_weights, lk.T, out=out["forward"][t])
         bwd = np.matmul(s.read_weights, lk, out=out["backward"][t])
         norms = row_norms(memory)
@@ -265,15 +275,17 @@ class FastDNC:
         return DNCState(memory, u, lk, prec, w_r, w_w, reads, h, cell, norms)
 
     def step_record(self, x_t: np.ndarray, state: DNCState, fixed: Fixed) -> tuple[dict[str, np.ndarray], DNCState]:
-        """One step from ``state`` with every trace field of that step (the per-step check against torch)."""
+        """One step from ``state`` with every trace field of that step, stored as float32 like a trace's
+        (the per-step check against torch)."""
         out = self.empty(1)
         new = self.step(x_t, state, fixed, out, 0)
         out["usage_before"][0], out["memory_before"][0] = state.usage, state.memory
         out["logits"][0] = np.concatenate([new.h, new.reads.ravel()]) @ self.w_output + self.b_output
-        return {k: v[0] for k, v in out.items()}, new
+        return {k: v[0] if k == "overridden" else v[0].astype(np.float32) for k, v in out.items()}, new
 
     def empty(self, steps: int) -> dict[str, np.ndarray]:
-        out = {k: np.zeros((steps, *self.shapes[k]), dtype=np.float32) for k in TRACE_SHAPES}
+        """Zeroed float64 rows for every trace field (the next step's state views them; a trace casts to float32)."""
+        out = {k: np.zeros((steps, *self.shapes[k]), dtype=COMPUTE) for k in TRACE_SHAPES}
         out["overridden"] = np.zeros((steps, self.config.read_heads + 1), dtype=bool)
         return out
 

@@ -37,6 +37,17 @@ paper ignores, and without the stop every write's gradient would run through
 every later allocation step; the free gates and read weightings (retention) and
 the sorted usage values still carry gradient. The trace values are unaffected.
 
+Precision: traces compute in float64 and store float32. ``run`` (the NumPy
+step, :mod:`memviz.dnc.fast`) and ``run_torch`` (this module's step on a
+float64 copy of the weights, :meth:`DNC.in_float64`) both do, so they agree to
+the float32 rounding of the stored values. In float32 they did not, on trained
+models: a slot never written holds ``memory_init`` plus writes of 1e-8..1e-7,
+so its direction, and a sharp read key's cosine with it, rests on bits float32
+rounds differently in two implementations (dnc-multi-copy's output
+probabilities differed by up to 2.5e-3). Training and :meth:`DNC.predict` (the
+batched forward the cards' figures come from) stay float32; the weights are
+float32 either way, cast once.
+
 ``model.run(x)`` runs one episode and returns a :class:`DNCTrace` of float32
 numpy arrays with time first (on :mod:`memviz.dnc.fast`, the NumPy step, kept
 equal to :meth:`DNC.step` by tests); ``model.run(x, overrides=[...])``
@@ -47,6 +58,7 @@ override is identical to the plain run.
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -369,6 +381,8 @@ def flush_denormals() -> Iterator[None]:
 
 # --------------------------------------------------------------------------- model
 
+_FLOAT64_COPIES: weakref.WeakKeyDictionary[DNC, tuple[tuple, DNC]] = weakref.WeakKeyDictionary()
+
 
 @dataclass
 class DNCStateT:
@@ -405,20 +419,44 @@ class DNC(nn.Module):
     # -- one step ------------------------------------------------------------------------
 
     def initial_state(self, batch: int) -> DNCStateT:
+        """The start state (module docstring) in the weights' dtype."""
         c = self.config
         n, r, w = c.memory_n, c.read_heads, c.memory_w
-        zeros_h = torch.zeros(batch, c.controller_size)
+        dtype = self.output.weight.dtype
+        zeros_h = torch.zeros(batch, c.controller_size, dtype=dtype)
         return DNCStateT(
-            memory=torch.full((batch, n, w), c.memory_init),
-            usage=torch.zeros(batch, n),
-            link=torch.zeros(batch, n, n),
-            precedence=torch.zeros(batch, n),
-            read_weights=torch.full((batch, r, n), c.weight_init),
-            write_weights=torch.full((batch, n), c.weight_init),
-            reads=torch.zeros(batch, r, w),
+            memory=torch.full((batch, n, w), c.memory_init, dtype=dtype),
+            usage=torch.zeros(batch, n, dtype=dtype),
+            link=torch.zeros(batch, n, n, dtype=dtype),
+            precedence=torch.zeros(batch, n, dtype=dtype),
+            read_weights=torch.full((batch, r, n), c.weight_init, dtype=dtype),
+            write_weights=torch.full((batch, n), c.weight_init, dtype=dtype),
+            reads=torch.zeros(batch, r, w, dtype=dtype),
             h=zeros_h,
             c=zeros_h,
         )
+
+    def in_float64(self) -> DNC:
+        """A float64 copy of this model (cached, rebuilt when a weight changes): the torch reference trace's.
+
+        Traces compute in float64 on both paths (module docstring, "Precision"); training and
+        :meth:`predict` keep float32.
+        """
+        params = list(self.parameters())
+        if any(p.is_inference() for p in params):  # no version counters: no cache
+            return self._float64_copy()
+        fingerprint = tuple((p.data_ptr(), p._version) for p in params)
+        cached = _FLOAT64_COPIES.get(self)
+        if cached is None or cached[0] != fingerprint:
+            cached = _FLOAT64_COPIES[self] = (fingerprint, self._float64_copy())
+        return cached[1]
+
+    def _float64_copy(self) -> DNC:
+        with torch.device("meta"):  # no initial weights drawn (nor random numbers used)
+            copy = DNC(self.config)
+        copy.load_state_dict({k: v.detach().double() for k, v in self.state_dict().items()}, assign=True)
+        copy.card, copy.task = self.card, self.task
+        return copy.eval()
 
     @staticmethod
     def apply_overrides(p: dict[str, torch.Tensor], fixed: Fixed) -> dict[str, torch.Tensor]:
@@ -551,18 +589,19 @@ class DNC(nn.Module):
     def run_torch(
         self, x: np.ndarray | torch.Tensor, overrides: Override | Sequence[Override] | None = None
     ) -> DNCTrace:
-        """The same trace as :meth:`run` from the torch step (slower; the reference the tests compare with)."""
+        """The same trace as :meth:`run` from the float64 torch step (slower; the reference the tests compare with)."""
         xa = check_input(x, self.config.input_width)
         ol = _as_override_list(overrides)
         self.check_overrides(ol, xa.shape[0])
         steps: list[dict[str, np.ndarray]] = []
         flags = np.zeros((xa.shape[0], self.config.read_heads + 1), dtype=bool)
+        reference = self.in_float64()
         with torch.inference_mode(), flush_denormals():
-            state = self.initial_state(1)
-            xt = torch.from_numpy(xa)
+            state = reference.initial_state(1)
+            xt = torch.from_numpy(xa).double()
             for t in range(xa.shape[0]):
                 fixed = overrides_at(ol, t)
-                _, state, rec = self.step(xt[t : t + 1], state, fixed)
+                _, state, rec = reference.step(xt[t : t + 1], state, fixed)
                 steps.append({k: v[0].numpy() for k, v in rec.items()})
                 for kind, index in fixed:
                     flags[t, index if kind == "read" else self.config.read_heads] = True
@@ -571,16 +610,17 @@ class DNC(nn.Module):
         return build_trace(xa, record, ol)
 
     def torch_step_record(self, x_t: np.ndarray, state: Any, fixed: Fixed | None = None) -> dict[str, np.ndarray]:
-        """The torch step from a NumPy state (:meth:`states`): every trace field of that one step.
+        """The float64 torch step from a NumPy state (:meth:`states`): every trace field of that one step, as float32.
 
         With :meth:`memviz.dnc.fast.FastDNC.step_record` this checks the two
-        implementations step by step, from identical states (a whole rollout of
-        a trained model also carries float32 rounding differences forward).
+        implementations step by step, from identical states (whole rollouts are
+        compared too: :meth:`run` against :meth:`run_torch`).
         """
         names = ("memory", "usage", "link", "precedence", "read_weights", "write_weights", "reads", "h", "c")
         st = DNCStateT(**{n: torch.from_numpy(np.array(getattr(state, n)))[None] for n in names})
+        x64 = torch.from_numpy(np.asarray(x_t, dtype=np.float64))[None]
         with torch.inference_mode(), flush_denormals():
-            _, _, rec = self.step(torch.from_numpy(np.asarray(x_t, dtype=np.float32))[None], st, fixed or {})
+            _, _, rec = self.in_float64().step(x64, st, fixed or {})
         record = {k: v[0].numpy().astype(np.float32) for k, v in rec.items()}
         flags = np.zeros(self.config.read_heads + 1, dtype=bool)
         for kind, index in fixed or {}:
