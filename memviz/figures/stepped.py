@@ -90,10 +90,26 @@ def _encode_numbers(stack: np.ndarray, quantise: bool) -> dict:
     return {"dtype": "u1", "shape": shape, "lo": lo, "hi": hi, "bdata": bdata}
 
 
+def _equal_everywhere(first: Any, rest: list[Any]) -> bool:
+    """Whether every value equals the first, compared by Python in C (plain values, and lists and dicts of them).
+
+    Most of a figure is the same at every step but rebuilt each time (tick labels, colours, layout):
+    this settles those subtrees in one comparison. Anything holding a numpy array cannot be compared
+    so (its ``==`` is elementwise) and is left to the walk.
+    """
+    if isinstance(first, np.ndarray):
+        return False
+    kind = type(first)
+    try:
+        return all(type(v) is kind and v == first for v in rest)
+    except (ValueError, TypeError):  # an array somewhere inside
+        return False
+
+
 def _walk(path: Path, values: list[Any], channels: list[dict], quantise_above: int) -> None:
     """Add a channel for every place where ``values`` (one per step) differ, comparing leaves only once."""
     first = values[0]
-    if all(v is first for v in values[1:]):
+    if all(v is first for v in values[1:]) or _equal_everywhere(first, values[1:]):
         return
     if isinstance(first, dict) and all(isinstance(v, dict) and v.keys() == first.keys() for v in values):
         for key in first:
