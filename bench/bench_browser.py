@@ -265,31 +265,54 @@ def slider_notch(key: str) -> Callable:
     return act
 
 
+FIRST_SCREEN = {"playground": 1, "ntm": 2, "memn2n": 2}
+"""Charts on each page's first screen at 1280x720: drawn on opening (the player draws the others when they
+come into view), so a page is loaded when these are drawn and it is idle."""
+
+
 def interactions() -> list[Interaction]:
     return [
-        Interaction("ntm_step", "NTM Explorer, next step", "ntm", 4, step_move("t")),
+        Interaction("ntm_step", "NTM Explorer, next step", "ntm", FIRST_SCREEN["ntm"], step_move("t")),
         Interaction(
-            "ntm_step_copy120", "NTM Explorer, next step, copy length 120", "ntm?length=120&t=60", 4, step_move("t")
+            "ntm_step_copy120",
+            "NTM Explorer, next step, copy length 120",
+            "ntm?length=120&t=60",
+            FIRST_SCREEN["ntm"],
+            step_move("t"),
         ),
         Interaction(
             "ntm_step_repeat20x20",
             "NTM Explorer, next step, repeat copy 20 x 20",
             "ntm?model=ntm-repeat-copy&length=20&repeats=20&t=200",
-            4,
+            FIRST_SCREEN["ntm"],
             step_move("t"),
         ),
         Interaction(
-            "ntm_override", "NTM Explorer, override knob", "ntm?ov_g=0.5&ov_step=5&t=5", 4, slider_notch("ov_g")
+            "ntm_override",
+            "NTM Explorer, override knob",
+            "ntm?ov_g=0.5&ov_step=5&t=5",
+            FIRST_SCREEN["ntm"],
+            slider_notch("ov_g"),
         ),
-        Interaction("playground_beta", "Playground, beta one notch", "playground", 2, slider_notch("beta")),
         Interaction(
-            "memn2n_hop", "MemN2N Explorer, next hop", "memn2n?task=2+two-supporting-facts&seed=1", 3, step_move("hop")
+            "playground_beta",
+            "Playground, beta one notch",
+            "playground",
+            FIRST_SCREEN["playground"],
+            slider_notch("beta"),
+        ),
+        Interaction(
+            "memn2n_hop",
+            "MemN2N Explorer, next hop",
+            "memn2n?task=2+two-supporting-facts&seed=1",
+            FIRST_SCREEN["memn2n"],
+            step_move("hop"),
         ),
         Interaction(
             "memn2n_tau",
             "MemN2N Explorer, temperature notch",
             "memn2n?task=2+two-supporting-facts&seed=1",
-            3,
+            FIRST_SCREEN["memn2n"],
             slider_notch("tau1"),
         ),
         Interaction(
@@ -482,7 +505,7 @@ def main() -> None:
             play = play_rate(pages["ntm_step"])
         loads: dict[str, dict[str, list[float]]] = {}
         targets = {"trivial": (trivial_url, 1)}
-        for path, charts in {"playground": 2, "ntm": 4, "memn2n": 3}.items():
+        for path, charts in FIRST_SCREEN.items():
             targets[path] = (f"{app_url}/{path}", charts)
         for _ in range(args.cold):
             for name, (url, charts) in targets.items():

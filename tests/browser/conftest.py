@@ -109,6 +109,30 @@ def browser():
         b.close()
 
 
+# Polled until the step player has drawn every chart (it draws one when it comes into view: each is brought
+# into view in turn) and at least `n` plotly SVG layers are on the page.
+DRAW_CHARTS = """
+(n) => {
+  // (a chart in a closed expander is drawn when it is opened: not brought into view here)
+  const pending = [...document.querySelectorAll('.mvs-panel[data-pending]')].find((p) => p.getClientRects().length);
+  if (pending) {
+    pending.scrollIntoView({ block: 'center' });
+    return false;
+  }
+  return document.querySelectorAll('.js-plotly-plot .main-svg').length >= n;
+}
+"""
+
+SCROLL_TO_TOP = """
+() => {
+  const containers = document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"], section');
+  for (const el of [document.scrollingElement, ...containers]) {
+    if (el && el.scrollTop > 0) el.scrollTop = 0;
+  }
+}
+"""
+
+
 class PageSession:
     """A browser tab that records console errors and page exceptions."""
 
@@ -130,13 +154,16 @@ class PageSession:
             self.errors.append(f"HTTP {response.status} {response.url}")
 
     def open(self, path: str, charts: int = 0) -> None:
-        """Go to a page and wait until it has run and drawn at least ``charts`` plotly charts."""
+        """Go to a page and wait until it has run and drawn at least ``charts`` plotly charts.
+
+        The step player draws a chart below the fold when it comes into view: this scrolls each such
+        chart into view in turn, as a reader scrolling down would, then back to the top of the page.
+        """
         self.page.goto(f"{self.base_url}/{path}", wait_until="domcontentloaded")
         self.wait_idle()
         if charts:
-            self.page.wait_for_function(
-                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}", timeout=60_000
-            )
+            self.page.wait_for_function(DRAW_CHARTS, arg=charts, timeout=60_000, polling=100)
+            self.page.evaluate(SCROLL_TO_TOP)
 
     def wait_idle(self, timeout: float = 60_000) -> None:
         """Wait until the app is rendered and no script run is in progress."""

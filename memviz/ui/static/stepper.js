@@ -210,20 +210,38 @@ function buildPanels(state, Plotly) {
     if (panel.width) box.style.flex = `${panel.width} 1 ${Math.round(panel.width * 40)}rem`; // side by side, wraps
     state.ui.panels.appendChild(box);
     if (!panel.figure) box.classList.add("mvs-html");
-    state.plots.push({ box, panel, shown: null, visible: true, width: 0 });
+    // a figure's box keeps its figure's height before it is drawn, so the page is laid out as it will be
+    if (panel.figure) box.dataset.pending = "1"; // not drawn yet
+    if (panel.figure && panel.figure.spec.layout.height) box.style.minHeight = `${panel.figure.spec.layout.height}px`;
+    state.plots.push({ box, panel, shown: null, visible: true, drawn: false, width: 0 });
   }
   measureWidths(state); // one layout pass for all panels, before any chart is drawn
-  for (const plot of state.plots) {
-    if (!plot.panel.figure) continue;
-    const spec = figureAt(plot.panel, state.step);
-    Plotly.newPlot(plot.box, spec.data, sized(spec.layout, plot), state.data.config || {});
-    placeCurtains(plot);
-    showCurtains(plot, state.step);
-    plot.shown = state.step;
-    plot.box.dataset.step = String(state.step);
-    plot.box.dataset.created = String((Number(plot.box.dataset.created) || 0) + 1);
-  }
+  // Charts on the first screen are drawn now; those below the fold or in a closed panel when they come into
+  // view (watchVisibility): opening a page does not pay for charts nobody has looked at yet.
+  for (const plot of state.plots) plot.visible = !plot.panel.figure || inView(plot.box);
+  for (const plot of state.plots) if (plot.panel.figure && plot.visible) drawFirst(state, plot, state.step);
   state.visibility = watchVisibility(state);
+}
+
+const VIEW_MARGIN_PX = 120; // a chart this close to the screen is drawn already, before it scrolls in
+
+function inView(box) {
+  const rect = box.getBoundingClientRect();
+  return rect.width > 0 && rect.top < window.innerHeight + VIEW_MARGIN_PX && rect.bottom > -VIEW_MARGIN_PX;
+}
+
+// A figure's first drawing (plotly creates the chart): counted in data-created, which the tests read.
+function drawFirst(state, plot, t) {
+  const spec = figureAt(plot.panel, t);
+  window.Plotly.newPlot(plot.box, spec.data, sized(spec.layout, plot), state.data.config || {});
+  plot.box.style.minHeight = "";
+  delete plot.box.dataset.pending;
+  plot.drawn = true;
+  placeCurtains(plot);
+  showCurtains(plot, t);
+  plot.shown = t;
+  plot.box.dataset.step = String(t);
+  plot.box.dataset.created = String((Number(plot.box.dataset.created) || 0) + 1);
 }
 
 // New data for the same panels (an override, a temperature): decode it and redraw in place.
@@ -280,7 +298,7 @@ function watchVisibility(state) {
         if (plot.visible && plot.shown !== state.step) showStep(state, plot, state.step);
       }
     },
-    { rootMargin: "120px 0px" },
+    { rootMargin: `${VIEW_MARGIN_PX}px 0px` },
   );
   for (const plot of state.plots) observer.observe(plot.box);
   return observer;
@@ -469,6 +487,10 @@ function showCurtains(plot, t) {
 // cursor, a title: no axis is redrawn); else Plotly.react with the whole figure.
 function showStep(state, plot, t) {
   const { box, panel } = plot;
+  if (panel.figure && !plot.drawn) {
+    drawFirst(state, plot, t);
+    return;
+  }
   if (!panel.figure) {
     box.innerHTML = panel.html[Math.min(t, panel.html.length - 1)];
   } else {
@@ -694,7 +716,7 @@ function followSliders(state) {
     queued = false;
     const plot = state.plots[0];
     const live = state.data.live;
-    if (!plot || !plot.panel.figure || !live || !window.Plotly) return;
+    if (!plot || !plot.panel.figure || !plot.drawn || !live || !window.Plotly) return;
     const shown = liveSignature(live, true);
     if (shown === state.liveShown) return; // a slider redrew itself with the values already drawn
     const spec = liveFigure(figureAt(plot.panel, 0), live);
