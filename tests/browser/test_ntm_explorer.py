@@ -145,7 +145,7 @@ async (steps) => {
   };
   let reacts = 0;
   const react = window.Plotly.react;
-  window.Plotly.react = function () { reacts += 1; return react.apply(this, arguments); };
+  window.Plotly.react = function (box) { reacts += box === gd ? 1 : 0; return react.apply(this, arguments); };
   for (let i = 0; i < steps; i++) {
     root.querySelector('.mvs-btn[aria-label^="Next"]').click();
     await new Promise((r) => requestAnimationFrame(r));
@@ -175,4 +175,26 @@ def test_a_step_repaints_the_memory_cells_as_plotly_draws_them(tab):
     assert result["painted"] == result["drawn"] and len(result["painted"]) == 3
     assert result["worst"] == 0, "the repainted cells must have exactly plotly's colours"
     assert result["hoverKept"], "the hover must read the values of the step on screen"
+    assert tab.errors == []
+
+
+def test_a_chart_below_the_fold_is_drawn_when_it_comes_into_view(tab):
+    """Opening the page draws the first screen's charts; the head's pipeline, further down, when scrolled to."""
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
+    tab.page.goto(f"{tab.base_url}/ntm", wait_until="domcontentloaded")
+    tab.wait_idle()
+    tab.page.wait_for_selector(f'{PLAYER}[data-ready="1"]')
+    memory = tab.page.locator(f'{PLAYER} [data-panel="memory"]')
+    pipeline = tab.page.locator(f'{PLAYER} [data-panel="pipeline"]')
+    assert memory.get_attribute("data-created") == "1" and memory.get_attribute("data-pending") is None
+    assert pipeline.get_attribute("data-pending") == "1" and pipeline.locator(".main-svg").count() == 0
+    height = pipeline.bounding_box()["height"]
+    assert height > 200, "a chart not drawn yet keeps its height, so the page does not jump when it is drawn"
+    tab.page.locator(f'{PLAYER} .mvs-btn[aria-label^="Next"]').click()  # a step before it was ever drawn
+    pipeline.scroll_into_view_if_needed()
+    tab.page.wait_for_function(
+        "document.querySelector('[data-panel=\"pipeline\"]').dataset.created === '1'", timeout=10_000
+    )
+    assert pipeline.get_attribute("data-step") == "1", "drawn at the step on screen"
+    assert abs(pipeline.bounding_box()["height"] - height) < 2
     assert tab.errors == []
