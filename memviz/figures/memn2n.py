@@ -246,7 +246,7 @@ def readout_figure(
 
     One panel per hop, stacked; panels of hops not reached yet say so. ``bars_through``: draw the bars of
     hops 1..``bars_through`` instead (the step player draws them all and covers the hops not reached with
-    :func:`readout_curtains`; only the titles change from hop to hop).
+    :func:`readout_curtains`, so the figure is the same at every hop).
     """
     hops = trace.hops
     bars_through = hop if bars_through is None else bars_through

@@ -55,9 +55,8 @@ def bundle_version(path: Path) -> str | None:
 
 def plotly_bundle() -> Path:
     """The plotly.js file the browser loads: the cartesian bundle if it is the installed version, else the full one."""
-    if bundle_version(CARTESIAN_BUNDLE) is not None and bundle_version(CARTESIAN_BUNDLE) == bundle_version(FULL_BUNDLE):
-        return CARTESIAN_BUNDLE
-    return FULL_BUNDLE
+    version = bundle_version(CARTESIAN_BUNDLE)
+    return CARTESIAN_BUNDLE if version is not None and version == bundle_version(FULL_BUNDLE) else FULL_BUNDLE
 
 
 PLOTLY_FILE = plotly_bundle()
@@ -88,9 +87,9 @@ def figure_panel(
     ``curtains``: parts of the figure covered while the step is before ``until`` (a hop not reached yet),
     each ``{"until": step, "xref", "x0", "x1", "yref", "y0", "y1"}`` (and a ``"text"`` it shows) with
     refs ``"paper"``, ``"container"`` (the whole figure, margins too) or an axis (``"x"``, ``"y2"``).
-    A cover has the plot's background,
-    hides what is under it from the hover, and stays under the figure's annotations; moving covers is
-    all a step change costs, so frames that differ only there redraw nothing.
+    A cover has the plot's background, hides what is under it from the hover, and stays under the
+    figure's annotations; moving covers is all a step change costs, so frames that differ only there
+    redraw nothing.
     """
     if st.session_state.get("_presenting"):  # presenter mode (memviz.ui.classroom): chart text >= 18 px
         frames = [for_presenter(frame) for frame in frames]

@@ -335,7 +335,7 @@ function layoutEdits(changed, spec) {
 const isLayoutEdit = (channel) => channel.path[0] === "layout" && channel.path.length > 1;
 
 // ------------------------------------------------------------------ heatmap cells, repainted in place
-// A step that changes only a heatmap's cells (the memory matrix being written, a hop's attention) need not
+// A step that changes only a heatmap's cells (the NTM memory matrix being written) need not
 // pay for Plotly.react, which redraws every axis, colour bar and margin of the figure (30-60 ms a step).
 // plotly draws such a heatmap (linear axes, no gaps, a fixed colour range) as one image with a pixel per
 // cell; the player paints that image itself with plotly's colour rule (a linear RGBA interpolation between
