@@ -26,5 +26,5 @@ PAGES = [
 
 navigation = st.navigation(PAGES)
 limits.rerun_on_reconnect()  # after a worker dies, the browser's reconnect reruns the view from the URL
-worker.warm_and_freeze_in_background()  # once per process: heavy imports, then gc.freeze (see its docstring)
+worker.warm_and_freeze_first()  # once per process: heavy imports, then gc.freeze (see its docstring)
 navigation.run()

@@ -49,8 +49,8 @@ def warm_and_freeze_once() -> None:
     """:func:`warm_imports` then :func:`freeze_heap`, once per process, whoever asks first.
 
     A ``memviz serve`` worker does it before it reports healthy; plain ``streamlit run app.py``
-    gets it from app.py's first run, in a background thread so that first visitor does not
-    wait for torch. A one-time start-up step of the process, never a per-request setting:
+    gets it from app.py's first run (that first visitor waits for the imports once). A one-time
+    start-up step of the process, never a per-request setting:
     without it every rerun of every page paid ~130 ms of Streamlit's post-run collection
     (measured in the browser on the Playground, NTM override and MemN2N temperature).
     """
@@ -62,10 +62,14 @@ def warm_and_freeze_once() -> None:
         _WARMED.set()
 
 
-def warm_and_freeze_in_background() -> None:
-    """Start :func:`warm_and_freeze_once` on a daemon thread unless it is done (cheap to call every run)."""
-    if not _WARMED.is_set() and not _WARM_LOCK.locked():
-        threading.Thread(target=warm_and_freeze_once, name="memviz-warm", daemon=True).start()
+def warm_and_freeze_first() -> None:
+    """:func:`warm_and_freeze_once` in the calling script run, the first time only (cheap to call every run).
+
+    In the run, not on a thread of its own: importing plotly's lazily loaded modules on two
+    threads at once left a half-initialised module (make_subplots failed on a fresh server).
+    """
+    if not _WARMED.is_set():
+        warm_and_freeze_once()
 
 
 def main() -> None:

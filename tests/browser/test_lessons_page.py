@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import DRAW_CHARTS
 
 from memviz import lessons
 
@@ -56,7 +57,8 @@ def test_explorer_button_opens_the_same_view_in_a_new_tab(tab):
     with tab.context.expect_page() as opened:
         tab.page.get_by_test_id("stBaseLinkButton-secondary").first.click()
     explorer = opened.value
-    explorer.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=60_000)
+    # every chart, scrolled into view in turn (the player draws a chart below the fold when it comes into view)
+    explorer.wait_for_function(DRAW_CHARTS, arg=1, timeout=60_000, polling=100)
     assert "/ntm?" in explorer.url and "length=40" in explorer.url and "vs_lstm=true" in explorer.url
     explorer.get_by_text("LSTM baseline (lstm-copy), no external memory").first.wait_for(timeout=30_000)
     alerts = " ".join(explorer.locator('[data-testid="stAlert"]').all_inner_texts())
