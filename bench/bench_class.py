@@ -430,16 +430,24 @@ def start_balanced(run_dir: Path, workers: int) -> Setup:
         time.sleep(0.3)
     wait_health(url, proc)
     state = json.loads((serve_dir / "state.json").read_text())
+    while not all(spare["ready"] for spare in state.get("spares", [])):  # a spare warming up is no idle server
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"memviz serve's spare did not get ready; see {run_dir / 'serve.log'}")
+        time.sleep(0.3)
+        state = json.loads((serve_dir / "state.json").read_text())
     pids = [w["pid"] for w in state["workers"]]
     return Setup(f"balancer, {workers} workers", url, proc, run_dir, pids, Path(state["stats_socket"]))
 
 
-def worker_pids(setup: Setup) -> list[int]:
-    """The current worker pids (a killed worker is restarted under a new pid)."""
+def worker_pids(setup: Setup, spares: bool = False) -> list[int]:
+    """The current worker pids (a killed worker is replaced by a spare or restarted, under a new pid).
+
+    ``spares``: also the idle warm spares (their CPU is the server's; their memory is not a session's).
+    """
     if setup.stats_socket is None:
         return setup.pids
     state = json.loads((setup.run_dir / "serve" / "state.json").read_text())
-    return [w["pid"] for w in state["workers"]]
+    return [w["pid"] for w in [*state["workers"], *(state.get("spares", []) if spares else [])] if w["pid"]]
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -540,12 +548,14 @@ def load_average() -> str:
 
 
 def run_level(setup: Setup, recordings, students: int, moves: int, first_index: int, on_start=None) -> tuple:
-    pids = worker_pids(setup)
+    pids = worker_pids(setup, spares=True)
     cpu0, t0 = {pid: cpu_seconds([pid]) for pid in pids}, time.monotonic()
     results = asyncio.run(run_class(setup.url, recordings, students, moves, first_index, on_start))
     wall = time.monotonic() - t0
     # a worker killed during the level takes its CPU with it: count the pids alive at both ends, plus new ones
-    cpu = sum(cpu_seconds([pid]) - cpu0.get(pid, 0.0) for pid in worker_pids(setup) if Path(f"/proc/{pid}").exists())
+    # (a spare started during the level counts with its warm-up)
+    now = worker_pids(setup, spares=True)
+    cpu = sum(cpu_seconds([pid]) - cpu0.get(pid, 0.0) for pid in now if Path(f"/proc/{pid}").exists())
     return results, wall, cpu
 
 
@@ -596,6 +606,9 @@ def bench_setup(setup: Setup, recordings, levels: list[int], moves: int, args) -
     print(f"\n## {setup.name} at {setup.url}: RSS before {rss0:.0f} MiB, load {load_average()}", flush=True)
     run_level(setup, recordings, 4 * len(PAGES), 1, 90_000)  # warm-up, not counted: every page on every worker
     print(f"after warm-up ({4 * len(PAGES)} sessions, not counted): RSS {rss_mib(worker_pids(setup)):.0f} MiB")
+    spares = set(worker_pids(setup, spares=True)) - set(worker_pids(setup))
+    if spares:
+        print(f"idle warm spares (outside the balancer until a worker dies): RSS {rss_mib(list(spares)):.0f} MiB")
     index = 0
     warm_rss = None
     first_p95 = None

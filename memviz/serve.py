@@ -7,9 +7,13 @@ of them (Debian's package; config ``deploy/haproxy.cfg.in``, rendered with the
 worker ports): cookie session affinity, health checks on ``/_stcore/health``,
 websocket timeouts for a 50-minute lesson. A worker that fails to start (its port
 is taken, a model file is missing) is named and the command exits non-zero;
-Ctrl-C or SIGTERM stops every child. A worker that dies later is restarted, and
-the balancer sends its students to the others meanwhile (their browser reconnects
-and the view comes back from the URL).
+Ctrl-C or SIGTERM stops every child. A worker that dies later is replaced within
+~50 ms by a warm spare (``--spares``, default 1: a worker started outside the
+balancer at low priority, idle until needed), which takes the dead worker's name
+in the balancer, so its students' browsers reconnect to it and rebuild their view
+from the URL while the other students keep their worker to themselves; a new spare
+then warms up at low priority. Without a ready spare the worker is restarted and
+the balancer sends its students to the others meanwhile.
 
 Usage::
 
@@ -21,8 +25,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -42,6 +48,11 @@ TEMPLATE = ROOT / "deploy" / "haproxy.cfg.in"
 HEALTH_PATH = "/_stcore/health"
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
+POLL_S = 0.05
+"""How often the supervisor looks for a worker that died: a spare must take its place before the students'
+browsers reconnect (they retry at once), or the balancer sends them to the other workers."""
+SPARE_NICE = 19
+"""A spare warms up (imports, ~4 s of CPU) at the lowest priority, so a class being served does not pay for it."""
 
 
 class ServeError(RuntimeError):
@@ -59,10 +70,13 @@ class Worker:
     proc: subprocess.Popen | None = None
     restarts: int = 0
     log: object | None = field(default=None, repr=False)
+    spare: bool = False
+    ready: bool = False
 
     @property
     def name(self) -> str:
-        return f"w{self.index}"
+        """The balancer's name for it (``w1``...; the affinity cookie's value); a spare is ``s1``... until promoted."""
+        return f"{'s' if self.spare else 'w'}{self.index}"
 
     @property
     def url(self) -> str:
@@ -70,7 +84,7 @@ class Worker:
         return f"http://{host}:{self.port}"
 
     def describe(self) -> str:
-        return f"worker {self.index} ({self.address}:{self.port})"
+        return f"{'spare' if self.spare else 'worker'} {self.index} ({self.address}:{self.port})"
 
 
 def port_is_free(address: str, port: int) -> bool:
@@ -124,18 +138,56 @@ def worker_command(app: Path, address: str, port: int, extra: Sequence[str] = ()
     ]
 
 
-def start_worker(worker: Worker, app: Path, cookie_secret: str, extra: Sequence[str]) -> None:
-    """Start (or restart) a worker process; its output goes to its log file."""
+def start_worker(worker: Worker, app: Path, cookie_secret: str, extra: Sequence[str], nice: int = 0) -> None:
+    """Start (or restart) a worker process, ``nice`` lower in priority; its output goes to its log file."""
     worker.log = open(worker.log_path, "ab")  # noqa: SIM115 (closed in stop_process)
+    worker.ready = False
     worker.proc = subprocess.Popen(
         worker_command(app, worker.address, worker.port, extra),
         cwd=app.parent,
         stdout=worker.log,
         stderr=subprocess.STDOUT,
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,  # the supervisor has one thread
         # one secret for all workers: a student moved to another worker keeps a valid XSRF cookie
         # (Streamlit takes it from the environment only, never from the command line)
         env={**os.environ, "PYTHONUNBUFFERED": "1", "STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret},
     )
+
+
+def can_restore_priority() -> bool:
+    """Whether this process may put a low-priority spare back to normal priority when it takes a worker's place.
+
+    Raising a nice value is always allowed; lowering it back needs root (CAP_SYS_NICE) or an
+    RLIMIT_NICE of 20 (``nice`` in /etc/security/limits.conf). Without either, spares start at
+    normal priority: a spare left at low priority would serve its students slower than the rest.
+    """
+    if os.geteuid() == 0:
+        return True
+    soft, _ = resource.getrlimit(resource.RLIMIT_NICE)
+    return soft == resource.RLIM_INFINITY or soft >= 20
+
+
+def set_priority(pid: int, nice: int) -> None:
+    """Every thread of process ``pid`` to ``nice`` (Linux keeps one per thread; a new thread inherits its creator's)."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return
+    for tid in threads:
+        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+            os.setpriority(os.PRIO_PROCESS, int(tid), nice)
+
+
+def balancer_command(stats_socket: Path, command: str) -> str:
+    """One command on HAProxy's runtime API (the admin-level stats socket of the rendered config); its reply."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(2.0)
+        s.connect(str(stats_socket))
+        s.sendall(command.encode() + b"\n")
+        reply = b""
+        while chunk := s.recv(65536):
+            reply += chunk
+    return reply.decode(errors="replace").strip()
 
 
 def log_tail(path: Path, lines: int = 6) -> str:
@@ -236,9 +288,14 @@ class Plan:
     run_dir: Path
     restart: bool
     streamlit_args: list[str]
+    spares: int = 0
 
     def worker_ports(self) -> list[int]:
         return [self.first_worker_port + i for i in range(self.workers)]
+
+    def spare_ports(self) -> list[int]:
+        """Spares listen right after the workers."""
+        return [self.first_worker_port + self.workers + i for i in range(self.spares)]
 
 
 def preflight(plan: Plan) -> None:
@@ -253,6 +310,9 @@ def preflight(plan: Plan) -> None:
     for i, port in enumerate(plan.worker_ports(), start=1):
         if not port_is_free(plan.worker_address, port):
             raise ServeError(f"worker {i}: port {plan.worker_address}:{port} is taken (choose --first-worker-port)")
+    for i, port in enumerate(plan.spare_ports(), start=1):
+        if not port_is_free(plan.worker_address, port):
+            raise ServeError(f"spare {i}: port {plan.worker_address}:{port} is taken (choose --first-worker-port)")
     if plan.balancer and not plan.workers and not plan.backends:
         raise ServeError("nothing to balance: give --workers N or --backend host:port")
 
@@ -264,6 +324,10 @@ def serve(plan: Plan) -> int:
     workers = [
         Worker(i, plan.worker_address, port, plan.run_dir / f"worker{i}.log")
         for i, port in enumerate(plan.worker_ports(), start=1)
+    ]
+    spares = [
+        Worker(i, plan.worker_address, port, plan.run_dir / f"spare{i}.log", spare=True)
+        for i, port in enumerate(plan.spare_ports(), start=1)
     ]
     balancer: subprocess.Popen | None = None
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -278,8 +342,10 @@ def serve(plan: Plan) -> int:
         if plan.balancer:
             balancer = start_balancer(plan, haproxy, workers)
             say(f"serving memviz at http://{plan.address}:{plan.port} with {len(workers) + len(plan.backends)} workers")
-        write_state(plan.run_dir, workers, balancer)
-        supervise(plan, workers, balancer, cookie_secret)
+        for spare in spares:  # after the workers: the class is served while the spares warm up
+            start_spare(plan, spare, cookie_secret)
+        write_state(plan.run_dir, workers, balancer, spares)
+        supervise(plan, workers, balancer, cookie_secret, spares)
         return 0
     except ServeError as exc:
         say(f"error: {exc}")
@@ -289,7 +355,7 @@ def serve(plan: Plan) -> int:
         return 0
     finally:
         stop_process(balancer)
-        for worker in workers:
+        for worker in [*workers, *spares]:
             stop_process(worker.proc)
             if worker.log:
                 worker.log.close()
@@ -315,39 +381,123 @@ def start_balancer(plan: Plan, haproxy: str, workers: Sequence[Worker]) -> subpr
     return proc
 
 
-def supervise(plan: Plan, workers: Sequence[Worker], balancer: subprocess.Popen | None, cookie_secret: str) -> None:
-    """Until a signal: restart a worker that died (the balancer routes around it meanwhile)."""
+def start_spare(plan: Plan, spare: Worker, cookie_secret: str) -> None:
+    """Start a spare worker: a warm process outside the balancer, at low priority while it warms up."""
+    nice = SPARE_NICE if can_restore_priority() else 0
+    start_worker(spare, plan.app, cookie_secret, plan.streamlit_args, nice=nice)
+    say(f"{spare.describe()} starting{' at low priority' if nice else ''}; it takes the place of a worker that dies")
+
+
+def promote(plan: Plan, dead: Worker, spare: Worker) -> bool:
+    """Put the warm ``spare`` where the ``dead`` worker was: same balancer name, so its students' cookie leads there.
+
+    HAProxy's runtime API points the dead worker's server line at the spare's port and marks it up
+    (the dead process's refused connections had marked it down). The spare gets normal priority back.
+    The two Worker records swap process, port and log, so the spare slot holds the dead port, free
+    for the next spare (which logs to a new ``spare<i>.<n>.log``). False if the balancer refused
+    (the caller restarts the worker instead).
+    """
+    assert spare.proc is not None
+    stats_socket = plan.run_dir / "haproxy.sock"
+    host = "127.0.0.1" if spare.address in ("0.0.0.0", "") else spare.address
+    try:
+        for command in (
+            f"set server streamlit/{dead.name} addr {host} port {spare.port}",
+            f"set server streamlit/{dead.name} state ready",
+            f"set server streamlit/{dead.name} health up",
+        ):
+            reply = balancer_command(stats_socket, command)
+            if reply and not reply.startswith(("IP changed", "no need to change", "port changed")):
+                say(f"haproxy refused `{command}`: {reply}")
+                return False
+    except OSError as exc:
+        say(f"could not reach haproxy's runtime API at {stats_socket}: {exc}")
+        return False
+    set_priority(spare.proc.pid, 0)
+    for attr in ("port", "proc", "log", "log_path"):
+        dead_value, spare_value = getattr(dead, attr), getattr(spare, attr)
+        setattr(dead, attr, spare_value)
+        setattr(spare, attr, dead_value)
+    dead.ready, spare.ready = True, False
+    spare.restarts += 1
+    spare.log_path = spare.log_path.with_name(f"spare{spare.index}.{spare.restarts}.log")  # the next spare's own log
+    return True
+
+
+def replace_dead_worker(plan: Plan, worker: Worker, spares: Sequence[Worker], cookie_secret: str) -> bool:
+    """A worker died: a ready spare takes its place, else it restarts on its port. True if anything changed."""
+    say(f"{worker.describe()} exited with code {worker.proc.returncode if worker.proc else '?'}")
+    if worker.log:
+        worker.log.close()
+    spare = next((s for s in spares if s.ready and s.proc is not None and s.proc.poll() is None), None)
+    if spare is not None and plan.balancer and promote(plan, worker, spare):
+        say(f"spare {spare.index} now serves as {worker.name} on port {worker.port}: its students reconnect there")
+        if plan.restart and port_is_free(spare.address, spare.port):
+            start_spare(plan, spare, cookie_secret)
+        return True
+    say(f"{worker.describe()}: its students go to the other workers")
+    if plan.restart and port_is_free(worker.address, worker.port):
+        worker.restarts += 1
+        start_worker(worker, plan.app, cookie_secret, plan.streamlit_args)
+        say(f"{worker.describe()} restarted ({worker.restarts}); the balancer adds it back once healthy")
+        return True
+    return False
+
+
+def supervise(
+    plan: Plan,
+    workers: Sequence[Worker],
+    balancer: subprocess.Popen | None,
+    cookie_secret: str,
+    spares: Sequence[Worker] = (),
+) -> None:
+    """Until a signal: a worker that died is replaced by a warm spare (or restarted); spares are kept warm."""
+    next_health_check = 0.0
     while True:
-        time.sleep(0.5)
+        time.sleep(POLL_S)
         if balancer is not None and balancer.poll() is not None:
             raise ServeError(f"haproxy exited with code {balancer.returncode}")
+        changed = False
         for worker in workers:
             assert worker.proc is not None
             if worker.proc.poll() is None:
                 continue
-            say(f"{worker.describe()} exited with code {worker.proc.returncode}; its students go to the others")
-            if worker.log:
-                worker.log.close()
-            if not plan.restart:
-                if all(w.proc is not None and w.proc.poll() is not None for w in workers):
-                    raise ServeError("every worker has exited")
-                continue
-            if port_is_free(worker.address, worker.port):
-                worker.restarts += 1
-                start_worker(worker, plan.app, cookie_secret, plan.streamlit_args)
-                say(f"{worker.describe()} restarted ({worker.restarts}); the balancer adds it back once healthy")
-                write_state(plan.run_dir, workers, balancer)
+            changed |= replace_dead_worker(plan, worker, spares, cookie_secret)
+            if not plan.restart and all(w.proc is not None and w.proc.poll() is not None for w in workers):
+                raise ServeError("every worker has exited")
+        if time.monotonic() >= next_health_check:  # a spare's health, once a second (it serves nobody meanwhile)
+            next_health_check = time.monotonic() + 1.0
+            for spare in spares:
+                if spare.proc is None:
+                    continue
+                if spare.proc.poll() is not None:
+                    if spare.log:
+                        spare.log.close()
+                    say(f"{spare.describe()} exited with code {spare.proc.returncode}")
+                    spare.proc = None
+                    if plan.restart and port_is_free(spare.address, spare.port):
+                        start_spare(plan, spare, cookie_secret)
+                    changed = True
+                elif not spare.ready and is_healthy(spare.url, timeout=0.5):
+                    spare.ready = changed = True
+                    say(f"{spare.describe()} is warm and ready")
+        if changed:
+            write_state(plan.run_dir, workers, balancer, spares)
 
 
-def write_state(run_dir: Path, workers: Sequence[Worker], balancer: subprocess.Popen | None) -> None:
+def write_state(
+    run_dir: Path, workers: Sequence[Worker], balancer: subprocess.Popen | None, spares: Sequence[Worker] = ()
+) -> None:
     """``run_dir/state.json``: the pid and port of every process, for operators, benchmarks and tests."""
+
+    def entry(w: Worker) -> dict:
+        return {"name": w.name, "port": w.port, "pid": w.proc.pid if w.proc else None, "log": str(w.log_path)}
+
     state = {
         "balancer_pid": balancer.pid if balancer else None,
         "stats_socket": str(run_dir / "haproxy.sock"),
-        "workers": [
-            {"name": w.name, "port": w.port, "pid": w.proc.pid if w.proc else None, "log": str(w.log_path)}
-            for w in workers
-        ],
+        "workers": [entry(w) for w in workers],
+        "spares": [{**entry(s), "ready": s.ready} for s in spares],
     }
     tmp = run_dir / "state.json.tmp"
     tmp.write_text(json.dumps(state, indent=1))
@@ -374,6 +524,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     )
     parser.add_argument("--no-balancer", action="store_true", help="start the workers only")
     parser.add_argument("--no-restart", action="store_true", help="leave a worker that died down")
+    parser.add_argument(
+        "--spares",
+        type=int,
+        default=1,
+        help="warm spare workers that take a dead worker's place at once (default 1; 0 without a balancer)",
+    )
     parser.add_argument("--app", type=Path, default=ROOT / "app.py", help="the Streamlit app (default: app.py)")
     parser.add_argument("--haproxy", help="path of the haproxy binary (default: from PATH or /usr/sbin)")
     parser.add_argument("--run-dir", type=Path, help="rendered config, socket and worker logs (default: a temp dir)")
@@ -381,6 +537,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     args = parser.parse_args(argv)
     if args.workers < 0:
         parser.error("--workers must be >= 0")
+    if args.spares < 0:
+        parser.error("--spares must be >= 0")
     run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="memviz-serve-"))
     return Plan(
         workers=args.workers,
@@ -395,6 +553,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         run_dir=run_dir.resolve(),
         restart=not args.no_restart,
         streamlit_args=list(args.streamlit_args),
+        spares=args.spares if args.workers and not args.no_balancer else 0,
     )
 
 

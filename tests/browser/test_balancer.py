@@ -4,8 +4,9 @@ Two browser contexts (two students, two cookie jars) go through the balancer to
 the two workers (least connections, then the affinity cookie). Each keeps its
 own step and seed across reruns; a GIF export downloads through the balancer;
 then the worker of the first student is killed (SIGKILL) and the student's page
-must reconnect through the balancer to the other worker and show the same view,
-rebuilt from the URL, within 5 s.
+must reconnect through the balancer and show the same view, rebuilt from the URL,
+within 5 s, on the warm spare that took the dead worker's place (so the other
+student's worker is not shared).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def server_url(served):
 def server_log_stays_clean(served):
     """As the conftest's check of the server log, over every worker's log (and memviz serve's own)."""
     _, run_dir = served
-    logs = [*sorted(run_dir.glob("worker*.log")), run_dir / "serve.log"]
+    logs = [*sorted(run_dir.glob("worker*.log")), *sorted(run_dir.glob("spare*.log")), run_dir / "serve.log"]
     start = {log: log.stat().st_size for log in logs if log.is_file()}
     yield
     problems = []
@@ -126,6 +127,17 @@ def second_tab(tab, browser, server_url):
     other = type(tab)(browser, server_url)
     yield other
     other.close()
+
+
+def wait_for_ready_spare(run_dir: Path, timeout: float = 120) -> dict:
+    """``memviz serve``'s state once its spare is warm (it starts after the workers, at low priority)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = json.loads((run_dir / "state.json").read_text())
+        if state["spares"] and state["spares"][0]["ready"]:
+            return state
+        time.sleep(0.3)
+    raise TimeoutError(f"the spare worker was not ready within {timeout} s; see {run_dir}")
 
 
 def _note_finished(frame: bytes | str, finished: list[float]) -> None:
@@ -244,9 +256,11 @@ def test_sessions_keep_their_state_and_survive_a_killed_worker(tab, second_tab, 
     press_next(a, 1)
     assert view_of(a) == (3, "11", "3")
     assert view_of(b) == (4, "22", "4")
-    workers = {w["name"]: w for w in json.loads((run_dir / "state.json").read_text())["workers"]}
+    state = wait_for_ready_spare(run_dir)
+    workers = {w["name"]: w for w in state["workers"]}
     victim = worker_of(a)
     assert victim in workers, f"no affinity cookie for the first student: {a.context.cookies()}"
+    other_pid = next(w["pid"] for name, w in workers.items() if name != victim)
 
     finished = watch_new_websockets(a)
     record_run_states(a)
@@ -263,7 +277,10 @@ def test_sessions_keep_their_state_and_survive_a_killed_worker(tab, second_tab, 
     assert back_after <= RECOVERY_LIMIT_S, (
         f"the killed worker's student was not back within {RECOVERY_LIMIT_S:g} s: {timeline}"
     )
-    assert worker_of(a) != victim, "the balancer kept the student on the dead worker"
+    now = {w["name"]: w["pid"] for w in json.loads((run_dir / "state.json").read_text())["workers"]}
+    assert now[victim] == state["spares"][0]["pid"], "the warm spare did not take the dead worker's place"
+    assert worker_of(a) == victim, "the student was sent to the other worker, not to the spare in the dead one's place"
+    assert other_pid in now.values(), "the other worker was replaced too"
     type_seed(a, "12")  # the new worker's session takes the student's next control (not reset from the URL)
     assert seed_shown(a) == "12" and "seed=12" in a.page.url
     press_next(b)
