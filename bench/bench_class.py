@@ -51,6 +51,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("ntm", "memn2n", "playground")
 REPLY_TIMEOUT = 60.0
+SOLO_MOVES = 30
+"""Moves of a student alone in class: the p95 every class size is compared with needs more than a few replies."""
 RUN_DEADLINE = 15 * 60.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 STREAMLIT_RUN = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true"]
@@ -511,6 +513,8 @@ class Level:
     errors: int
     uptime: str
     notes: str = ""
+    client_cores: float = 0.0
+    balancer_cores: float = 0.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -520,7 +524,10 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
 
-def summarise(setup: Setup, students: int, results: list[Result], wall: float, cpu: float, notes: str = "") -> Level:
+def summarise(setup: Setup, students: int, run: Run, results: list[Result] | None = None) -> Level:
+    """A level's row; ``results``: only these students' (default: all of the run's)."""
+    results = run.results if results is None else results
+    wall, cpu = run.wall, run.server_cpu
     replies = [r for res in results for r in res.replies]
     opens = [res.open_s for res in results if res.open_s is not None]
     reruns = len(replies) + len(opens)
@@ -539,7 +546,8 @@ def summarise(setup: Setup, students: int, results: list[Result], wall: float, c
         sum(res.exceptions for res in results),
         sum(len(res.errors) for res in results),
         load_average(),
-        notes,
+        client_cores=run.client_cpu / wall,
+        balancer_cores=run.balancer_cpu / wall,
     )
 
 
@@ -547,16 +555,33 @@ def load_average() -> str:
     return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__().replace("'", "")
 
 
-def run_level(setup: Setup, recordings, students: int, moves: int, first_index: int, on_start=None) -> tuple:
+@dataclass
+class Run:
+    """One class run: the students' results, its wall time, and the CPU seconds each side used meanwhile."""
+
+    results: list[Result]
+    wall: float
+    server_cpu: float
+    client_cpu: float
+    balancer_cpu: float
+
+
+def run_level(setup: Setup, recordings, students: int, moves: int, first_index: int, on_start=None) -> Run:
     pids = worker_pids(setup, spares=True)
+    balancer = [balancer_pid(setup)] if setup.stats_socket is not None else []
     cpu0, t0 = {pid: cpu_seconds([pid]) for pid in pids}, time.monotonic()
+    client0, balancer0 = time.process_time(), cpu_seconds(balancer)
     results = asyncio.run(run_class(setup.url, recordings, students, moves, first_index, on_start))
     wall = time.monotonic() - t0
     # a worker killed during the level takes its CPU with it: count the pids alive at both ends, plus new ones
     # (a spare started during the level counts with its warm-up)
     now = worker_pids(setup, spares=True)
     cpu = sum(cpu_seconds([pid]) - cpu0.get(pid, 0.0) for pid in now if Path(f"/proc/{pid}").exists())
-    return results, wall, cpu
+    return Run(results, wall, cpu, time.process_time() - client0, cpu_seconds(balancer) - balancer0)
+
+
+def balancer_pid(setup: Setup) -> int:
+    return json.loads((setup.run_dir / "serve" / "state.json").read_text())["balancer_pid"]
 
 
 def oversized_query(setup: Setup, rec: Recording) -> tuple[int, int]:
@@ -588,14 +613,15 @@ def oversized_query(setup: Setup, rec: Recording) -> tuple[int, int]:
 def print_table(levels: list[Level]) -> None:
     print(
         "\n| set-up | students | p50 | p95 | max | open p50 | reruns/s | cores | CPU ms/rerun | RSS MiB "
-        "| wrong | exc | errors | load (1/5/15 min) |"
+        "| wrong | exc | errors | students' cores | balancer cores | load (1/5/15 min) |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for lv in levels:
         print(
             f"| {lv.setup} | {lv.students} | {lv.p50 * 1000:.0f} ms | {lv.p95 * 1000:.0f} ms | {lv.max * 1000:.0f} ms "
             f"| {lv.open_p50 * 1000:.0f} ms | {lv.reruns_per_s:.1f} | {lv.cores:.2f} | {lv.cpu_ms_per_rerun:.0f} "
-            f"| {lv.rss_end:.0f} | {lv.wrong} | {lv.exceptions} | {lv.errors} | {lv.uptime} |{lv.notes}"
+            f"| {lv.rss_end:.0f} | {lv.wrong} | {lv.exceptions} | {lv.errors} | {lv.client_cores:.2f} "
+            f"| {lv.balancer_cores:.2f} | {lv.uptime} |{lv.notes}"
         )
 
 
@@ -613,9 +639,11 @@ def bench_setup(setup: Setup, recordings, levels: list[int], moves: int, args) -
     warm_rss = None
     first_p95 = None
     for students in levels:
-        results, wall, cpu = run_level(setup, recordings, students, moves, index)
+        # one student's p95 is the yardstick of every level: from 30 replies, not from the 6 of one student's moves
+        run = run_level(setup, recordings, students, max(moves, SOLO_MOVES) if students == 1 else moves, index)
+        results = run.results
         index += students
-        level = summarise(setup, students, results, wall, cpu)
+        level = summarise(setup, students, run)
         if first_p95 is None:
             first_p95 = level.p95
             warm_rss = level.rss_end
@@ -655,12 +683,13 @@ def kill_run(setup: Setup, recordings, moves: int, first_index: int) -> Level:
         os.kill(victim, signal.SIGKILL)
         killed_at.append(time.monotonic())
 
-    results, wall, cpu = run_level(setup, recordings, 30, moves, first_index, on_start=killer)
+    run = run_level(setup, recordings, 30, moves, first_index, on_start=killer)
+    results = run.results
     moved = [res for res in results if res.reconnect_s]
     others = [res for res in results if not res.reconnect_s]
     back = [t for res in moved for t in res.reconnect_s]
     since_kill = [t - killed_at[0] for res in moved for t in res.back_at] if killed_at else []
-    level = summarise(setup, 30, others, wall, cpu)
+    level = summarise(setup, 30, run, others)
     level.setup += " (kill)"
     level.notes = (
         f" worker killed: {len(moved)} students reconnected; reconnect and reopen took "

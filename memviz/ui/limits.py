@@ -1,8 +1,14 @@
 """Limits that protect a class on one Streamlit server; ``memviz.ui.worker`` installs them before the server starts.
 
-Three small wraps of Streamlit 1.67's session handling, each tested on its own
+Four small wraps of Streamlit 1.67's session handling, each tested on its own
 (``tests/test_limits.py``):
 
+- **Turns**: at most ``MEMVIZ_CONCURRENT_RUNS`` script runs (default 1) of a
+  worker execute at once; the others wait in line (:class:`RunGate`). Thirty
+  threads sharing one core's GIL made every run as slow as all of them, and
+  the replies waited for the event loop among them: 60 students' p95 went from
+  ~220 ms to ~150 ms, their slowest reply from 0.5-1.3 s to 0.2-0.3 s
+  (``bench/bench_class.py``, 2 workers).
 - **Coalescing**: a session starts at most one script run per
   ``MEMVIZ_RERUN_INTERVAL`` seconds (default 0.15) for the same target (the
   whole script, or one fragment). A burst of one control (a held arrow key, a
@@ -39,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -46,6 +53,7 @@ from urllib.parse import parse_qsl, urlencode
 LOGGER = logging.getLogger("memviz.ui.limits")
 RERUN_INTERVAL = float(os.environ.get("MEMVIZ_RERUN_INTERVAL", "0.15"))
 QUERY_VALUE_MAX = int(os.environ.get("MEMVIZ_QUERY_VALUE_MAX", "16384"))
+CONCURRENT_RUNS = int(os.environ.get("MEMVIZ_CONCURRENT_RUNS", "1"))
 RECONNECT_TIMER_S = 86_400.0
 """The timer of :func:`rerun_on_reconnect`'s fragment: a day, so it never fires within a lesson."""
 _INSTALLED = False
@@ -100,6 +108,55 @@ class RerunGate:
         if request is not None:
             self.last_start[target] = self.clock()
             self.dispatch(request)
+
+
+class RunGate:
+    """At most ``limit`` script runs of a worker execute at once; the others wait their turn (0: no limit).
+
+    Streamlit gives each session its own script thread, and one process runs
+    Python on one core at a time (the GIL): when thirty students press "next"
+    together, thirty threads share the core in 5 ms slices, each run takes as
+    long as all of them, and the event loop that sends finished replies waits
+    for the GIL among them. Taking turns finishes the first student's run first
+    and keeps the event loop responsive; the work is the same. A thread holds
+    its turn from the moment it takes its next rerun request until it asks for
+    the next one (:meth:`ready`), so the request it runs is the newest.
+    """
+
+    def __init__(self, limit: int = CONCURRENT_RUNS) -> None:
+        self.limit = limit
+        self.turns = threading.BoundedSemaphore(limit) if limit > 0 else None
+        self.held = threading.local()
+
+    def release(self) -> None:
+        """Give the turn back, if this thread holds one."""
+        if self.turns is not None and getattr(self.held, "turn", False):
+            self.held.turn = False
+            self.turns.release()
+
+    def ready(self, requests: Any, take_request) -> Any:
+        """``take_request()`` (Streamlit's next request for a script thread), in turn if it will be a run."""
+        self.release()
+        if self.turns is None or not _rerun_pending(requests):
+            return take_request()
+        self.turns.acquire()
+        self.held.turn = True
+        request = take_request()
+        if not _is_rerun(request):
+            self.release()
+        return request
+
+
+def _rerun_pending(requests: Any) -> bool:
+    from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+
+    return getattr(requests, "_state", None) == ScriptRequestType.RERUN
+
+
+def _is_rerun(request: Any) -> bool:
+    from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+
+    return request.type == ScriptRequestType.RERUN
 
 
 def _reconnect_anchor() -> None:
@@ -161,4 +218,27 @@ def install() -> None:
             original_request_rerun(self, client_state)
 
     app_session.AppSession.request_rerun = request_rerun
+    install_run_gate(RunGate())
     _INSTALLED = True
+
+
+def install_run_gate(gate: RunGate) -> None:
+    """Make every script thread take its runs in turn through ``gate`` (see :class:`RunGate`)."""
+    from streamlit.runtime.scriptrunner import script_runner
+    from streamlit.runtime.scriptrunner_utils import script_requests
+
+    original_ready = script_requests.ScriptRequests.on_scriptrunner_ready
+
+    def on_scriptrunner_ready(self):
+        return gate.ready(self, lambda: original_ready(self))
+
+    original_thread = script_runner.ScriptRunner._run_script_thread
+
+    def run_script_thread(self) -> None:
+        try:
+            original_thread(self)
+        finally:  # a thread that ends in the middle of a run still gives its turn back
+            gate.release()
+
+    script_requests.ScriptRequests.on_scriptrunner_ready = on_scriptrunner_ready
+    script_runner.ScriptRunner._run_script_thread = run_script_thread
