@@ -21,7 +21,6 @@ heads and on every shipped model).
 
 from __future__ import annotations
 
-import functools
 import itertools
 import weakref
 from collections.abc import Callable
@@ -32,6 +31,20 @@ import numpy as np
 from memviz.addressing import COSINE_EPS
 from memviz.dnc.addressing import ALLOCATION_EPS, SORT_RESOLUTION
 from memviz.dnc.model import TRACE_SHAPES, DNCConfig, Fixed, trace_shapes
+
+INTERFACE_ORDER = (
+    "read_keys",
+    "read_strengths",
+    "write_key",
+    "write_strength",
+    "erase",
+    "write_vector",
+    "free_gates",
+    "allocation_gate",
+    "write_gate",
+    "read_modes",
+)
+"""The interface vector's parts in their order (split_interface in model.py)."""
 
 INTERFACE_FIELDS = (
     "write_key",
@@ -65,9 +78,10 @@ def oneplus(x: np.ndarray) -> np.ndarray:
     return 1.0 + np.logaddexp(0.0, x)
 
 
-def softmax(x: np.ndarray) -> np.ndarray:
-    """Max-shifted softmax over the last axis."""
-    e = np.exp(x - np.maximum.reduce(x, axis=-1, keepdims=True))
+def softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Max-shifted softmax over the last axis (into ``out`` if given, which may be ``x``)."""
+    e = np.subtract(x, np.maximum.reduce(x, axis=-1, keepdims=True), out=out)
+    np.exp(e, out=e)
     e /= np.add.reduce(e, axis=-1, keepdims=True)
     return e
 
@@ -81,21 +95,27 @@ def row_norms(memory: np.ndarray) -> np.ndarray:
 
 
 def content_weighting(
-    memory: np.ndarray, keys: np.ndarray, strengths: np.ndarray, norms: np.ndarray | None = None
+    memory: np.ndarray,
+    keys: np.ndarray,
+    strengths: np.ndarray,
+    norms: np.ndarray | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """softmax_i(beta cos(k, M_i)) for keys ``[H, W]`` and strengths ``[H]``: ``[H, N]``.
+    """softmax_i(beta cos(k, M_i)) for keys ``[H, W]`` and strengths ``[H]``: ``[H, N]`` (into ``out`` if given).
 
     ``norms``: the rows' norms if already known (each step reuses the previous step's).
     """
     row_norms_ = row_norms(memory) if norms is None else norms
     key_norms = row_norms(keys)
-    similarity = (keys @ memory.T) / (key_norms[:, None] * row_norms_ + COSINE_EPS)
-    return softmax(strengths[:, None] * similarity)
+    scores = keys @ memory.T  # then cosine similarity, times the strength, in place
+    scores /= key_norms[:, None] * row_norms_ + COSINE_EPS
+    scores *= strengths[:, None]
+    return softmax(scores, out=scores if out is None else out)
 
 
-def retention(free_gates: np.ndarray, read_weights_prev: np.ndarray) -> np.ndarray:
-    """psi = prod_i (1 - f^i w^{r,i}_{t-1})."""
-    return np.multiply.reduce(1.0 - free_gates[:, None] * read_weights_prev, axis=0)
+def retention(free_gates: np.ndarray, read_weights_prev: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """psi = prod_i (1 - f^i w^{r,i}_{t-1}) (into ``out`` if given)."""
+    return np.multiply.reduce(1.0 - free_gates[:, None] * read_weights_prev, axis=0, out=out)
 
 
 def usage(usage_prev: np.ndarray, write_weights_prev: np.ndarray, psi: np.ndarray) -> np.ndarray:
@@ -103,25 +123,18 @@ def usage(usage_prev: np.ndarray, write_weights_prev: np.ndarray, psi: np.ndarra
     return (usage_prev + write_weights_prev - usage_prev * write_weights_prev) * psi
 
 
-def allocation(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """a[phi_j] = (1 - u[phi_j]) prod_{i<j} u[phi_i] with u clamped; returns (a, phi)."""
+def allocation(u: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """a[phi_j] = (1 - u[phi_j]) prod_{i<j} u[phi_i] with u clamped; returns (a, phi) (a into ``out`` if given)."""
     clamped = ALLOCATION_EPS + (1.0 - ALLOCATION_EPS) * u
-    n = u.shape[0]
-    # rounded usage, then slot index: unique integer keys, so any sort gives the stable order
-    keys = np.round(clamped * SORT_RESOLUTION).astype(np.int64) * n + _slots(n)
-    phi = np.argsort(keys)
+    # by rounded usage, then by slot index (a stable sort): the order torch's reference computes
+    phi = np.argsort(np.rint(clamped * SORT_RESOLUTION), kind="stable")
     s = clamped[phi]
     exclusive = np.empty_like(s)
     exclusive[0] = 1.0
-    np.cumprod(s[:-1], out=exclusive[1:])
-    a = np.empty_like(s)
+    np.multiply.accumulate(s[:-1], out=exclusive[1:])
+    a = np.empty_like(s) if out is None else out
     a[phi] = (1.0 - s) * exclusive
     return a, phi
-
-
-@functools.lru_cache(maxsize=16)
-def _slots(n: int) -> np.ndarray:
-    return np.arange(n)
 
 
 def link(
@@ -129,17 +142,30 @@ def link(
 ) -> np.ndarray:
     """L[i, j] = (1 - w[i] - w[j]) L_prev[i, j] + w[i] p_prev[j], zero diagonal (into ``out`` if given)."""
     w_col = w[:, None]
-    new = np.add((1.0 - w_col - w) * link_prev, w_col * precedence_prev, out=out)
+    new = np.subtract(1.0 - w_col, w, out=out)
+    new *= link_prev
+    new += w_col * precedence_prev
     new.flat[:: new.shape[0] + 1] = 0.0
     return new
 
 
-def lstm_cell(gates: np.ndarray, c_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The controller's LSTM update from its gate pre-activations in torch's order i, f, g, o; returns (h, c)."""
+GATE_SCALE = 0.5
+"""The LSTM's i, f and o pre-activations are kept halved (weights and bias scaled once; exact, a power of 2):
+sigmoid(x) = (1 + tanh(x / 2)) / 2, so one tanh over all four gates serves the sigmoids and g's tanh."""
+
+
+def lstm_cell(
+    half_gates: np.ndarray, c_prev: np.ndarray, h_out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The controller's LSTM update in torch's gate order i, f, g, o; returns (h, c) (h into ``h_out``).
+
+    ``half_gates``: the pre-activations with i, f and o halved (:data:`GATE_SCALE`), g as it is.
+    """
     size = c_prev.shape[-1]
-    squashed = sigmoid(gates)
-    c = squashed[size : 2 * size] * c_prev + squashed[:size] * np.tanh(gates[2 * size : 3 * size])
-    return squashed[3 * size :] * np.tanh(c), c
+    t = np.tanh(half_gates)
+    squashed = 0.5 + 0.5 * t  # sigmoid of i, f, o (g's entries unused)
+    c = squashed[size : 2 * size] * c_prev + squashed[:size] * t[2 * size : 3 * size]
+    return np.multiply(squashed[3 * size :], np.tanh(c), out=h_out), c
 
 
 # --------------------------------------------------------------------------- the step
@@ -181,6 +207,10 @@ class FastDNC:
         p = {k: v.detach().cpu().numpy().astype(COMPUTE) for k, v in model.state_dict().items()}
         self.w_controller = np.concatenate([p["controller.weight_ih"], p["controller.weight_hh"]], axis=1).T.copy()
         self.b_controller = p["controller.bias_ih"] + p["controller.bias_hh"]
+        size = c.controller_size
+        for part in (slice(0, 2 * size), slice(3 * size, 4 * size)):  # i, f and o halved (lstm_cell)
+            self.w_controller[:, part] *= GATE_SCALE
+            self.b_controller[part] *= GATE_SCALE
         self.w_interface, self.b_interface = p["interface.weight"].T.copy(), p["interface.bias"]
         self.w_output, self.b_output = p["output.weight"].T.copy(), p["output.bias"]
         n, r, w = c.memory_n, c.read_heads, c.memory_w
@@ -200,39 +230,56 @@ class FastDNC:
         )
         self.shapes = trace_shapes(c)
         bounds = np.cumsum([0, r * w, r, w, 1, w, w, r, 1, 1, 3 * r]).tolist()
-        self.parts = list(itertools.pairwise(bounds))  # the interface vector's parts, in split_interface order
-        self.strength_index = np.array([*range(*self.parts[1]), self.parts[3][0]])
+        self.parts = dict(zip(INTERFACE_ORDER, itertools.pairwise(bounds), strict=True))
+        self.interface_width = bounds[-1]
+        self.spans = [(name, slice(*part)) for name, part in self.parts.items()]
+        rs, ws = self.parts["read_strengths"], self.parts["write_strength"]
+        self.strength_index = np.array([*range(*rs), ws[0]])  # read strengths, then the write strength
+        self.sigmoid_spans = [  # erase; free gates, allocation gate, write gate (adjacent)
+            slice(*self.parts["erase"]),
+            slice(self.parts["free_gates"][0], self.parts["write_gate"][1]),
+        ]
 
-    def interface(self, h: np.ndarray, fixed: Fixed) -> dict[str, np.ndarray]:
-        """The activated interface vector (Methods, "Interface parameters"), overrides applied."""
-        c = self.config
-        r, w = c.read_heads, c.memory_w
-        raw = h @ self.w_interface + self.b_interface
-        squashed = sigmoid(raw)  # one call over the whole vector; the gates pick their parts
-        plus = oneplus(raw[self.strength_index])  # read strengths, then the write strength (logaddexp is slow)
-        keys, _, wkey, _, erase, vector, free, alloc, wgate, modes = self.parts
-        p = {
-            "read_keys": raw[keys[0] : keys[1]].reshape(r, w),
-            "read_strengths": plus[:r],
-            "write_key": raw[wkey[0] : wkey[1]],
-            "write_strength": plus[r],
-            "erase": squashed[erase[0] : erase[1]],
-            "write_vector": raw[vector[0] : vector[1]],
-            "free_gates": squashed[free[0] : free[1]],
-            "allocation_gate": squashed[alloc[0]],
-            "write_gate": squashed[wgate[0]],
-            "read_modes": softmax(raw[modes[0] : modes[1]].reshape(r, 3)),
-        }
+    def interface(self, h: np.ndarray, fixed: Fixed, row: np.ndarray) -> dict[str, np.ndarray]:
+        """The activated interface vector (Methods, "Interface parameters"), overrides applied, computed into ``row``.
+
+        Returns views of ``row`` by name (a gate or the write strength as a 1-element view);
+        :meth:`split_interface` turns a rollout's rows into the trace's fields.
+        """
+        np.matmul(h, self.w_interface, out=row)
+        row += self.b_interface
+        squashed = sigmoid(row)  # one call over the whole vector; the gates take their parts
+        for span in self.sigmoid_spans:
+            row[span] = squashed[span]
+        row[self.strength_index] = oneplus(row[self.strength_index])  # logaddexp is slow: strengths only
+        p = {name: row[span] for name, span in self.spans}
+        p["read_keys"] = p["read_keys"].reshape(self.config.read_heads, self.config.memory_w)
+        modes = p["read_modes"] = p["read_modes"].reshape(self.config.read_heads, 3)
+        modes[:] = softmax(modes)
         for (kind, index), values in fixed.items():
             for name, value in values.items():
                 if kind == "write":
-                    target = name if name in ("allocation_gate", "write_gate") else "write_strength"
-                    p[target] = COMPUTE(value)
+                    p[name if name in ("allocation_gate", "write_gate") else "write_strength"][0] = value
                 else:
                     target = {"free_gate": "free_gates", "modes": "read_modes"}.get(name, "read_strengths")
-                    p[target] = p[target].copy()
-                    p[target][index] = np.asarray(value, dtype=COMPUTE)
+                    p[target][index] = value
         return p
+
+    def view(self, rows: np.ndarray, name: str) -> np.ndarray:
+        """Interface field ``name`` of one row ``[I]`` (or of rows ``[T, I]``), in its trace shape."""
+        start, stop = self.parts[name]
+        part = rows[..., start:stop]
+        if name == "read_keys":
+            return part.reshape(*rows.shape[:-1], self.config.read_heads, self.config.memory_w)
+        if name == "read_modes":
+            return part.reshape(*rows.shape[:-1], self.config.read_heads, 3)
+        return part
+
+    def split_interface(self, out: dict[str, np.ndarray]) -> None:
+        """Fill the trace's interface fields from the per-step interface rows (one copy per field, all steps)."""
+        rows = out["interface"]
+        for name in INTERFACE_FIELDS:
+            out[name][:] = self.view(rows, name).reshape(out[name].shape)
 
     def step(self, x_t: np.ndarray, s: DNCState, fixed: Fixed, out: dict[str, np.ndarray], t: int) -> DNCState:
         """One time step in the order of :mod:`memviz.dnc.model`; writes every intermediate into ``out[..][t]``.
@@ -241,14 +288,16 @@ class FastDNC:
         rows of ``out`` (no copy): the state returned views ``out``.
         """
         gates = np.concatenate([x_t, s.reads.ravel(), s.h]) @ self.w_controller + self.b_controller
-        h, cell = lstm_cell(gates, s.c)
-        p = self.interface(h, fixed)
-        psi = retention(p["free_gates"], s.read_weights)
+        h, cell = lstm_cell(gates, s.c, out["controller_output"][t])
+        p = self.interface(h, fixed, out["interface"][t])
+        psi = retention(p["free_gates"], s.read_weights, out["retention"][t])
         u = np.multiply(s.usage + s.write_weights - s.usage * s.write_weights, psi, out=out["usage"][t])
-        alloc, phi = allocation(u)
-        c_w = content_weighting(s.memory, p["write_key"][None], np.reshape(p["write_strength"], 1), s.norms)[0]
-        g_a, g_w = p["allocation_gate"], p["write_gate"]
-        w_w = g_w * (g_a * alloc + (1.0 - g_a) * c_w)
+        alloc, phi = allocation(u, out["allocation"][t])
+        write_content = out["write_content"][t]
+        content_weighting(s.memory, p["write_key"][None], p["write_strength"], s.norms, write_content[None])
+        c_w = write_content
+        g_a, g_w = float(p["allocation_gate"][0]), float(p["write_gate"][0])
+        w_w = np.multiply(g_a * alloc + (1.0 - g_a) * c_w, g_w, out=out["write_weights"][t])
         w_col = w_w[:, None]
         memory = np.add(s.memory * (1.0 - w_col * p["erase"]), w_col * p["write_vector"], out=out["memory_after"][t])
         lk = link(s.link, s.precedence, w_w, out["link"][t])
@@ -256,20 +305,12 @@ class FastDNC:
         fwd = np.matmul(s.read_weights, lk.T, out=out["forward"][t])
         bwd = np.matmul(s.read_weights, lk, out=out["backward"][t])
         norms = row_norms(memory)
-        c_r = content_weighting(memory, p["read_keys"], p["read_strengths"], norms)
+        c_r = content_weighting(memory, p["read_keys"], p["read_strengths"], norms, out["read_content"][t])
         modes = p["read_modes"]
         w_r = np.add(modes[:, 0:1] * bwd + modes[:, 1:2] * c_r, modes[:, 2:3] * fwd, out=out["read_weights"][t])
         reads = np.matmul(w_r, memory, out=out["read_vectors"][t])
         # usage_before and memory_before are filled in by rollout (the previous step's usage and memory)
-        out["controller_output"][t] = h
-        out["retention"][t] = psi
         out["free_list"][t] = phi
-        out["allocation"][t] = alloc
-        out["write_content"][t] = c_w
-        out["write_weights"][t] = w_w
-        out["read_content"][t] = c_r
-        for name in INTERFACE_FIELDS:
-            out[name][t] = p[name]
         for kind, index in fixed:
             out["overridden"][t, index if kind == "read" else self.config.read_heads] = True
         return DNCState(memory, u, lk, prec, w_r, w_w, reads, h, cell, norms)
@@ -279,6 +320,8 @@ class FastDNC:
         (the per-step check against torch)."""
         out = self.empty(1)
         new = self.step(x_t, state, fixed, out, 0)
+        self.split_interface(out)
+        del out["interface"]
         out["usage_before"][0], out["memory_before"][0] = state.usage, state.memory
         out["logits"][0] = np.concatenate([new.h, new.reads.ravel()]) @ self.w_output + self.b_output
         return {k: v[0] if k == "overridden" else v[0].astype(np.float32) for k, v in out.items()}, new
@@ -286,6 +329,7 @@ class FastDNC:
     def empty(self, steps: int) -> dict[str, np.ndarray]:
         """Zeroed float64 rows for every trace field (the next step's state views them; a trace casts to float32)."""
         out = {k: np.zeros((steps, *self.shapes[k]), dtype=COMPUTE) for k in TRACE_SHAPES}
+        out["interface"] = np.zeros((steps, self.interface_width), dtype=COMPUTE)  # the activated vector per step
         out["overridden"] = np.zeros((steps, self.config.read_heads + 1), dtype=bool)
         return out
 
@@ -299,6 +343,7 @@ class FastDNC:
         for t in range(start, x.shape[0]):
             state = self.step(x[t], state, fixed_at(t), out, t - start)
         out["usage_before"][1:], out["memory_before"][1:] = out["usage"][:-1], out["memory_after"][:-1]
+        self.split_interface(out)
         steps = out["read_vectors"].shape[0]
         # the output layer does not feed back: one matrix product over all steps (9. in model.py's order)
         features = np.concatenate([out["controller_output"], out["read_vectors"].reshape(steps, -1)], axis=1)

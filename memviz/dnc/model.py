@@ -418,10 +418,13 @@ class DNC(nn.Module):
 
     # -- one step ------------------------------------------------------------------------
 
-    def initial_state(self, batch: int) -> DNCStateT:
-        """The start state (module docstring) in the weights' dtype."""
+    def initial_state(self, batch: int, memory_n: int | None = None) -> DNCStateT:
+        """The start state (module docstring) in the weights' dtype; ``memory_n`` slots (default: the config's).
+
+        No weight depends on the number of slots, so the same model runs on a smaller or larger memory.
+        """
         c = self.config
-        n, r, w = c.memory_n, c.read_heads, c.memory_w
+        n, r, w = memory_n or c.memory_n, c.read_heads, c.memory_w
         dtype = self.output.weight.dtype
         zeros_h = torch.zeros(batch, c.controller_size, dtype=dtype)
         return DNCStateT(
@@ -534,9 +537,9 @@ class DNC(nn.Module):
 
     # -- whole episodes --------------------------------------------------------------------
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``[B, T, output_width]`` for a batch ``[B, T, input_width]`` (training path)."""
-        state = self.initial_state(x.shape[0])
+    def forward(self, x: torch.Tensor, memory_n: int | None = None) -> torch.Tensor:
+        """Logits ``[B, T, output_width]`` for a batch ``[B, T, input_width]`` (training), on ``memory_n`` slots."""
+        state = self.initial_state(x.shape[0], memory_n)
         logits = []
         for t in range(x.shape[1]):
             out, state, _ = self.step(x[:, t], state)

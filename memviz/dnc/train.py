@@ -84,6 +84,10 @@ class Recipe:
     lr_end: float | None = None
     lr_decay_episodes: int | None = None
     size_weighting: str = "uniform"
+    train_memory_min: int | None = None
+    """Each training batch runs on a memory of between this many and ``memory_n`` slots (drawn uniformly;
+    validation and the shipped model use ``memory_n``): a smaller memory must be freed and reused sooner,
+    so freeing a slot too early or too little costs more often."""
 
 
 DNC_DEFAULTS = {"controller_size": DNCConfig().controller_size, "read_heads": DNCConfig().read_heads}
@@ -130,6 +134,13 @@ def cosine_lr(recipe: Recipe, episodes: int) -> float:
     end = recipe.lr if recipe.lr_end is None else recipe.lr_end
     frac = min(1.0, episodes / max(1, recipe.lr_decay_episodes or recipe.max_episodes))
     return end + (recipe.lr - end) * 0.5 * (1.0 + math.cos(math.pi * frac))
+
+
+def training_memory(recipe: Recipe, rng: np.random.Generator) -> int | None:
+    """The memory size of the next training batch (None: the config's; see ``Recipe.train_memory_min``)."""
+    if recipe.train_memory_min is None:
+        return None
+    return int(rng.integers(recipe.train_memory_min, recipe.config["memory_n"] + 1))
 
 
 def size_weight(task: Any, size: Any, weighting: str) -> float:
@@ -342,7 +353,7 @@ def _train(recipe: Recipe, progress: bool, log: Any) -> TrainResult:
             for group in optimizer.param_groups:
                 group["lr"] = cosine_lr(recipe, episodes)
         x, y, mask = as_tensors(task.sample(rng, recipe.batch, size))
-        logits = model(x)
+        logits = model(x, training_memory(recipe, rng))
         loss = masked_bce(logits, y, mask)
         optimizer.zero_grad()
         loss.backward()
@@ -440,6 +451,7 @@ def reproduce_command(name: str, recipe: Recipe, episodes: int) -> str:
         + (f" --lr-end {recipe.lr_end}" if recipe.lr_end is not None else "")
         + (f" --lr-decay-episodes {recipe.lr_decay_episodes}" if recipe.lr_decay_episodes else "")
         + (f" --size-weighting {recipe.size_weighting}" if recipe.size_weighting != "uniform" else "")
+        + (f" --train-memory-min {recipe.train_memory_min}" if recipe.train_memory_min is not None else "")
         + "".join(
             f" --{k.replace('_', '-')} {recipe.config[k]}"
             for k in ("controller_size", "read_heads")
@@ -532,6 +544,9 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--lr-decay-episodes", type=int, help="episodes of the cosine schedule (default: max)")
     parser.add_argument("--size-weighting", choices=("uniform", "length"), help="how often each size is drawn")
     parser.add_argument("--memory-n", type=int, help="memory slots")
+    parser.add_argument(
+        "--train-memory-min", type=int, help="train each batch on between this many and --memory-n slots"
+    )
     parser.add_argument("--memory-w", type=int, help="memory width")
     parser.add_argument("--max-length", type=int, help="longest sequence of the training range")
     parser.add_argument("--out", type=Path, default=PRETRAINED_DIR, help="output folder (default: pretrained/)")
@@ -559,6 +574,7 @@ def recipe_for(name: str, args: argparse.Namespace) -> Recipe:
         "lr_end": args.lr_end,
         "lr_decay_episodes": args.lr_decay_episodes,
         "size_weighting": args.size_weighting,
+        "train_memory_min": args.train_memory_min,
     }
     r = replace(r, **{k: v for k, v in overrides.items() if v is not None})
     config = dict(r.config)
