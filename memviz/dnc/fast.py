@@ -22,6 +22,7 @@ heads and on every shipped model).
 from __future__ import annotations
 
 import itertools
+import math
 import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -111,6 +112,16 @@ def content_weighting(
     scores /= key_norms[:, None] * row_norms_ + COSINE_EPS
     scores *= strengths[:, None]
     return softmax(scores, out=scores if out is None else out)
+
+
+def write_content_weighting(
+    memory: np.ndarray, key: np.ndarray, strength: float, norms: np.ndarray, out: np.ndarray
+) -> np.ndarray:
+    """:func:`content_weighting` for the one write key ``[W]``: ``[N]`` into ``out`` (fewer, 1-D operations)."""
+    scores = np.matmul(memory, key, out=out)
+    scores /= math.sqrt(key @ key) * norms + COSINE_EPS
+    scores *= strength
+    return softmax(scores, out=scores)
 
 
 def retention(free_gates: np.ndarray, read_weights_prev: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -293,9 +304,9 @@ class FastDNC:
         psi = retention(p["free_gates"], s.read_weights, out["retention"][t])
         u = np.multiply(s.usage + s.write_weights - s.usage * s.write_weights, psi, out=out["usage"][t])
         alloc, phi = allocation(u, out["allocation"][t])
-        write_content = out["write_content"][t]
-        content_weighting(s.memory, p["write_key"][None], p["write_strength"], s.norms, write_content[None])
-        c_w = write_content
+        c_w = write_content_weighting(
+            s.memory, p["write_key"], p["write_strength"][0], s.norms, out["write_content"][t]
+        )
         g_a, g_w = float(p["allocation_gate"][0]), float(p["write_gate"][0])
         w_w = np.multiply(g_a * alloc + (1.0 - g_a) * c_w, g_w, out=out["write_weights"][t])
         w_col = w_w[:, None]
