@@ -140,11 +140,10 @@ def allocation(u: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray
     # by rounded usage, then by slot index (a stable sort): the order torch's reference computes
     phi = np.argsort(np.rint(clamped * SORT_RESOLUTION), kind="stable")
     s = clamped[phi]
-    exclusive = np.empty_like(s)
-    exclusive[0] = 1.0
-    np.multiply.accumulate(s[:-1], out=exclusive[1:])
+    sorted_allocation = 1.0 - s
+    sorted_allocation[1:] *= np.multiply.accumulate(s)[:-1]  # times the usages of the slots before it
     a = np.empty_like(s) if out is None else out
-    a[phi] = (1.0 - s) * exclusive
+    a[phi] = sorted_allocation
     return a, phi
 
 
@@ -254,8 +253,8 @@ class FastDNC:
     def interface(self, h: np.ndarray, fixed: Fixed, row: np.ndarray) -> dict[str, np.ndarray]:
         """The activated interface vector (Methods, "Interface parameters"), overrides applied, computed into ``row``.
 
-        Returns views of ``row`` by name (a gate or the write strength as a 1-element view);
-        :meth:`split_interface` turns a rollout's rows into the trace's fields.
+        Returns views of ``row`` by name (a gate or the write strength as a 1-element view); the
+        trace's interface fields are views of these rows (:meth:`empty`).
         """
         np.matmul(h, self.w_interface, out=row)
         row += self.b_interface
@@ -277,20 +276,11 @@ class FastDNC:
         return p
 
     def view(self, rows: np.ndarray, name: str) -> np.ndarray:
-        """Interface field ``name`` of one row ``[I]`` (or of rows ``[T, I]``), in its trace shape."""
+        """Interface field ``name`` of rows ``[T, I]`` as a view in its trace shape ``[T, ...]``."""
         start, stop = self.parts[name]
-        part = rows[..., start:stop]
-        if name == "read_keys":
-            return part.reshape(*rows.shape[:-1], self.config.read_heads, self.config.memory_w)
-        if name == "read_modes":
-            return part.reshape(*rows.shape[:-1], self.config.read_heads, 3)
-        return part
-
-    def split_interface(self, out: dict[str, np.ndarray]) -> None:
-        """Fill the trace's interface fields from the per-step interface rows (one copy per field, all steps)."""
-        rows = out["interface"]
-        for name in INTERFACE_FIELDS:
-            out[name][:] = self.view(rows, name).reshape(out[name].shape)
+        if stop - start == 1 and TRACE_SHAPES[name] == "":
+            return rows[:, start]  # a gate or the write strength: one number per step
+        return rows[:, start:stop].reshape(rows.shape[0], *self.shapes[name])
 
     def step(self, x_t: np.ndarray, s: DNCState, fixed: Fixed, out: dict[str, np.ndarray], t: int) -> DNCState:
         """One time step in the order of :mod:`memviz.dnc.model`; writes every intermediate into ``out[..][t]``.
@@ -312,13 +302,14 @@ class FastDNC:
         w_col = w_w[:, None]
         memory = np.add(s.memory * (1.0 - w_col * p["erase"]), w_col * p["write_vector"], out=out["memory_after"][t])
         lk = link(s.link, s.precedence, w_w, out["link"][t])
-        prec = np.add((1.0 - np.add.reduce(w_w)) * s.precedence, w_w, out=out["precedence"][t])
-        fwd = np.matmul(s.read_weights, lk.T, out=out["forward"][t])
-        bwd = np.matmul(s.read_weights, lk, out=out["backward"][t])
+        prec = np.add((1.0 - float(np.add.reduce(w_w))) * s.precedence, w_w, out=out["precedence"][t])
+        directions = out["directions"][t]  # [R, 3, N]: backward, content, forward (the read modes' order)
+        np.matmul(s.read_weights, lk, out=directions[:, 0])
         norms = row_norms(memory)
-        c_r = content_weighting(memory, p["read_keys"], p["read_strengths"], norms, out["read_content"][t])
-        modes = p["read_modes"]
-        w_r = np.add(modes[:, 0:1] * bwd + modes[:, 1:2] * c_r, modes[:, 2:3] * fwd, out=out["read_weights"][t])
+        content_weighting(memory, p["read_keys"], p["read_strengths"], norms, directions[:, 1])
+        np.matmul(s.read_weights, lk.T, out=directions[:, 2])
+        # w^r = pi[0] b + pi[1] c + pi[2] f for every head at once: [R, 1, 3] @ [R, 3, N]
+        w_r = np.matmul(p["read_modes"][:, None, :], directions, out=out["read_weights"][t][:, None, :])[:, 0]
         reads = np.matmul(w_r, memory, out=out["read_vectors"][t])
         # usage_before and memory_before are filled in by rollout (the previous step's usage and memory)
         out["free_list"][t] = phi
@@ -331,17 +322,29 @@ class FastDNC:
         (the per-step check against torch)."""
         out = self.empty(1)
         new = self.step(x_t, state, fixed, out, 0)
-        self.split_interface(out)
-        del out["interface"]
+        del out["interface"], out["directions"]
         out["usage_before"][0], out["memory_before"][0] = state.usage, state.memory
         out["logits"][0] = np.concatenate([new.h, new.reads.ravel()]) @ self.w_output + self.b_output
         return {k: v[0] if k == "overridden" else v[0].astype(np.float32) for k, v in out.items()}, new
 
     def empty(self, steps: int) -> dict[str, np.ndarray]:
-        """Zeroed float64 rows for every trace field (the next step's state views them; a trace casts to float32)."""
-        out = {k: np.zeros((steps, *self.shapes[k]), dtype=COMPUTE) for k in TRACE_SHAPES}
-        out["interface"] = np.zeros((steps, self.interface_width), dtype=COMPUTE)  # the activated vector per step
-        out["overridden"] = np.zeros((steps, self.config.read_heads + 1), dtype=bool)
+        """Zeroed float64 rows for every trace field (the next step's state views them; a trace casts to float32).
+
+        Two blocks hold several fields each, as views: ``interface`` (the activated interface vector
+        of each step: the gates, keys, strengths, modes...) and ``directions`` (each read head's
+        backward, content and forward weightings, stacked as the read modes weigh them).
+        """
+        c = self.config
+        out = {"interface": np.zeros((steps, self.interface_width), dtype=COMPUTE)}
+        out["directions"] = np.zeros((steps, c.read_heads, 3, c.memory_n), dtype=COMPUTE)
+        for name in INTERFACE_FIELDS:
+            out[name] = self.view(out["interface"], name)
+        for k, name in enumerate(("backward", "read_content", "forward")):
+            out[name] = out["directions"][:, :, k]
+        for name in TRACE_SHAPES:
+            if name not in out:
+                out[name] = np.zeros((steps, *self.shapes[name]), dtype=COMPUTE)
+        out["overridden"] = np.zeros((steps, c.read_heads + 1), dtype=bool)
         return out
 
     def rollout(
@@ -351,10 +354,10 @@ class FastDNC:
         state = self.start if state is None else state
         out = self.empty(x.shape[0] - start)
         out["usage_before"][0], out["memory_before"][0] = state.usage, state.memory
+        x = np.asarray(x, dtype=COMPUTE)  # once, not in every step's concatenation
         for t in range(start, x.shape[0]):
             state = self.step(x[t], state, fixed_at(t), out, t - start)
         out["usage_before"][1:], out["memory_before"][1:] = out["usage"][:-1], out["memory_after"][:-1]
-        self.split_interface(out)
         steps = out["read_vectors"].shape[0]
         # the output layer does not feed back: one matrix product over all steps (9. in model.py's order)
         features = np.concatenate([out["controller_output"], out["read_vectors"].reshape(steps, -1)], axis=1)

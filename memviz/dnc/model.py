@@ -63,6 +63,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -202,6 +203,10 @@ def no_freeing(read_heads: int, step: int | None = None) -> list[Override]:
 
 
 Fixed = dict[tuple[str, int], dict[str, Any]]
+
+
+NOTHING_FIXED: Fixed = MappingProxyType({})  # type: ignore[assignment]
+"""The values fixed at a step of a run without overrides (read-only: shared by every step)."""
 
 
 def overrides_at(overrides: Sequence[Override], t: int) -> Fixed:
@@ -563,8 +568,9 @@ class DNC(nn.Module):
         xa = check_input(x, self.config.input_width, self.config.memory_n)
         ol = _as_override_list(overrides)
         self.check_overrides(ol, xa.shape[0])
+        fixed_at = (lambda t: overrides_at(ol, t)) if ol else (lambda t: NOTHING_FIXED)
         with flush_denormals():
-            record = FastDNC.of(self).rollout(xa, lambda t: overrides_at(ol, t))
+            record = FastDNC.of(self).rollout(xa, fixed_at)
         return build_trace(xa, record, ol)
 
     def run_from(self, x: np.ndarray, start: int, state: Any, overrides: Sequence[Override] = ()) -> DNCTrace:
