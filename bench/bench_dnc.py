@@ -84,16 +84,16 @@ def main() -> None:
     lines.append(
         row(
             "dnc-copy traced run, length 20 (41 steps)",
-            f"{1000 * t['dnc']:.1f} ms",
-            f"ntm-copy traced run {1000 * t['ntm']:.1f} ms",
+            f"{1000 * t['dnc']:.2f} ms",
+            f"ntm-copy {1000 * t['ntm']:.2f} ms ({t['dnc'] / t['ntm']:.3f}x)",
             t["dnc"] <= t["ntm"],
         )
     )
     lines.append(
         row(
             "  fastest of the runs",
-            f"{1000 * t['dnc_min']:.1f} ms",
-            f"ntm-copy fastest {1000 * t['ntm_min']:.1f} ms",
+            f"{1000 * t['dnc_min']:.2f} ms",
+            f"ntm-copy fastest {1000 * t['ntm_min']:.2f} ms ({t['dnc_min'] / t['ntm_min']:.3f}x)",
             t["dnc_min"] <= t["ntm_min"],
         )
     )

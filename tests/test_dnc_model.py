@@ -364,3 +364,17 @@ def test_load_by_name_names_a_missing_card(tmp_path) -> None:
     (tmp_path / "dnc-ok.json").write_text(json.dumps(make_card(model, "dnc-ok").to_dict()))
     with pytest.raises(PretrainedError, match=r"dnc-ok\.safetensors is missing"):
         load("dnc-ok", tmp_path)
+
+
+def test_fast_content_lookup_survives_a_huge_strength_against_every_slot():
+    """Strength 1000 and a key opposite to every slot: exp(strength x (cos - 1)) underflows everywhere, so the
+    NumPy step's softmax (shifted by the strength, the scores' bound) must fall back to the maximum."""
+    from memviz.dnc.fast import content_weighting, row_norms, write_content_weighting
+
+    memory = np.tile(np.linspace(0.1, 1.0, 8), (5, 1)) * np.arange(1, 6)[:, None]  # 5 slots, all one direction
+    key = -np.linspace(0.1, 1.0, 8)
+    reads = content_weighting(memory, np.stack([key, -key]), np.array([1000.0, 1000.0]))
+    written = write_content_weighting(memory, key, 1000.0, row_norms(memory), np.empty(5))
+    for weights in (*reads, written):
+        assert np.all(np.isfinite(weights)) and abs(weights.sum() - 1.0) < 1e-12
+    assert np.allclose(reads[0], written)
