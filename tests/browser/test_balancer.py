@@ -1,8 +1,9 @@
-"""`memviz serve --workers 2` in a real browser: HAProxy in front, two sessions, a GIF, a killed worker.
+"""`memviz serve --workers 2` in a real browser: HAProxy in front, two sessions, a GIF, an upload, a killed worker.
 
 Two browser contexts (two students, two cookie jars) go through the balancer to
 the two workers (least connections, then the affinity cookie). Each keeps its
-own step and seed across reruns; a GIF export downloads through the balancer;
+own step and seed across reruns; a GIF export downloads and a bAbI file
+uploads through the balancer;
 then the worker of the first student is killed (SIGKILL) and the student's page
 must reconnect through the balancer and show the same view, rebuilt from the URL,
 within 5 s, on the warm spare that took the dead worker's place (so the other
@@ -244,6 +245,27 @@ def test_gif_download_through_the_balancer(tab):
     assert Path(gif.value.path()).read_bytes()[:6] == b"GIF89a"  # a media file: served by the session's own worker
     assert tab.exceptions() == []
     assert tab.errors == []
+
+
+BABI_STORY = """1 Mary moved to the bathroom.
+2 John went to the hallway.
+3 Where is Mary?\tbathroom\t1
+4 Daniel went back to the kitchen.
+5 Where is Daniel?\tkitchen\t4
+"""
+
+
+def test_babi_upload_through_the_balancer(tab, tmp_path):
+    """An uploaded file goes to the session's own worker (Streamlit keeps uploads per worker: issue 4173)."""
+    story = tmp_path / "qa1_single-supporting-fact_test.txt"
+    story.write_text(BABI_STORY)
+    tab.open("memn2n?src=bAbI+file")
+    tab.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(story))
+    tab.page.get_by_text("An uploaded file cannot travel in a link").wait_for(timeout=30_000)
+    tab.wait_idle()
+    assert tab.page.get_by_text("Q1: Where is Mary?").count() >= 1
+    assert tab.exceptions() == []
+    assert tab.errors == []  # no failed upload request (a 400 or 404 from another worker)
 
 
 def test_sessions_keep_their_state_and_survive_a_killed_worker(tab, second_tab, served):
