@@ -141,17 +141,38 @@ def title_row(title: str, caption: str) -> None:
         st.caption(caption, width="stretch")
 
 
-def wrapping_columns(key: str, weights: Sequence[float], min_px: Sequence[int], gap: str = "medium") -> list:
+STACK_MARGIN_PX = 60
+"""Room for the gap between wrapping columns when deciding, by width alone, that they stack."""
+
+
+def wrapping_columns(
+    key: str, weights: Sequence[float], min_px: Sequence[int], gap: str = "medium", lead: str | None = None
+) -> list:
     """``st.columns`` that stack (each then full width) when the page is too narrow for their minimum widths.
 
     Streamlit's columns only stack below 640 px; between that and a projector's width a
     figure squeezed into a narrow column would overlap or cut its text (DESIGN.md 4b).
+    ``lead``: the key of a container in the last column that goes first, above the other
+    columns, once they stack (a result beside a figure stays on the first screen; the rest of
+    that column follows the figure). Decided by the block's own width (a container query).
     """
-    rules = [f".st-key-{key} [data-testid='stHorizontalBlock'] {{flex-wrap: wrap; row-gap: 1rem;}}"]
+    block = f".st-key-{key} [data-testid='stHorizontalBlock']"
+    rules = [f"{block} {{flex-wrap: wrap; row-gap: 1rem;}}"]
     rules += [
         f".st-key-{key} [data-testid='stColumn']:nth-child({i + 1}) {{min-width: min(100%, {px}px);}}"
         for i, px in enumerate(min_px)
     ]
+    if lead is not None:
+        last = f"{block} > [data-testid='stColumn']:last-child"
+        rules += [
+            f".st-key-{key} {{container-type: inline-size;}}",
+            f"@container (max-width: {sum(min_px) + STACK_MARGIN_PX}px) {{"
+            # the last column's elements become items of the row itself, each a full-width row
+            f"{last}, {last} > [data-testid='stVerticalBlock'] {{display: contents;}}"
+            f"{block} > *, {last} > [data-testid='stVerticalBlock'] > * {{flex: 1 1 100%; min-width: 100%;}}"
+            f"{last} > [data-testid='stVerticalBlock'] > :has(> .st-key-{lead}) {{order: -1;}}"
+            "}",
+        ]
     st.html(f"<style>{' '.join(rules)}</style>")
     with st.container(key=key):
         return list(st.columns(weights, gap=gap))

@@ -525,10 +525,11 @@ def what_if_and_hops(
     sidebar stay as they are); the hop player inside is a fragment of its own, so a
     hop change reruns even less.
     """
-    # the hop view, with the question, answer and what-ifs beside it (below it in a narrow window)
-    view, side = classroom.wrapping_columns("hop_split", [7, 3], [500, 220])
+    # the hop view, with the question, answer and what-ifs beside it (in a narrow window: the question and
+    # answer above it, the what-ifs below)
+    view, side = classroom.wrapping_columns("hop_split", [7, 3], [500, 220], lead="hop_headline")
     with side:
-        headline_slot = st.container()
+        headline_slot = st.container(key="hop_headline")  # above the hop view once the columns stack
         st.markdown("**What if…**", help="Sentences masked out of memory, and the attention temperature per hop")
         masks_slot = st.container()  # filled once the story is known (it may fall back to the last good one)
         taus = temperature_sliders(hops)

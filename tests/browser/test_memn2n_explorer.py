@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import SCROLL_TO_TOP
 
 import memviz
 from memviz.registry import SHIPPED_MODELS
@@ -133,3 +134,24 @@ def test_a_hop_change_lifts_covers_and_redraws_no_chart(tab):
     tab.page.locator(f'{PLAYER} .mvs-btn[aria-label^="Previous"]').click()
     assert covers_up(tab, "attention") == 1
     assert tab.errors == []
+
+
+def test_the_answer_leads_when_the_columns_stack_and_sits_beside_the_hops_when_they_fit(tab):
+    """At 1024x768 the question and the model's answer come above the hop view (on the first screen), the
+    what-ifs below it; at 1280x720 all three sit side by side as before."""
+    tab.page.set_viewport_size({"width": 1024, "height": 768})
+    tab.open("memn2n?task=1+single-supporting-fact&seed=0", charts=1)
+    tab.page.evaluate(SCROLL_TO_TOP)
+    answer = tab.page.locator(".st-key-hop_headline").bounding_box()
+    player = tab.page.locator(".st-key-hop_player").bounding_box()
+    what_if = tab.page.locator(".st-key-tau1").bounding_box()
+    assert answer["y"] + answer["height"] <= player["y"], "the answer is not above the hop view"
+    assert answer["y"] >= 0 and answer["y"] + answer["height"] <= 768, "the answer is not on the first screen"
+    assert what_if["y"] >= player["y"] + player["height"], "the what-ifs do not follow the hop view"
+    assert "model:" in tab.page.locator(".st-key-hop_headline").inner_text()
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
+    tab.page.wait_for_timeout(500)
+    answer = tab.page.locator(".st-key-hop_headline").bounding_box()
+    player = tab.page.locator(".st-key-hop_player").bounding_box()
+    assert answer["x"] >= player["x"] + player["width"], "at 1280 px the answer should sit beside the hop view"
+    assert tab.exceptions() == [] and tab.errors == []
