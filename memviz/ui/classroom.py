@@ -124,6 +124,8 @@ PAGE_CSS = """
 /* Figure first (DESIGN.md 4b): less empty space above the title on a 720 px high projector, and a one-line title */
 [data-testid="stMainBlockContainer"] {padding-top: 2.5rem;}
 [data-testid="stMainBlockContainer"] h1 {font-size: 2.1rem; padding: 0.1rem 0 0.2rem;}
+/* the line beside the title narrows and wraps its text before it drops below the title (1024 px wide) */
+.st-key-title_row > :last-child {flex: 1 1 14rem; min-width: 14rem;}
 """
 PRESENTER_CSS = """
 /* the sidebar is closed: let the title sit under the header's bar (its button is left of the title) */
@@ -136,7 +138,7 @@ PRESENTER_CSS = """
 
 def title_row(title: str, caption: str) -> None:
     """The page's title with one short line beside it (it wraps below on a narrow window): figure first."""
-    with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="medium", key="title_row"):
         st.title(title, anchor=False, width="content")
         st.caption(caption, width="stretch")
 

@@ -28,8 +28,14 @@ MEASURE_JS = r"""
 () => {
   const visible = (el) => el.checkVisibility({opacityProperty: true, visibilityProperty: true});
   const rect = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
-  const boxOf = (el) => el.closest('[data-testid="stColumn"]') || el.closest('[data-testid="stSidebarContent"]')
-      || el.closest('[data-testid="stMainBlockContainer"]') || document.body;
+  // the nearest column that has a box of its own (a stacked column can be display: contents, its
+  // elements then laid out by the row around it)
+  const boxOf = (el) => {
+    for (let c = el.closest('[data-testid="stColumn"]'); c; c = c.parentElement?.closest('[data-testid="stColumn"]'))
+      if (getComputedStyle(c).display !== 'contents') return c;
+    return el.closest('[data-testid="stSidebarContent"]') || el.closest('[data-testid="stMainBlockContainer"]')
+      || document.body;
+  };
   const keyOf = (el, fallback) => {
     const holder = el.closest('[class*="st-key-"]');
     const cls = holder ? [...holder.classList].find(c => c.startsWith('st-key-')) : null;
