@@ -72,6 +72,7 @@ class Worker:
     log: object | None = field(default=None, repr=False)
     spare: bool = False
     ready: bool = False
+    exit_told: int | None = None  # the pid whose exit was already reported (a worker left down is told once)
 
     @property
     def name(self) -> str:
@@ -425,17 +426,26 @@ def promote(plan: Plan, dead: Worker, spare: Worker) -> bool:
 
 
 def replace_dead_worker(plan: Plan, worker: Worker, spares: Sequence[Worker], cookie_secret: str) -> bool:
-    """A worker died: a ready spare takes its place, else it restarts on its port. True if anything changed."""
-    say(f"{worker.describe()} exited with code {worker.proc.returncode if worker.proc else '?'}")
-    if worker.log:
-        worker.log.close()
+    """A worker died: a ready spare takes its place, else it restarts on its port. True if anything changed.
+
+    Called on every poll while the worker stays down (its port still taken, or ``--no-restart``): says so once.
+    """
+    assert worker.proc is not None
+    first_time = worker.exit_told != worker.proc.pid
+    if first_time:
+        worker.exit_told = worker.proc.pid
+        say(f"{worker.describe()} exited with code {worker.proc.returncode}")
+        if worker.log:
+            worker.log.close()
     spare = next((s for s in spares if s.ready and s.proc is not None and s.proc.poll() is None), None)
     if spare is not None and plan.balancer and promote(plan, worker, spare):
         say(f"spare {spare.index} now serves as {worker.name} on port {worker.port}: its students reconnect there")
+        spare.proc = None  # the dead process it holds now; the next spare starts on its port (or once it is free)
         if plan.restart and port_is_free(spare.address, spare.port):
             start_spare(plan, spare, cookie_secret)
         return True
-    say(f"{worker.describe()}: its students go to the other workers")
+    if first_time:
+        say(f"{worker.describe()}: its students go to the other workers")
     if plan.restart and port_is_free(worker.address, worker.port):
         worker.restarts += 1
         start_worker(worker, plan.app, cookie_secret, plan.streamlit_args)
@@ -468,7 +478,10 @@ def supervise(
         if time.monotonic() >= next_health_check:  # a spare's health, once a second (it serves nobody meanwhile)
             next_health_check = time.monotonic() + 1.0
             for spare in spares:
-                if spare.proc is None:
+                if spare.proc is None:  # its port was still taken: try again
+                    if plan.restart and port_is_free(spare.address, spare.port):
+                        start_spare(plan, spare, cookie_secret)
+                        changed = True
                     continue
                 if spare.proc.poll() is not None:
                     if spare.log:
