@@ -143,12 +143,13 @@ OVERRIDE_SETS = [
 ]
 
 
+@pytest.mark.parametrize("deallocate", [False, True])
 @pytest.mark.parametrize("read_heads", [1, 2, 3])
 @pytest.mark.parametrize("overrides", OVERRIDE_SETS[:1] + OVERRIDE_SETS[1:3])
-def test_fast_step_equals_torch_step(read_heads: int, overrides: list[Override]) -> None:
+def test_fast_step_equals_torch_step(read_heads: int, overrides: list[Override], deallocate: bool) -> None:
     overrides = [o for o in overrides if o.kind_index[0] == "write" or o.kind_index[1] < read_heads]
     for seed in range(3):
-        model = random_model(read_heads=read_heads, seed=seed)
+        model = random_model(read_heads=read_heads, seed=seed, deallocate=deallocate)
         x = episode(8, seed)
         assert max_diff(model.run(x, overrides), model.run_torch(x, overrides)) <= TOL
 
@@ -158,6 +159,21 @@ def test_fast_step_equals_torch_step_more_overrides(overrides: list[Override]) -
     model = random_model(read_heads=2, seed=5)
     x = episode(9, 5)
     assert max_diff(model.run(x, overrides), model.run_torch(x, overrides)) <= TOL
+
+
+@pytest.mark.parametrize("deallocate", [False, True])
+def test_freeing_erases_only_with_deallocation(deallocate: bool) -> None:
+    """Nothing written at step 5 (write gate 0) and read head 0's slots freed (free gate 1): the paper's DNC
+    keeps the freed contents (only usage falls); with deallocation each row is scaled by its retention psi."""
+    model = random_model(read_heads=2, deallocate=deallocate)
+    x = episode(8)
+    trace = model.run(x, [Override("write0", step=5, write_gate=0.0), Override("read0", step=5, free_gate=1.0)])
+    before, after, psi = (trace.memory_before[5].astype(np.float64), trace.memory_after[5], trace.retention[5])
+    assert psi.min() < 0.97 and np.abs(before * psi[:, None] - before).max() > 1e-3  # something was freed
+    expected = before * psi[:, None] if deallocate else before
+    np.testing.assert_allclose(after, expected, rtol=1e-5, atol=1e-7)
+    torch_trace = model.run_torch(x, trace.overrides)
+    assert max_diff(trace, torch_trace) <= TOL
 
 
 def test_torch_step_matches_batched_forward() -> None:

@@ -310,13 +310,16 @@ class FastDNC:
         psi = retention(p["free_gates"], s.read_weights, out["retention"][t])
         u = np.multiply(s.usage + s.write_weights - s.usage * s.write_weights, psi, out=out["usage"][t])
         alloc, phi = allocation(u, out["allocation"][t])
+        memory_prev, norms_prev = s.memory, s.norms
+        if self.config.deallocate:  # freed slots are erased in proportion (psi >= 0 scales the norms alike)
+            memory_prev, norms_prev = s.memory * psi[:, None], s.norms * psi
         c_w = write_content_weighting(
-            s.memory, p["write_key"], p["write_strength"][0], s.norms, out["write_content"][t]
+            memory_prev, p["write_key"], p["write_strength"][0], norms_prev, out["write_content"][t]
         )
         g_a, g_w = float(p["allocation_gate"][0]), float(p["write_gate"][0])
         w_w = np.multiply(g_a * alloc + (1.0 - g_a) * c_w, g_w, out=out["write_weights"][t])
         w_col = w_w[:, None]
-        memory = np.add(s.memory * (1.0 - w_col * p["erase"]), w_col * p["write_vector"], out=out["memory_after"][t])
+        memory = np.add(memory_prev * (1.0 - w_col * p["erase"]), w_col * p["write_vector"], out=out["memory_after"][t])
         lk = link(s.link, s.precedence, w_w, out["link"][t])
         prec = np.add((1.0 - float(np.add.reduce(w_w))) * s.precedence, w_w, out=out["precedence"][t])
         directions = out["directions"][t]  # [R, 3, N]: backward, content, forward (the read modes' order)

@@ -18,6 +18,7 @@ Order within a time step ``t`` (the UI shows the same)::
     4. allocation   free list phi_t and a_t from u_t
     5. write        content c^w_t on M_{t-1}; w^w_t = g^w (g^a a_t + (1 - g^a) c^w_t)
     6. erase/write  M_t = M_{t-1} o (1 - w^w_t e^T) + w^w_t v^T
+                    (with ``deallocate``: M_{t-1} o psi_t 1^T in place of M_{t-1}, also in 5.)
     7. links        L_t from L_{t-1}, p_{t-1}, w^w_t; then p_t
     8. read         f^i_t, b^i_t from L_t and w^{r,i}_{t-1}; content c^{r,i}_t on M_t;
                     w^{r,i}_t = pi[0] b + pi[1] c + pi[2] f;  r^i_t = M_t^T w^{r,i}_t
@@ -28,6 +29,16 @@ write weightings the constant ``weight_init`` (1e-6), not zero (zero memory
 gives 0/0 cosines and zero weightings dead gradients in public
 implementations); usage, precedence and links start at 0 as in the paper
 (u_0 = 0, p_0 = 0, L_0 = 0); read vectors start at 0.
+
+Deallocation (``DNCConfig.deallocate``, off by default): in the paper freeing
+a slot only lowers its usage; its old contents stay until a write covers them,
+and a later content lookup can still match them (aliasing). Csordás &
+Schmidhuber (2019, "Improving Differentiable Neural Computers Through Memory
+Masking, De-allocation, and Link Distribution Sharpness Control", ICLR;
+arXiv:1904.10278) erase what is freed: memory rows are scaled by the retention
+psi_t before the step's write lookup and write. dnc-multi-copy uses it (its
+card's ``config``); the copy models do not. The trace's ``memory_before`` stays
+M_{t-1}; the erasure shows in ``memory_after``.
 
 Gradient through usage: in training the previous write weighting enters the
 usage update **detached** (``w^w_{t-1}.detach()``), as the DeepMind reference
@@ -92,6 +103,7 @@ class DNCConfig:
     read_heads: int = 1
     memory_init: float = 1e-6
     weight_init: float = 1e-6
+    deallocate: bool = False  # freeing erases (Csordás & Schmidhuber 2019; module docstring)
 
     @property
     def interface_width(self) -> int:
@@ -501,10 +513,11 @@ class DNC(nn.Module):
         u = dnca.usage(state.usage, w_prev, psi)
         alloc, phi = dnca.allocation(u)
         # 5-6. write weighting, erase and write
-        c_w = dnca.content_weighting(state.memory, p["write_key"].unsqueeze(1), p["write_strength"].unsqueeze(1))[:, 0]
+        memory_prev = state.memory * psi.unsqueeze(-1) if c.deallocate else state.memory
+        c_w = dnca.content_weighting(memory_prev, p["write_key"].unsqueeze(1), p["write_strength"].unsqueeze(1))[:, 0]
         w_w = dnca.write_weighting(c_w, alloc, p["allocation_gate"], p["write_gate"])
         w_col = w_w.unsqueeze(-1)
-        memory = state.memory * (1.0 - w_col * p["erase"].unsqueeze(1)) + w_col * p["write_vector"].unsqueeze(1)
+        memory = memory_prev * (1.0 - w_col * p["erase"].unsqueeze(1)) + w_col * p["write_vector"].unsqueeze(1)
         # 7. links and precedence
         link = dnca.link(state.link, state.precedence, w_w)
         prec = dnca.precedence(state.precedence, w_w)

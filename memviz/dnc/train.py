@@ -548,6 +548,7 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
         "--train-memory-min", type=int, help="train each batch on between this many and --memory-n slots"
     )
     parser.add_argument("--memory-w", type=int, help="memory width")
+    parser.add_argument("--deallocate", action="store_true", default=None, help="freeing a slot also erases it")
     parser.add_argument("--max-length", type=int, help="longest sequence of the training range")
     parser.add_argument("--out", type=Path, default=PRETRAINED_DIR, help="output folder (default: pretrained/)")
     parser.add_argument("--no-eval", action="store_true", help="skip the evaluation after training")
@@ -578,7 +579,7 @@ def recipe_for(name: str, args: argparse.Namespace) -> Recipe:
     }
     r = replace(r, **{k: v for k, v in overrides.items() if v is not None})
     config = dict(r.config)
-    for key in ("controller_size", "memory_n", "memory_w", "read_heads"):
+    for key in ("controller_size", "memory_n", "memory_w", "read_heads", "deallocate"):
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
     task = dict(r.task)
