@@ -24,9 +24,9 @@ TOL = 2e-5
 
 Both steps compute in float64 and store float32 (memviz/dnc/model.py's docstring, "Precision"), so they agree to
 the stored values' rounding: over seeds 6-15 of this file's episode, with each override set, the largest difference
-is 6e-8 (dnc-multi-copy's read vectors). In float32 they did not: dnc-multi-copy's read lookups over nearly empty
-slots turned last-bit differences into 6.2e-4 on a read weighting and 2.5e-3 on an output probability, and
-dnc-copy's logits differed by up to 1.5e-4."""
+is 9e-8 (dnc-multi-copy's read vectors). In float32 they did not: the first dnc-multi-copy's (before deallocation)
+read lookups over nearly empty slots turned last-bit differences into 6.2e-4 on a read weighting and 2.5e-3 on an
+output probability, and dnc-copy's logits differed by up to 1.5e-4."""
 
 
 def require_files(name: str) -> None:

@@ -10,7 +10,7 @@ a fraction of the time.
 It computes in float64 (:data:`COMPUTE`: weights cast once, state and every
 intermediate), as does the torch reference trace (:meth:`DNC.run_torch
 <memviz.dnc.model.DNC.run_torch>`); a trace stores float32. In float32 the two
-differed on dnc-multi-copy by up to 2.5e-3 on an output probability: read keys
+differed on the first dnc-multi-copy (before deallocation) by up to 2.5e-3 on an output probability: read keys
 of strength 14-25 over nearly empty slots, whose directions rest on write
 weights of 1e-8..1e-7, amplify last-bit differences (model.py's docstring,
 "Precision"). In float64 they agree to the stored float32 values' rounding

@@ -54,8 +54,8 @@ float64 copy of the weights, :meth:`DNC.in_float64`) both do, so they agree to
 the float32 rounding of the stored values. In float32 they did not, on trained
 models: a slot never written holds ``memory_init`` plus writes of 1e-8..1e-7,
 so its direction, and a sharp read key's cosine with it, rests on bits float32
-rounds differently in two implementations (dnc-multi-copy's output
-probabilities differed by up to 2.5e-3). Training and :meth:`DNC.predict` (the
+rounds differently in two implementations (the first dnc-multi-copy's output
+probabilities, before deallocation, differed by up to 2.5e-3). Training and :meth:`DNC.predict` (the
 batched forward the cards' figures come from) stay float32; the weights are
 float32 either way, cast once.
 

@@ -116,12 +116,16 @@ RECIPES: dict[str, Recipe] = {
             "memory_n": 16,
             "memory_w": 16,
             "read_heads": 2,
+            "deallocate": True,
         },
-        description="DNC (LSTM controller 128, memory 16 x 16, 2 read heads) on multi-copy: 3 sequences of 1-8 "
-        "6-bit vectors through 16 slots (from length 6 on they cannot all be held at once)",
+        description="DNC (LSTM controller 128, memory 16 x 16, 2 read heads, freeing erases) on multi-copy: "
+        "3 sequences of 1-8 6-bit vectors through 16 slots (from length 6 on they cannot all be held at once)",
         batch=32,
         curriculum_start=3,
         minutes=45.0,
+        seed=7,
+        check_every=6400,
+        val_per_size=128,
     ),
 }
 
@@ -457,6 +461,7 @@ def reproduce_command(name: str, recipe: Recipe, episodes: int) -> str:
             for k in ("controller_size", "read_heads")
             if k in recipe.config and recipe.config[k] != RECIPES.get(name, recipe).config.get(k, DNC_DEFAULTS[k])
         )
+        + (" --deallocate" if recipe.config.get("deallocate") else "")
     )
 
 
@@ -548,7 +553,11 @@ def parse_args(name: str, argv: list[str]) -> argparse.Namespace:
         "--train-memory-min", type=int, help="train each batch on between this many and --memory-n slots"
     )
     parser.add_argument("--memory-w", type=int, help="memory width")
-    parser.add_argument("--deallocate", action="store_true", default=None, help="freeing a slot also erases it")
+    parser.add_argument(
+        "--deallocate",
+        action=argparse.BooleanOptionalAction,
+        help="freeing a slot also erases it (Csordás & Schmidhuber 2019; default: the recipe's)",
+    )
     parser.add_argument("--max-length", type=int, help="longest sequence of the training range")
     parser.add_argument("--out", type=Path, default=PRETRAINED_DIR, help="output folder (default: pretrained/)")
     parser.add_argument("--no-eval", action="store_true", help="skip the evaluation after training")
