@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 
 import numpy as np
+import pytest
 import torch
 
 from memviz.dnc import evaluate as dnc_evaluate
@@ -26,8 +27,10 @@ TINY = dnc_train.Recipe(
 )
 
 
-def test_training_lowers_the_loss_on_a_tiny_config() -> None:
-    result = dnc_train.train(TINY, progress=False, log=lambda s: None)
+@pytest.mark.parametrize("deallocate", [False, True])
+def test_training_lowers_the_loss_on_a_tiny_config(deallocate: bool) -> None:
+    recipe = replace(TINY, config={**TINY.config, "deallocate": deallocate})
+    result = dnc_train.train(recipe, progress=False, log=lambda s: None)
     losses = [row["val_loss"] for row in result.curve]
     assert len(losses) == 10
     assert min(losses[-3:]) < 0.8 * losses[0]
@@ -72,6 +75,16 @@ def test_cli_writes_a_loadable_model_and_card(tmp_path, monkeypatch) -> None:
     card2 = json.loads((stage2 / "dnc-tiny.json").read_text())
     assert card2["extra"]["previous_stage"]["training"]["episodes"] == 320
     assert "--init-from" in card2["recipe"]["command"]
+
+
+def test_cli_deallocate_flag_reaches_the_card_the_command_and_the_loaded_model(tmp_path, monkeypatch) -> None:
+    monkeypatch.setitem(dnc_train.RECIPES, "dnc-tiny", TINY)
+    argv = ["--out", str(tmp_path), "--max-episodes", "80", "--quiet", "--no-eval", "--deallocate"]
+    assert dnc_train.main("dnc-tiny", argv) == 0
+    card = json.loads((tmp_path / "dnc-tiny.json").read_text())
+    assert card["config"]["deallocate"] is True
+    assert card["recipe"]["command"].endswith(" --deallocate")
+    assert load("dnc-tiny", tmp_path).config.deallocate
 
 
 def test_multi_copy_reuse_metrics_run_on_a_tiny_model() -> None:
