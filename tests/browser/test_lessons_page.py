@@ -33,10 +33,30 @@ def test_first_and_last_step_open_from_their_links(tab, lesson_id, number):
     assert tab.errors == []
 
 
+FIGURE_GEOMETRY_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map((gd) => {
+  const origin = gd.getBoundingClientRect();
+  const texts = Array.from(gd.querySelectorAll('svg text'))
+    .filter((t) => t.textContent.trim() && t.getClientRects().length);
+  return texts.map((t) => {
+    const r = t.getBoundingClientRect();
+    return `${t.textContent.trim()}@${Math.round((r.x - origin.x) / 4)},${Math.round((r.y - origin.y) / 4)}`;
+  }).sort().join('|');
+})"""
+"""Every text drawn in each chart and where (to 4 px): a chart Plotly.react left half-updated had them piled up."""
+
+
+def figure_geometry(tab) -> list[str]:
+    tab.page.wait_for_timeout(400)  # the player draws the new step's figure after the rerun's data arrives
+    return tab.page.evaluate(FIGURE_GEOMETRY_JS)
+
+
 def test_next_walks_through_a_whole_lesson(tab):
+    """Every step reached with Next shows the figure its own link shows (a step may bring another kind of
+    figure into the same place: once the previous figure's axes stayed, squashed and overlapping)."""
     lesson = lessons.load_lesson("ntm-copy")
     tab.page.set_viewport_size({"width": 1280, "height": 720})
     tab.open("lessons?lesson=ntm-copy&step=1", charts=1)
+    walked = {}
     for number in range(2, len(lesson.steps) + 1):
         if number % 2:
             tab.page.keyboard.press("ArrowRight")  # the arrow key, on every other step
@@ -46,9 +66,13 @@ def test_next_walks_through_a_whole_lesson(tab):
         tab.wait_idle()
         assert f"{number}. {lesson.steps[number - 1].title}" in heading(tab)
         assert tab.page.locator(".js-plotly-plot").count() >= 1
+        walked[number] = figure_geometry(tab)
     assert tab.page.locator(".st-key-lesson_next button").is_disabled()
     assert tab.exceptions() == []
     assert tab.errors == []
+    for number, geometry in walked.items():
+        tab.open(f"lessons?lesson=ntm-copy&step={number}", charts=1)
+        assert figure_geometry(tab) == geometry, f"step {number} reached with Next differs from its link"
 
 
 def test_explorer_button_opens_the_same_view_in_a_new_tab(tab):

@@ -230,10 +230,20 @@ function inView(box) {
   return rect.width > 0 && rect.top < window.innerHeight + VIEW_MARGIN_PX && rect.bottom > -VIEW_MARGIN_PX;
 }
 
+// What Plotly.react cannot carry a chart across: its traces' types, its axes and its height. A lesson's
+// next step may bring another kind of figure into the same panel; react then kept the old axes' domains
+// (a squashed, overlapping chart), so a figure of another structure is created anew instead.
+function structureOf(spec) {
+  const axes = Object.keys(spec.layout).filter((k) => /^[xy]axis\d*$/.test(k)).sort();
+  return JSON.stringify([spec.data.map((trace) => trace.type || "scatter"), axes, spec.layout.height || 0]);
+}
+
 // A figure's first drawing (plotly creates the chart): counted in data-created, which the tests read.
 function drawFirst(state, plot, t) {
   const spec = figureAt(plot.panel, t);
+  if (plot.drawn) window.Plotly.purge(plot.box);
   window.Plotly.newPlot(plot.box, spec.data, sized(spec.layout, plot), state.data.config || {});
+  plot.structure = structureOf(spec);
   plot.box.style.minHeight = "";
   delete plot.box.dataset.pending;
   plot.drawn = true;
@@ -497,6 +507,10 @@ function showStep(state, plot, t) {
     const changed = plot.shown === null ? null : panel.figure.channels.filter((c) => !sameAt(c, plot.shown, t));
     if (!changed || changed.length > 0) {
       const spec = figureAt(panel, t);
+      if (!changed && structureOf(spec) !== plot.structure) {
+        drawFirst(state, plot, t); // new data of another structure: a new chart (structureOf)
+        return;
+      }
       const cells = changed ? changed.filter(isCellEdit) : [];
       const traces = [...new Set(cells.map((c) => c.path[1]))];
       const inPlace =
