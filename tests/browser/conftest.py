@@ -278,3 +278,20 @@ def stepper_tab(browser, stepper_server):
     session.run_log = run_log
     yield session
     session.close()
+
+
+FIGURE_GEOMETRY_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map((gd) => {
+  const origin = gd.getBoundingClientRect();
+  const texts = Array.from(gd.querySelectorAll('svg text'))
+    .filter((t) => t.textContent.trim() && t.getClientRects().length);
+  return texts.map((t) => {
+    const r = t.getBoundingClientRect();
+    return `${t.textContent.trim()}@${Math.round((r.x - origin.x) / 4)},${Math.round((r.y - origin.y) / 4)}`;
+  }).sort().join('|');
+})"""
+"""Every text drawn in each chart and where (to 4 px): a chart Plotly.react left half-updated had them piled up."""
+
+
+def figure_geometry(tab) -> list[str]:
+    tab.page.wait_for_timeout(400)  # the player draws the new step's figure after the rerun's data arrives
+    return tab.page.evaluate(FIGURE_GEOMETRY_JS)

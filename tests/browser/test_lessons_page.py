@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DRAW_CHARTS
+from conftest import DRAW_CHARTS, figure_geometry
 
 from memviz import lessons
 
@@ -31,23 +31,6 @@ def test_first_and_last_step_open_from_their_links(tab, lesson_id, number):
     assert tab.exceptions() == []
     tab.screenshot(f"lesson-{lesson_id}-{number}")
     assert tab.errors == []
-
-
-FIGURE_GEOMETRY_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map((gd) => {
-  const origin = gd.getBoundingClientRect();
-  const texts = Array.from(gd.querySelectorAll('svg text'))
-    .filter((t) => t.textContent.trim() && t.getClientRects().length);
-  return texts.map((t) => {
-    const r = t.getBoundingClientRect();
-    return `${t.textContent.trim()}@${Math.round((r.x - origin.x) / 4)},${Math.round((r.y - origin.y) / 4)}`;
-  }).sort().join('|');
-})"""
-"""Every text drawn in each chart and where (to 4 px): a chart Plotly.react left half-updated had them piled up."""
-
-
-def figure_geometry(tab) -> list[str]:
-    tab.page.wait_for_timeout(400)  # the player draws the new step's figure after the rerun's data arrives
-    return tab.page.evaluate(FIGURE_GEOMETRY_JS)
 
 
 def test_next_walks_through_a_whole_lesson(tab):

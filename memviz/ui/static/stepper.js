@@ -675,26 +675,13 @@ function liveStages(live) {
   return { beta, gate, gamma, shift, wPrev, stages: address(live.memory, live.key, beta, gate, shift, gamma, wPrev) };
 }
 
-function stageStats(w) {
-  let entropy = 0;
-  let top = 0;
-  for (let i = 0; i < w.length; i++) {
-    if (w[i] > 0) entropy -= w[i] * Math.log2(w[i]);
-    if (w[i] > w[top]) top = i;
-  }
-  return `H ${Math.abs(entropy).toFixed(2)} bits · max ${w[top].toFixed(2)} @ ${top}`;
-}
-
 const barText = (values) => values.map((v) => (Math.abs(v) >= 0.005 ? v.toFixed(2) : ""));
 
 function liveFigure(spec, live) {
   const { beta, gate, gamma, shift, wPrev, stages } = liveStages(live);
   const values = { w_c: stages.w_c, w_g: stages.w_g, w_s: stages.w_s, w: stages.w, w_prev: wPrev };
   const data = spec.data.map((trace) => {
-    if (trace.name === "s") {
-      const labels = trace.x;
-      return { ...trace, y: shift, text: shift.map((v, k) => `${labels[k]}: ${v.toFixed(2)}`) };
-    }
+    if (trace.name === "s") return { ...trace, y: shift };
     const v = values[trace.name];
     if (!v) return trace;
     return { ...trace, x: v, ...(Array.isArray(trace.text) ? { text: barText(v) } : {}) };
@@ -702,7 +689,7 @@ function liveFigure(spec, live) {
   const knobs = {
     w_c: `β = ${beta}`,
     w_g: `g = ${gate.toFixed(2)}`,
-    w_s: `s = [${shift.map((v) => v.toFixed(2)).join(", ")}]`,
+    w_s: "s above", // the kernel drawn above the panel (short_knob in memviz/figures/addressing.py)
     w: `γ = ${gamma}`,
   };
   const order = ["w_c", "w_g", "w_s", "w"];
@@ -710,7 +697,7 @@ function liveFigure(spec, live) {
     const stage = order[i - 4];
     if (!stage) return a;
     const title = (/^<b>(.*?)<\/b>/.exec(a.text) || ["", ""])[1];
-    return { ...a, text: `<b>${title}</b><br><span style='font-size:13px'>${knobs[stage]}<br>${stageStats(stages[stage])}</span>` };
+    return { ...a, text: `<b>${title}</b><br>${knobs[stage]}` }; // as the server titles it (stage_title)
   });
   return { data, layout: { ...spec.layout, annotations } };
 }
