@@ -89,8 +89,8 @@ def step_header(lesson: core.Lesson, number: int) -> None:
     st.progress(number / count, text=f"Step {number} of {count}")
 
 
-def step_controls(lesson: core.Lesson, number: int, live: core.LiveStep) -> None:
-    """Previous / next (← →), the explorer link, and back to the lesson list."""
+def step_controls(lesson: core.Lesson, number: int) -> None:
+    """Previous / next (← →)."""
     count = len(lesson.steps)
     row = st.container(horizontal=True, vertical_alignment="center")
     row.button(
@@ -112,9 +112,13 @@ def step_controls(lesson: core.Lesson, number: int, live: core.LiveStep) -> None
         type="primary",
         shortcut="Right",
     )
+
+
+def explorer_links(live: core.LiveStep) -> None:
+    """The same view in its explorer (a new tab), and back to the lesson list."""
     page, params = explorer_query(live)
     st.link_button(
-        f"Open this view in the {PAGE_NAMES[page]}",
+        f"Open in the {PAGE_NAMES[page]}",
         f"{page}?{urlencode(params)}",  # relative to /lessons, so a server's base path is kept
         icon=":material/open_in_new:",
         help="Opens in a new tab with the same settings; the lesson stays here.",
@@ -136,13 +140,17 @@ def claims_note(live: core.LiveStep) -> None:
 
 
 def narration_panel(lesson: core.Lesson, number: int, live: core.LiveStep) -> None:
-    """The words beside the figure: narration (from the live trace), what to look at, controls."""
+    """The controls, then the words beside the figure: narration (from the live trace), what to look at.
+
+    Previous and Next come first, so they stay at the same place on every step (under the narration they
+    moved with its length, and a second click could land on the link that took their place)."""
+    step_controls(lesson, number)
     with st.container(border=True):
         st.markdown(live.narration().strip().replace("\n", "\n\n"))
         label = live.label()
         if label:
             st.markdown(f":violet[**Look at** the magenta outline: {label}]")
-    step_controls(lesson, number, live)
+    explorer_links(live)
     claims_note(live)
 
 
