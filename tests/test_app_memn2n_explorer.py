@@ -138,6 +138,9 @@ def test_masking_the_supporting_fact_changes_the_answer_readout():
     assert "(masked)" in figure(at, "attention")["layout"]["yaxis"]["ticktext"][fact]
     assert readout(at)[last] != truth_before
     assert at.query_params["mask"] in (str(fact + 1), [str(fact + 1)])
+    # the true answer is the whole story's: with its fact hidden, another answer is no longer called wrong
+    headline = " ".join(m.value for m in at.markdown if "model:" in m.value)
+    assert "the whole story's answer" in headline and "wrong" not in headline
 
 
 def test_typed_story_with_unknown_word_shows_error_and_keeps_last_result():

@@ -417,3 +417,8 @@ def trace_record(trace: MemN2NTrace, example: Example, model_name: str) -> dict[
 def trace_json(trace: MemN2NTrace, example: Example, model_name: str) -> str:
     """:func:`trace_record` as indented JSON text."""
     return json.dumps(trace_record(trace, example, model_name), indent=1, ensure_ascii=False)
+
+
+def count_of(n: int, noun: str) -> str:
+    """``"1 sentence"``, ``"3 sentences"``: a number with its noun, plural when it is not 1."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

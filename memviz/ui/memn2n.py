@@ -365,6 +365,9 @@ def headline(trace: MemN2NTrace, example: xm.Example, name: str, about: str) -> 
     p = float(trace.top5[0][1])
     if example.answer is None:
         verdict = "no true answer given"
+    elif trace.masked:  # the true answer is the whole story's: with sentences hidden it may rightly differ
+        same = "the same as" if trace.answer == example.answer else "not"
+        verdict = f":material/visibility_off: {same} the whole story's answer, **{example.answer}**"
     elif trace.answer == example.answer:
         verdict = ":green[:material/check_circle: right]"
     else:
@@ -373,8 +376,8 @@ def headline(trace: MemN2NTrace, example: xm.Example, name: str, about: str) -> 
     st.markdown(f"#### :material/help: {question} &nbsp;→&nbsp; model: **{trace.answer}** ({p:.0%}) · {verdict}")
     support = "★ = supporting fact · " if example.supporting else ""
     st.caption(
-        f"{about} · {len(trace.sentences)} sentences in memory, oldest first · {support}model {name} "
-        f"({trace.hops} hop{'s' if trace.hops != 1 else ''})"
+        f"{about} · {xm.count_of(len(trace.sentences), 'sentence')} in memory, oldest first · {support}model {name} "
+        f"({xm.count_of(trace.hops, 'hop')})"
     )
     for note in (*example.notes, *trace.notes):
         st.info(note, icon=":material/info:")
@@ -460,7 +463,8 @@ def open_on_all_hops() -> None:
 
 
 def hop_labels(hops: int) -> list[str]:
-    return ["the question alone, no hop yet", *[f"hops 1–{k} so far" for k in range(1, hops)], "all hops"]
+    so_far = ["hop 1 so far" if k == 1 else f"hops 1–{k} so far" for k in range(1, hops)]
+    return ["the question alone, no hop yet", *so_far, "all hops"]
 
 
 def exports(trace: MemN2NTrace, example: xm.Example, name: str) -> None:

@@ -158,6 +158,7 @@ def stepper(
     _serve_plotly_js()
     known = (st.session_state.get(key) or {}).get("step")
     notice = ""
+    forgotten = known is None  # a first run, or the page forgot the step on purpose (a new hop count)
     if known is None:
         raw = st.query_params.get(url_key) if url_key else None
         known, notice = parse_step(raw, steps, unit) if raw else (default_step, "")
@@ -177,6 +178,7 @@ def stepper(
         "controls": controls,
         "live": live,
         "figure_only": figure_only,
+        "reset_step": forgotten,  # the browser's player, which outlives reruns, goes to "step" too
     }
     result = _component(key=key, data=data, default={"step": known}, on_step_change=on_step or _ignore)
     step = result.get("step", known) if result is not None else known

@@ -155,3 +155,20 @@ def test_the_answer_leads_when_the_columns_stack_and_sits_beside_the_hops_when_t
     player = tab.page.locator(".st-key-hop_player").bounding_box()
     assert answer["x"] >= player["x"] + player["width"], "at 1280 px the answer should sit beside the hop view"
     assert tab.exceptions() == [] and tab.errors == []
+
+
+def test_a_new_hop_count_opens_on_all_hops(tab):
+    """From the 1-hop model's last hop to the 3-hop model: the player shows all three hops (it kept hop 1)."""
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
+    tab.open("memn2n?hops=1&task=2+two-supporting-facts&seed=1", charts=3)
+    tab.page.wait_for_selector(f'{PLAYER}[data-ready="1"]')
+    assert hop_caption(tab).startswith("Hop 1 of 1")
+    tab.page.locator(".st-key-hops").get_by_text("3", exact=True).click()
+    tab.wait_idle()
+    tab.page.wait_for_function(
+        "document.querySelector('[data-testid=memvizStepper] .mvs-label').textContent.includes('of 3')"
+    )
+    assert hop_caption(tab).startswith("Hop 3 of 3"), hop_caption(tab)
+    assert tab.url_shows("hop=3")
+    assert tab.exceptions() == []
+    assert tab.errors == []
