@@ -156,6 +156,7 @@ def open_page(page: str, params: dict[str, Param]) -> None:
     _leave_legacy_pages_mode()
     checked = st.session_state.setdefault("_url_checked", set())
     if page in checked:
+        notice_slot()
         return
     checked.add(page)
     link = {key: st.query_params.get_all(key) for key in st.query_params}
@@ -167,6 +168,17 @@ def open_page(page: str, params: dict[str, Param]) -> None:
             del st.query_params[key]
     if any(key in params for key in problems):
         st.rerun()  # widgets are seeded from the link a run starts with: start again from the clean one
+    notice_slot()
+
+
+def notice_slot() -> None:
+    """While the link's notices are pending, keep a place for them at the top of the page.
+
+    :func:`show_notices` runs last (a value may turn out unusable only once the page has
+    used it) and fills this place, so the notice is on the first screen, not under the page.
+    """
+    if "_url_notices" in st.session_state:
+        st.session_state["_url_notice_slot"] = st.empty()
 
 
 def link_value(key: str, params: dict[str, Param]) -> Any:
@@ -223,5 +235,6 @@ def show_notices(params: dict[str, Param]) -> None:
                 report_unused(key, text, f"is not available here, so `{key}` is {shorten(p.spelled(value))}")
     notices: Sequence[str] = list(st.session_state.pop("_url_notices", {}).values())
     st.session_state.pop("_url_link", None)
+    slot = st.session_state.pop("_url_notice_slot", None) or st
     if notices:
-        st.warning("Some settings in the link were ignored: " + "; ".join(notices) + ".", icon=":material/link_off:")
+        slot.warning("Some settings in the link were ignored: " + "; ".join(notices) + ".", icon=":material/link_off:")

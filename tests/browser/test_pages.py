@@ -65,3 +65,15 @@ def test_memory_editor_takes_a_number_and_refuses_an_empty_cell(tab):
     assert tab.exceptions() == []
     tab.screenshot("playground-memory-editor")
     assert tab.errors == []
+
+
+@pytest.mark.parametrize("path", ["ntm?t=abc", "memn2n?hop=7&tau1=banana", "playground?beta=1e9", "?foo=bar"])
+def test_a_link_notice_is_on_the_first_screen_above_the_title(tab, path):
+    """The notice for ignored link values is filled in last but shown first (it once sat 1,200-2,400 px down)."""
+    tab.page.set_viewport_size({"width": 1280, "height": 720})
+    tab.open(path, charts=0)
+    notice = tab.page.locator('[data-testid="stAlert"]').filter(has_text="Some settings in the link were ignored")
+    notice.wait_for(timeout=30_000)
+    box, title = notice.bounding_box(), tab.page.locator("h1").first.bounding_box()
+    assert box["y"] + box["height"] <= 720 and box["y"] < title["y"], (box, title)
+    assert tab.exceptions() == []
