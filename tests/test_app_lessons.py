@@ -37,6 +37,16 @@ def test_every_step_renders_narration_and_a_figure(lesson_id, number):
     assert at.query_params["step"] == [str(number)] or at.query_params["step"] == str(number)
 
 
+def test_presenter_mode_link_is_taken_by_a_lesson():
+    """``?present=1`` works on a lesson as on every page: no notice, chart text raised to presenter size."""
+    at = open_page("lessons", {"lesson": "addressing", "step": "4", "present": "1"})
+    no_exception(at)
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.session_state["_presenting"]
+    plain = open_page("lessons", {"lesson": "addressing", "step": "4"})
+    assert not plain.session_state["_presenting"]
+
+
 def test_lesson_list_when_no_lesson_is_named():
     at = open_page("lessons")
     no_exception(at)

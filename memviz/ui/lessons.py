@@ -26,8 +26,10 @@ URL_PARAMS = urlstate.table(
     # both read by the page itself (no widget), which names an unknown lesson or a step out of range
     urlstate.Param("lesson", "text", None, max_length=200, widget=False),
     urlstate.Param("step", "text", "1", max_length=20, widget=False),
+    urlstate.Param("present", "choice", "0", choices=("1", "0", "true", "false"), widget=False),
 )
-PAGE_NAMES = {"playground": "Addressing Playground", "ntm": "NTM Explorer", "memn2n": "MemN2N Explorer"}
+PAGE_NAMES = {"playground": "Playground", "ntm": "NTM Explorer", "memn2n": "MemN2N Explorer"}
+"""Short names: the link button sits in the narrow column beside the figure (and must fit at 150% zoom)."""
 
 
 def library_notices(library: core.LessonLibrary) -> None:
@@ -118,10 +120,10 @@ def explorer_links(live: core.LiveStep) -> None:
     """The same view in its explorer (a new tab), and back to the lesson list."""
     page, params = explorer_query(live)
     st.link_button(
-        f"Open in the {PAGE_NAMES[page]}",
+        f"Open in {PAGE_NAMES[page]}",
         f"{page}?{urlencode(params)}",  # relative to /lessons, so a server's base path is kept
         icon=":material/open_in_new:",
-        help="Opens in a new tab with the same settings; the lesson stays here.",
+        help="Opens this view in a new tab with the same settings; the lesson stays here.",
     )
     st.page_link(PAGE, label="All lessons", icon=":material/list:", query_params={})
 
@@ -188,8 +190,12 @@ PROJECTOR_CSS = """
 
 
 def projector_layout() -> None:
-    """Start the Lessons page with the sidebar collapsed and a smaller top margin: the figure needs the width."""
+    """Start the Lessons page with the sidebar collapsed and a smaller top margin: the figure needs the width.
+
+    ``?present=1`` (presenter mode, as on every page) also raises every chart font to 18 px.
+    """
     st.set_page_config(initial_sidebar_state="collapsed")
+    st.session_state["_presenting"] = st.query_params.get("present") in ("1", "true")
     st.html(PROJECTOR_CSS)
 
 

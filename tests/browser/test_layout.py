@@ -83,12 +83,16 @@ STATES = {
 }
 
 
+LESSON_FIGURE = '[class*="st-key-lesson_"]:has(.js-plotly-plot)'
 PRESENTER_STATES = {
     "home-present": State("Home", "?present=1", 0),
     "playground-present": State("Playground", "playground?present=1&steps=3", 2, PIPELINE, ".st-key-step_next"),
     "ntm-present": State("NTM Explorer", "ntm?t=14&present=1", 2, MEMORY, STEP_BAR),
     "ntm-intervene-present": State(
         "NTM Explorer", "ntm?t=14&ov_g=0&ov_step=14&present=1", 3, ".st-key-compare", ".st-key-ov_g"
+    ),
+    "lesson-present": State(
+        "Lessons", "lessons?lesson=addressing&step=4&present=1", 1, LESSON_FIGURE, ".st-key-lesson_next"
     ),
     "memn2n-present": State(
         "MemN2N Explorer",
@@ -100,7 +104,6 @@ PRESENTER_STATES = {
 }
 """Presenter mode (``?present=1``), measured at 1280x720 against the 18 px minimum."""
 
-LESSON_FIGURE = '[class*="st-key-lesson_"]:has(.js-plotly-plot)'
 LESSON_STATES = {
     f"lesson-{lesson_id}-{number}": State(
         "Lessons", f"lessons?lesson={lesson_id}&step={number}", 1, LESSON_FIGURE, ".st-key-lesson_next"
