@@ -143,6 +143,17 @@ def test_masking_the_supporting_fact_changes_the_answer_readout():
     assert "the whole story's answer" in headline and "wrong" not in headline
 
 
+def test_words_outside_ascii_are_named_as_typed_and_no_line_is_dropped():
+    """'Zoë' and 'café' are unknown words as typed (they were cut into 'zo' and 'caf'); a line in another
+    script is an unknown word too, not silently left out of memory."""
+    at = open_explorer({"src": "Typed"})
+    at.text_area(key="story_text").input("Zoë moved to the café.\n日本語の文です。").run()
+    no_exception(at)
+    message = " ".join(e.value for e in at.error)
+    assert "zoë" in message and "café" in message and "日本語の文です" in message
+    assert "'zo'" not in message and "'caf'" not in message
+
+
 def test_typed_story_with_unknown_word_shows_error_and_keeps_last_result():
     at = open_explorer({"src": "Typed"})
     assert not at.error

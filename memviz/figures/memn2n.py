@@ -179,7 +179,7 @@ def story_attention_figure(
     else:
         layout["annotations"] = [
             {
-                "text": "Before hop 1:<br>press ▶ to see<br>where hop 1 looks",
+                "text": "Before hop 1:<br>the next hop shows<br>where hop 1 looks",
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,

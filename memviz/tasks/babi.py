@@ -47,7 +47,7 @@ TASK_NAMES: dict[int, str] = {
 }
 """The 20 task names as they appear in the file names ``qaN_<name>_train.txt``."""
 
-_TOKEN_RE = re.compile(r"[a-z0-9]+(?:,[a-z0-9]+)*")
+_TOKEN_RE = re.compile(r"[^\W_]+(?:,[^\W_]+)*")  # letters and digits of any script: "Zoë" is one (unknown) word
 _FILE_RE = re.compile(r"^qa(\d+)_([a-z-]+)_(train|test|valid)\.txt$")
 
 
