@@ -154,6 +154,18 @@ def test_words_outside_ascii_are_named_as_typed_and_no_line_is_dropped():
     assert "'zo'" not in message and "'caf'" not in message
 
 
+def test_a_typed_story_survives_a_switch_to_another_source_and_back():
+    at = open_explorer({"src": "Typed"})
+    at.text_area(key="story_text").input("Sandra went to the garden.\nJohn moved to the office.").run()
+    at.text_input(key="question_text").input("Where is John?").run()
+    at.radio(key="src").set_value("Generated").run()
+    at.radio(key="src").set_value("Typed").run()
+    no_exception(at)
+    assert at.text_area(key="story_text").value == "Sandra went to the garden.\nJohn moved to the office."
+    assert at.text_input(key="question_text").value == "Where is John?"
+    assert not at.error
+
+
 def test_typed_story_with_unknown_word_shows_error_and_keeps_last_result():
     at = open_explorer({"src": "Typed"})
     assert not at.error

@@ -151,9 +151,27 @@ def generated_source() -> xm.Example:
     return generated(task, seed)
 
 
+TYPED_BOXES = ("story_text", "question_text", "answer_text")
+"""The typed source's boxes; copies under ``_kept_<key>`` outlive runs where the boxes are not shown."""
+
+
+def restore_typed_boxes() -> None:
+    """Put back what was typed: Streamlit forgets a widget's value in a run that does not show it, so a
+    switch to another source and back emptied the story."""
+    for key in TYPED_BOXES:
+        if key not in st.session_state and f"_kept_{key}" in st.session_state:
+            st.session_state[key] = st.session_state[f"_kept_{key}"]
+
+
+def keep_typed_boxes() -> None:
+    for key in TYPED_BOXES:
+        st.session_state[f"_kept_{key}"] = st.session_state.get(key, "")
+
+
 def load_typed_link(raw_url: dict[str, str]) -> None:
     """Fill the typed-story boxes once per session, from the link when it carries a story."""
     if st.session_state.get("typed_ready"):
+        restore_typed_boxes()
         return
     st.session_state["typed_ready"] = True
     story, question, true_answer = xm.DEFAULT_TYPED_STORY, xm.DEFAULT_TYPED_QUESTION, xm.DEFAULT_TYPED_ANSWER
@@ -178,6 +196,7 @@ def typed_source(raw_url: dict[str, str]) -> xm.Example:
     )
     question = st.text_input("Question", key="question_text", on_change=forget_true_answer)
     true_answer = st.text_input("True answer (optional: marks it in the readout)", key="answer_text")
+    keep_typed_boxes()
     token = xm.encode_typed(story, question, true_answer)
     if len(token) <= xm.LINK_LIMIT:
         st.query_params["typed"] = token
