@@ -166,6 +166,15 @@ def test_a_typed_story_survives_a_switch_to_another_source_and_back():
     assert not at.error
 
 
+def test_a_hand_written_link_is_read_as_meant():
+    """``tau1=10`` for the choice ``10.0`` and ``task=2`` for task 2: taken, respelled in the link, no notice."""
+    at = open_explorer({"task": "2", "tau1": "10"})
+    no_exception(at)
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.query_params["tau1"] in ("10.0", ["10.0"])
+    assert str(at.query_params["task"]).lstrip("['").startswith("2 two-supporting-facts")
+
+
 def test_typed_story_with_unknown_word_shows_error_and_keeps_last_result():
     at = open_explorer({"src": "Typed"})
     assert not at.error

@@ -33,6 +33,20 @@ def test_integers_floats_choices_and_flags_parse_as_the_widgets_hold_them():
         Param("k", "text", "", max_length=10).parse("x" * 11)
 
 
+def test_a_choice_is_found_as_a_person_would_write_it_and_a_miss_lists_the_choices():
+    tau = Param("tau1", "choice", "1.0", choices=("0.1", "0.5", "1.0", "2.0", "10.0"))
+    assert tau.parse("10") == "10.0" and tau.parse("1") == "1.0" and tau.parse("0.10") == "0.1"
+    task = Param("task", "choice", choices=("1 single-supporting-fact", "2 two-supporting-facts"))
+    assert task.parse("2") == "2 two-supporting-facts" and task.parse("2 TWO-supporting-facts").startswith("2 ")
+    source = Param("src", "choice", "Generated", choices=("Generated", "Typed", "bAbI file"))
+    assert source.parse("typed") == "Typed"
+    with pytest.raises(ValueError, match="`Generated`, `Typed`, `bAbI file`"):
+        source.parse("story")
+    for bad in ("3", "nan", "inf", "1e999"):
+        with pytest.raises(ValueError):
+            tau.parse(bad)
+
+
 def test_notices_name_each_bad_key_once_and_show_at_most_40_characters():
     params = {"n": Param("n", "int", 12, 2, 64), "t": Param("t", "int", 0, 0, 9)}
     link = {"n": ["x" * 10_000], "t": ["3", "7"], "<script>": ["1"], "ok": []}

@@ -79,19 +79,39 @@ class Param:
                 raise ValueError("is not a finite number")
             return self._in_range(value)
         if self.kind == "choice":
-            if text not in self.choices:
-                raise ValueError("is not one of the choices")
-            return text
+            return self._choice(text)
         if self.kind == "bool":
             if text.lower() not in ("true", "false"):
                 raise ValueError("is not true or false")
             return text.lower() == "true"
         return text
 
+    def _choice(self, text: str) -> str:
+        """The choice ``text`` names, as the URL spells it: exactly, in any case, as the same number
+        (``10`` for ``10.0``), or by its leading number (``2`` for ``2 two-supporting-facts``)."""
+        if text in self.choices:
+            return text
+        folded = text.strip().lower()
+        named = [c for c in self.choices if c.lower() == folded or _same_number(c, folded)]
+        if not named and _INTEGER.fullmatch(folded):
+            named = [c for c in self.choices if c.split(" ", 1)[0] == folded.lstrip("+")]
+        if len(named) == 1:
+            return named[0]
+        if len(self.choices) <= 8:
+            raise ValueError("is not one of " + ", ".join(f"`{shorten(c)}`" for c in self.choices))
+        raise ValueError("is not one of the choices")
+
     def _in_range(self, value: float) -> float:
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             raise ValueError(f"is out of range ({self.low:g} to {self.high:g})")
         return value
+
+
+def _same_number(choice: str, text: str) -> bool:
+    try:
+        return math.isfinite(float(text)) and float(choice) == float(text)
+    except ValueError:
+        return False
 
 
 def table(*params: Param) -> dict[str, Param]:
@@ -161,12 +181,17 @@ def open_page(page: str, params: dict[str, Param]) -> None:
     checked.add(page)
     link = {key: st.query_params.get_all(key) for key in st.query_params}
     problems = link_problems(params, link)
-    st.session_state["_url_link"] = {k: v[-1] for k, v in link.items() if len(v) == 1 and k not in problems}
+    usable = {k: v[-1] for k, v in link.items() if len(v) == 1 and k not in problems}
+    respelled = {k: params[k].parse(text) for k, text in usable.items() if params[k].kind == "choice"}
+    respelled = {k: choice for k, choice in respelled.items() if choice != usable[k]}  # "10" for "10.0"
+    st.session_state["_url_link"] = usable | respelled
     st.session_state["_url_notices"] = dict(problems)
     for key in problems:
         if key in params:
             del st.query_params[key]
-    if any(key in params for key in problems):
+    for key, choice in respelled.items():
+        st.query_params[key] = choice
+    if respelled or any(key in params for key in problems):
         st.rerun()  # widgets are seeded from the link a run starts with: start again from the clean one
     notice_slot()
 
