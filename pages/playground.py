@@ -14,7 +14,7 @@ from memviz.ui import playground as page
 urlstate.open_page("playground", page.URL_PARAMS | classroom.PARAMS)
 classroom.setup(classroom.PLAYGROUND)
 classroom.title_row(
-    "Addressing Playground", "One NTM head turns a key into a weighting in four stages (Graves et al. 2014, §3.3)."
+    "Addressing Playground", "One NTM head turns a key into a weighting, stage by stage (Graves et al. 2014, §3.3)."
 )
 settings = page.sidebar_settings()
 memory = page.current_memory(settings)

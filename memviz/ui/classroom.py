@@ -203,9 +203,9 @@ def setup(controls: Mapping[str, Control]) -> None:
         st.session_state["present_mode"] = st.query_params.get(PRESENT_KEY) in ("1", "true")
     on = bool(st.session_state["present_mode"])
     st.session_state["_presenting"] = on
-    if on:
-        st.set_page_config(initial_sidebar_state="collapsed")
     show, problem = parse_show(st.query_params.get(SHOW_KEY), controls)
+    if on:  # the sidebar starts closed, unless a classroom link names controls for the class (they live there)
+        st.set_page_config(initial_sidebar_state="expanded" if show else "collapsed")
     if problem:
         st.warning(f"The classroom link was not used: {problem}.", icon=":material/link_off:")
     hidden = [] if show is None else [key for name, c in controls.items() if name not in show for key in c.keys]

@@ -34,13 +34,20 @@ def test_every_page_has_the_copy_link_panel(tab, path):
 
 def test_classroom_link_shows_only_the_ticked_controls_in_presenter_mode(tab):
     tab.open("playground?beta=50&g=0.5&show=beta,steps&present=1", charts=1)
-    assert not sidebar_open(tab)
+    assert sidebar_open(tab), "the ticked knob (beta) lives in the sidebar: a closed one hid it from the class"
+    assert visible(tab, ".st-key-beta")
     assert visible(tab, ".st-key-pipeline_view")
     assert visible(tab, ".st-key-step_next")
     assert tab.page.locator(".st-key-g").count() == 1 and not visible(tab, ".st-key-g")  # hidden, kept at 0.5
     assert not visible(tab, ".st-key-walk")  # a secondary panel, left out in presenter mode
     assert "g=0.5" in tab.page.url
     tab.screenshot("classroom-playground")
+    assert tab.exceptions() == [] and tab.errors == []
+
+
+def test_presenter_mode_without_a_classroom_list_starts_with_the_sidebar_closed(tab):
+    tab.open("playground?present=1", charts=1)
+    assert not sidebar_open(tab)
     assert tab.exceptions() == [] and tab.errors == []
 
 
