@@ -280,7 +280,7 @@ def stepper_tab(browser, stepper_server):
     session.close()
 
 
-FIGURE_GEOMETRY_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map((gd) => {
+FIGURE_GEOMETRY_JS = """(selector) => Array.from(document.querySelectorAll(selector)).map((gd) => {
   const origin = gd.getBoundingClientRect();
   const texts = Array.from(gd.querySelectorAll('svg text'))
     .filter((t) => t.textContent.trim() && t.getClientRects().length);
@@ -292,6 +292,7 @@ FIGURE_GEOMETRY_JS = """() => Array.from(document.querySelectorAll('.js-plotly-p
 """Every text drawn in each chart and where (to 4 px): a chart Plotly.react left half-updated had them piled up."""
 
 
-def figure_geometry(tab) -> list[str]:
+def figure_geometry(tab, selector: str = ".js-plotly-plot") -> list[str]:
+    """:data:`FIGURE_GEOMETRY_JS` of the charts ``selector`` finds."""
     tab.page.wait_for_timeout(400)  # the player draws the new step's figure after the rerun's data arrives
-    return tab.page.evaluate(FIGURE_GEOMETRY_JS)
+    return tab.page.evaluate(FIGURE_GEOMETRY_JS, selector)
