@@ -197,10 +197,15 @@ def _toggle_changed() -> None:
         st.query_params.pop(PRESENT_KEY, None)
 
 
+def present_in_link() -> bool:
+    """Whether the link asks for presenter mode (``?present=1`` or ``true``)."""
+    return st.query_params.get(PRESENT_KEY) in ("1", "true")
+
+
 def setup(controls: Mapping[str, Control]) -> None:
     """Presenter mode, the classroom link's hidden controls and the share panel; call right after ``open_page``."""
     if "present_mode" not in st.session_state:
-        st.session_state["present_mode"] = st.query_params.get(PRESENT_KEY) in ("1", "true")
+        st.session_state["present_mode"] = present_in_link()
     on = bool(st.session_state["present_mode"])
     st.session_state["_presenting"] = on
     show, problem = parse_show(st.query_params.get(SHOW_KEY), controls)

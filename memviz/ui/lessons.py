@@ -19,14 +19,14 @@ import streamlit as st
 from memviz import lessons as core
 from memviz.figures.lessons import step_figures
 from memviz.lessons.links import explorer_query
-from memviz.ui import pretrained_model, show_figure, urlstate
+from memviz.ui import classroom, pretrained_model, show_figure, urlstate
 
 PAGE = "pages/lessons.py"
 URL_PARAMS = urlstate.table(
     # both read by the page itself (no widget), which names an unknown lesson or a step out of range
     urlstate.Param("lesson", "text", None, max_length=200, widget=False),
     urlstate.Param("step", "text", "1", max_length=20, widget=False),
-    urlstate.Param("present", "choice", "0", choices=("1", "0", "true", "false"), widget=False),
+    classroom.PARAMS[classroom.PRESENT_KEY],  # presenter mode, as on every page (no classroom `show` here)
 )
 PAGE_NAMES = {"playground": "Playground", "ntm": "NTM Explorer", "memn2n": "MemN2N Explorer"}
 """Short names: the link button sits in the narrow column beside the figure (and must fit at 150% zoom)."""
@@ -195,7 +195,7 @@ def projector_layout() -> None:
     ``?present=1`` (presenter mode, as on every page) also raises every chart font to 18 px.
     """
     st.set_page_config(initial_sidebar_state="collapsed")
-    st.session_state["_presenting"] = st.query_params.get("present") in ("1", "true")
+    st.session_state["_presenting"] = classroom.present_in_link()
     st.html(PROJECTOR_CSS)
 
 
